@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/** reasond's command line: one file per command, dispatched here. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { agentVersion } from '../paths.js';
+import { runCommand } from './run.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('reasond')
+  .version(agentVersion)
+  .command(runCommand)
+  .demandCommand(1, 'Name a command; see reasond --help.')
+  .strict()
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .parseAsync();

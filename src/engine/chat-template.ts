@@ -1,0 +1,41 @@
+/**
+ * Renders a model's chat template (tokenizer_config.json chat_template) with
+ * @huggingface/jinja, the implementation transformers.js uses.
+ */
+import { Template } from '@huggingface/jinja';
+import { ReasondError } from '../errors.js';
+import type { ChatMessage } from './types.js';
+
+export interface ChatTemplate {
+  render(messages: ChatMessage[]): string;
+}
+
+function pickTemplate(raw: unknown): string | undefined {
+  if (typeof raw === 'string') return raw;
+  // Some tokenizer_config.json files carry a list of named templates.
+  if (Array.isArray(raw)) return raw.find((t) => t?.name === 'default')?.template ?? raw[0]?.template;
+  return undefined;
+}
+
+export function loadChatTemplate(tokenizerConfig: Record<string, unknown>, specials: Record<string, string | undefined>): ChatTemplate {
+  const source = pickTemplate(tokenizerConfig.chat_template);
+  if (!source) {
+    // No template: the prompt goes in as plain text, as with a base model.
+    return { render: (messages) => messages.map((m) => m.content).join('\n\n') };
+  }
+  let template: Template;
+  try {
+    template = new Template(source);
+  } catch (e) {
+    throw new ReasondError('model_invalid', `tokenizer_config.json chat_template does not parse: ${(e as Error).message}`);
+  }
+  return {
+    render(messages) {
+      try {
+        return template.render({ messages, add_generation_prompt: true, ...specials });
+      } catch (e) {
+        throw new ReasondError('invalid_request', `the chat template rejected the messages: ${(e as Error).message}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { Engine, type EngineOptions } from './engine.js';
+export { readModelFolder, parseDtype, DEFAULT_DTYPE_ORDER } from './model-folder.js';
+export type * from './types.js';

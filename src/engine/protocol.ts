@@ -1,0 +1,21 @@
+/** Messages between the engine (main thread) and its worker thread. */
+import type { Delta, GenerateRequest, GenerationResult, LoadOptions, ModelInfo } from './types.js';
+
+export type ToWorker =
+  | { type: 'load'; dir: string; options: LoadOptions }
+  | { type: 'generate'; id: number; req: GenerateRequest; cancel: SharedArrayBuffer; useCache: boolean }
+  | { type: 'unload' };
+
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+export type FromWorker =
+  | { type: 'loaded'; info: ModelInfo }
+  | { type: 'load_failed'; error: WireError }
+  | { type: 'delta'; id: number; delta: Delta }
+  | { type: 'result'; id: number; result: GenerationResult }
+  | { type: 'failed'; id: number; error: WireError }
+  | { type: 'log'; line: string }
+  | { type: 'unloaded' };

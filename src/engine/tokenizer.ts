@@ -1,0 +1,52 @@
+/**
+ * The one file that imports @huggingface/tokenizers. Wraps tokenizer.json
+ * with the few operations the engine needs, and refuses text that the
+ * tokenizer would silently lose (a byte-level vocab missing byte symbols
+ * drops non-ASCII characters without a word: see the project brief).
+ */
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ReasondError } from '../errors.js';
+
+export interface TextTokenizer {
+  encode(text: string): number[];
+  /** Special tokens are dropped; spaces are never "cleaned up". */
+  decode(ids: number[]): string;
+  tokenId(token: string): number | undefined;
+  specialToken(name: 'bos_token' | 'eos_token' | 'pad_token'): string | undefined;
+}
+
+function tokenText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
+}
+
+function isByteLevel(json: any): boolean {
+  const kinds = [json?.decoder, json?.pre_tokenizer, ...(json?.pre_tokenizer?.pretokenizers ?? []), ...(json?.decoder?.decoders ?? [])];
+  return kinds.some((k) => k?.type === 'ByteLevel');
+}
+
+export function loadTokenizer(tokenizerJson: object, tokenizerConfig: Record<string, unknown>): TextTokenizer {
+  // clean_up_tokenization_spaces would change " ," to "," and break exact streaming.
+  const tok = new Tokenizer(tokenizerJson, { ...tokenizerConfig, clean_up_tokenization_spaces: false });
+  const byteLevel = isByteLevel(tokenizerJson);
+  return {
+    encode(text) {
+      const ids = tok.encode(text, { add_special_tokens: false }).ids;
+      if (byteLevel) {
+        const back = tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+        if (back.normalize('NFC') !== text.normalize('NFC')) {
+          const lost = [...text].filter((ch) => !back.includes(ch));
+          throw new ReasondError(
+            'invalid_request',
+            `the model's tokenizer cannot represent ${lost.length ? JSON.stringify(lost.slice(0, 5).join('')) : 'part of the text'}; it would be dropped silently`,
+          );
+        }
+      }
+      return ids;
+    },
+    decode: (ids) => (ids.length ? tok.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false }) : ''),
+    tokenId: (token) => tok.token_to_id(token),
+    specialToken: (name) => tokenText(tokenizerConfig[name]),
+  };
+}

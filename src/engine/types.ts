@@ -1,0 +1,113 @@
+/**
+ * The engine's public shapes. Generation options keep the Hugging Face names
+ * (max_new_tokens, top_k, ...) and results are snake_case because they go on
+ * the wire unchanged (see docs/API.md).
+ */
+
+export type Dtype = 'q4' | 'q4f16' | 'q8' | 'fp16' | 'fp32';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ReasoningOptions {
+  /** Reasoning tokens after which the engine closes the thinking itself. */
+  budget_tokens?: number;
+  /** Whether the result carries the reasoning text (it is always counted). */
+  include?: boolean;
+}
+
+export interface GenerationOptions {
+  max_new_tokens?: number;
+  /** 0 (or do_sample false) means greedy. */
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  repetition_penalty?: number;
+  seed?: number;
+  stop?: string[];
+  reasoning?: ReasoningOptions;
+  /** Absolute deadline, epoch milliseconds. */
+  deadline_at?: number;
+}
+
+export interface GenerateRequest extends GenerationOptions {
+  prompt?: string;
+  messages?: ChatMessage[];
+}
+
+export type FinishReason = 'stop' | 'length' | 'budget' | 'cancelled' | 'deadline';
+
+export interface Usage {
+  prompt_tokens: number;
+  reasoning_tokens: number;
+  answer_tokens: number;
+  /** Every token the model produced or the engine inserted (markers, eos included). */
+  completion_tokens: number;
+}
+
+export interface Timing {
+  first_token_ms: number;
+  prefill_ms: number;
+  total_ms: number;
+  prefill_tokens_per_s: number;
+  decode_tokens_per_s: number;
+}
+
+export interface ModelRef {
+  name: string;
+  version?: string;
+  dtype: string;
+  file: string;
+}
+
+export interface GenerationResult {
+  answer: string;
+  reasoning: string;
+  finish_reason: FinishReason;
+  usage: Usage;
+  timing: Timing;
+  model: ModelRef;
+  /** Generated token ids (markers, inserted tokens and eos included), for tests and benchmarks. */
+  tokens: number[];
+}
+
+export type Channel = 'reasoning' | 'answer';
+
+export interface Delta {
+  channel: Channel;
+  text: string;
+  /** 0-based, counts deltas across both channels. */
+  seq: number;
+}
+
+export interface GenerateHooks {
+  signal?: AbortSignal;
+  onDelta?: (delta: Delta) => void;
+}
+
+export interface SessionSettings {
+  /** Intra-op threads; 0 = the board's cores. */
+  threads?: number;
+  graph_optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Tried in order; CPU is always the logged fallback. */
+  execution_providers?: string[];
+}
+
+export interface LoadOptions extends SessionSettings {
+  dtype?: Dtype;
+}
+
+export interface ModelInfo extends ModelRef {
+  dir: string;
+  layout: 'hf' | 'genai';
+  context_length: number;
+  eos_token_ids: number[];
+  execution_provider: string;
+  threads: number;
+  /** Set when the chat template opens <think> itself (DeepSeek-R1-Distill style). */
+  template_opens_thinking: boolean;
+  /** Whether the tokenizer has <think>/</think> as single tokens. */
+  supports_reasoning: boolean;
+}

@@ -1,0 +1,57 @@
+/**
+ * The engine's worker thread. onnxruntime-node's run() computes on the thread
+ * that calls it, so every forward pass happens here and the main thread's
+ * MQTT keep-alives, timers and watchdog never wait on one. Requests are served
+ * one at a time in arrival order.
+ */
+import { parentPort } from 'node:worker_threads';
+import { isReasondError } from '../errors.js';
+import { generate } from './generate.js';
+import { assertModel, loadModel, unloadModel, type LoadedModel } from './load-model.js';
+import type { FromWorker, ToWorker, WireError } from './protocol.js';
+
+const port = parentPort!;
+const send = (m: FromWorker) => port.postMessage(m);
+const wire = (e: unknown): WireError =>
+  isReasondError(e) ? { code: e.code, message: e.message } : { code: 'internal', message: (e as Error)?.message ?? String(e) };
+
+let model: LoadedModel | undefined;
+let chain: Promise<void> = Promise.resolve();
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case 'load':
+      try {
+        await unloadModel(model);
+        model = undefined;
+        model = await loadModel(m.dir, m.options, (line) => send({ type: 'log', line }));
+        send({ type: 'loaded', info: model.info });
+      } catch (e) {
+        send({ type: 'load_failed', error: wire(e) });
+      }
+      return;
+    case 'generate': {
+      const flag = new Int32Array(m.cancel);
+      try {
+        const result = await generate(assertModel(model), m.req, {
+          cancelled: () => Atomics.load(flag, 0) === 1,
+          onDelta: (delta) => send({ type: 'delta', id: m.id, delta }),
+          useCache: m.useCache,
+        });
+        send({ type: 'result', id: m.id, result });
+      } catch (e) {
+        send({ type: 'failed', id: m.id, error: wire(e) });
+      }
+      return;
+    }
+    case 'unload':
+      await unloadModel(model);
+      model = undefined;
+      send({ type: 'unloaded' });
+      return;
+  }
+}
+
+port.on('message', (m: ToWorker) => {
+  chain = chain.then(() => handle(m));
+});
