@@ -76,7 +76,7 @@ class Block(nn.Module):
             k = torch.cat([past_k, k], dim=2)
             v = torch.cat([past_v, v], dim=2)
         att = torch.matmul(q, k.unsqueeze(2).transpose(-1, -2)) * (1.0 / math.sqrt(hd))  # b kv rep s t
-        att = att + bias.unsqueeze(1)  # bias: b 1 s t
+        att = att + bias.unsqueeze(1).unsqueeze(1)  # bias: b s t -> b 1 1 s t
         att = torch.softmax(att, dim=-1)
         o = torch.matmul(att, v.unsqueeze(2))  # b kv rep s hd
         o = o.permute(0, 3, 1, 2, 4).reshape(b, s, c.num_attention_heads * hd)
