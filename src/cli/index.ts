@@ -3,12 +3,14 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { agentVersion } from '../paths.js';
+import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('reasond')
   .version(agentVersion)
   .command(runCommand)
+  .command(evalCommand)
   .demandCommand(1, 'Name a command; see reasond --help.')
   .strict()
   .wrap(Math.min(110, process.stdout.columns || 100))

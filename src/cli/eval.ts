@@ -1,0 +1,71 @@
+/**
+ * `reasond eval`: a model's accuracy on a reasoning task file (JSONL),
+ * through the engine with greedy decoding, per task family.
+ */
+import cliProgress from 'cli-progress';
+import { join } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { Engine, parseDtype } from '../engine/index.js';
+import { evaluate } from '../eval/evaluate.js';
+import { readTaskFile } from '../eval/task-file.js';
+import { defaultModelDir, shippedModelDir } from '../paths.js';
+import { reportError } from './output.js';
+
+interface EvalArgs {
+  model?: string;
+  dtype?: string;
+  tasks?: string;
+  limit?: number;
+  'max-new-tokens': number;
+  threads?: number;
+  json: boolean;
+}
+
+export const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval',
+  describe: "Measure a model's reasoning accuracy on a task file (greedy, exact answers)",
+  builder: (y) =>
+    y
+      .option('model', { type: 'string', describe: 'Model folder', defaultDescription: 'the shipped models/reasond-tiny' })
+      .option('dtype', { type: 'string', describe: 'Weights file: q4, q4f16, q8, fp16, fp32', defaultDescription: 'first of q4, q8, fp32, q4f16, fp16 present' })
+      .option('tasks', { type: 'string', describe: 'JSONL file, one {"id","family","question","answer"} per line', defaultDescription: "the shipped model's held-out set" })
+      .option('limit', { type: 'number', describe: 'Only the first n tasks' })
+      .option('max-new-tokens', { type: 'number', default: 512, describe: 'Most tokens per task' })
+      .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads', defaultDescription: 'all cores' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' }),
+  handler: async (a) => {
+    let engine: Engine | undefined;
+    try {
+      let tasks = readTaskFile(a.tasks ?? join(shippedModelDir, 'heldout.jsonl'));
+      if (a.limit !== undefined) tasks = tasks.slice(0, a.limit);
+      engine = new Engine({ model: a.model ?? defaultModelDir(), dtype: a.dtype === undefined ? undefined : parseDtype(a.dtype), threads: a.threads });
+      await engine.start();
+      const bar = a.json || !process.stderr.isTTY ? undefined : new cliProgress.SingleBar(
+        { format: 'eval [{bar}] {value}/{total} tasks, {correct} correct, {eta_formatted} left', stream: process.stderr, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar?.start(tasks.length, 0, { correct: 0 });
+      const report = await evaluate(engine, tasks, {
+        maxNewTokens: a['max-new-tokens'],
+        onProgress: (done, correct) => bar?.update(done, { correct }),
+      });
+      bar?.stop();
+      if (a.json) {
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        return;
+      }
+      const m = report.model;
+      process.stdout.write(`${m.name}${m.version ? ' ' + m.version : ''} (${m.dtype}, ${m.file})\n\n`);
+      process.stdout.write('family'.padEnd(14) + 'tasks'.padStart(7) + 'correct'.padStart(9) + 'accuracy'.padStart(10) + 'reasoning tok'.padStart(15) + '\n');
+      for (const f of report.families) {
+        process.stdout.write(f.family.padEnd(14) + String(f.tasks).padStart(7) + String(f.correct).padStart(9) + `${f.accuracy.toFixed(2)}%`.padStart(10) + String(f.mean_reasoning_tokens).padStart(15) + '\n');
+      }
+      process.stdout.write('overall'.padEnd(14) + String(report.tasks).padStart(7) + String(report.correct).padStart(9) + `${report.accuracy.toFixed(2)}%`.padStart(10) + String(report.mean_reasoning_tokens).padStart(15) + '\n');
+      process.stdout.write(`\ndecode ${report.decode_tokens_per_s} tok/s; mean answer ${report.mean_answer_tokens} tokens\n`);
+    } catch (e) {
+      reportError(e);
+    } finally {
+      await engine?.stop();
+    }
+  },
+};
