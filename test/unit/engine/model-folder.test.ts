@@ -103,3 +103,15 @@ test('an ONNX file that is not a decoder with a KV cache names what is missing',
   t.true(hasCode(e, 'model_invalid'));
   t.regex(e!.message, /is not a decoder with a KV cache this engine can drive: missing KV-cache inputs named like past_key_values\.%d\.key/);
 });
+
+test('an execution provider that cannot load is logged and CPU is used', async (t) => {
+  const lines: string[] = [];
+  const model = await loadModel(tinyRandom, { threads: 1, execution_providers: ['cuda'] }, (l) => lines.push(l));
+  try {
+    t.is(model.info.execution_provider, 'cpu');
+    t.regex(lines[0], /^execution provider cuda failed to load \(.+\); falling back$/);
+    t.regex(lines[1], /^model tiny-random: hf layout, file .*model_quantized\.onnx \(dtype q8\), 2 layers, 2 kv heads x 16, ids int64, position_ids, cache float32, context 512, cpu x1 threads$/);
+  } finally {
+    await model.session.release();
+  }
+});
