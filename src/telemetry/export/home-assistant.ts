@@ -1,0 +1,61 @@
+/**
+ * Home Assistant MQTT discovery (#5): one retained config message per entity under
+ * `<prefix>/sensor/<node>/<object>/config`, each reading its value out of the
+ * retained metrics payload with a template, so nothing needs configuring in HA.
+ * A value the board lacks renders as None, which HA shows as unknown, not 0.
+ */
+export interface DiscoveryInput {
+  /** HA's discovery prefix, `homeassistant` unless the site changed it. */
+  prefix: string;
+  base: string;
+  device: string;
+  agent_version: string;
+  board_model?: string;
+  /** Whether the board has power rails (Jetson): adds a power entity. */
+  has_power: boolean;
+  /** The agent's retained status topic: its `status` key says online/offline. */
+  availability_template?: string;
+}
+
+export interface DiscoveryMessage {
+  topic: string;
+  payload: Record<string, unknown>;
+}
+
+// object ids and unique ids allow only [a-zA-Z0-9_-]
+const safe = (s: string) => s.replace(/[^a-zA-Z0-9_-]/g, '_');
+
+const optional = (path: string) => `{{ ${path} if ${path} is defined else None }}`;
+
+export function discoveryMessages(d: DiscoveryInput): DiscoveryMessage[] {
+  const node = `reasond_${safe(d.device)}`;
+  const stateTopic = `${d.base}/${d.device}/metrics`;
+  const device = {
+    identifiers: [node],
+    name: `reasond ${d.device}`,
+    manufacturer: 'reasond',
+    model: d.board_model ?? 'Linux board',
+    sw_version: d.agent_version,
+  };
+  const common = {
+    state_topic: stateTopic,
+    availability_topic: `${d.base}/${d.device}/status`,
+    availability_template: d.availability_template ?? '{{ value_json.status }}',
+    payload_available: 'online',
+    payload_not_available: 'offline',
+    device,
+  };
+  const entities: [string, Record<string, unknown>][] = [
+    ['temperature', { name: 'Temperature', device_class: 'temperature', unit_of_measurement: '°C', state_class: 'measurement', value_template: optional('value_json.thermal.hottest_c') }],
+    ['decode_speed', { name: 'Decode speed', unit_of_measurement: 'tokens/s', state_class: 'measurement', icon: 'mdi:speedometer', value_template: optional('value_json.throughput.decode_tokens_per_s.p50') }],
+    ['tasks_per_minute', { name: 'Tasks per minute', unit_of_measurement: 'tasks/min', state_class: 'measurement', icon: 'mdi:brain', value_template: '{{ value_json.throughput.tasks_per_min }}' }],
+    ['thermal_state', { name: 'Thermal state', device_class: 'enum', options: ['normal', 'soft', 'hard'], icon: 'mdi:thermometer-alert', value_template: '{{ value_json.thermal.guard }}' }],
+    ['memory_available', { name: 'Memory available', device_class: 'data_size', unit_of_measurement: 'B', state_class: 'measurement', value_template: optional('value_json.memory.system_available_bytes') }],
+  ];
+  if (d.has_power)
+    entities.push(['power', { name: 'Power', device_class: 'power', unit_of_measurement: 'W', state_class: 'measurement', value_template: optional('value_json.power.input_w') }]);
+  return entities.map(([object, entity]) => ({
+    topic: `${d.prefix}/sensor/${node}/${object}/config`,
+    payload: { ...entity, unique_id: `${node}_${object}`, object_id: `${node}_${object}`, ...common },
+  }));
+}
