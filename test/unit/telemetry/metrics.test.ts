@@ -30,6 +30,10 @@ test('energy: trapezoids between samples, the last power held after', (t) => {
   t.is(m.energyAt(12_500), 90); // + 8 W * 2.5 s
   m.sample(5_000, 100); // a clock step back is ignored
   t.is(m.energyAt(10_000), 70);
+  // in the past: power linear between samples, 6 W at 0 s to 7 W at 5 s
+  t.is(m.energyAt(5_000), 32.5);
+  t.is(m.energyAt(-1), undefined);
+  t.is(m.energyAt(12_500)! - m.energyAt(5_000)!, 57.5);
 });
 
 test('throughput over a 60 s window: rates, percentiles, rejections and energy per task/token', (t) => {
