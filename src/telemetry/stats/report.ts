@@ -39,19 +39,22 @@ interface TaskStatRow {
   joules: number | null;
 }
 
-export async function statsReport(db: SqlDb, since: number, now: number): Promise<StatsReport> {
+/** The report for [since, until]; `now` (the present) decides which sample resolutions still cover `since`. */
+export async function statsReport(db: SqlDb, since: number, until: number, now = until): Promise<StatsReport> {
   const rows = await db.all<TaskStatRow>(
     'SELECT kind, status, total_ms, first_token_ms, decode_tps, tokens, joules FROM task_stats WHERE at >= ? AND at <= ? ORDER BY at',
-    [since, now],
+    [since, until],
   );
   const ok = rows.filter((r) => r.kind === 'answered' && r.status === 'ok');
-  const errors_by_code: Record<string, number> = {};
-  for (const r of rows) if (r.status !== 'ok') errors_by_code[r.status] = (errors_by_code[r.status] ?? 0) + 1;
+  const counts = new Map<string, number>();
+  for (const r of rows) if (r.status !== 'ok') counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  // by code name, so the text and JSON forms are stable
+  const errors_by_code = Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)));
   const nums = (key: keyof TaskStatRow) => ok.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
   const resolution = resolutionFor(since, now);
   const report: StatsReport = {
     since: new Date(since).toISOString(),
-    until: new Date(now).toISOString(),
+    until: new Date(until).toISOString(),
     resolution,
     tasks: { ok: ok.length, errors: rows.length - ok.length, errors_by_code },
     tokens: nums('tokens').reduce((a, b) => a + b, 0),
@@ -70,7 +73,7 @@ export async function statsReport(db: SqlDb, since: number, now: number): Promis
             SUM(hottest_c_avg * n) AS t_sum, MAX(hottest_c_max) AS t_max,
             SUM(energy_j) AS e, SUM(guard_soft_n) AS soft, SUM(guard_hard_n) AS hard
        FROM metric_samples WHERE resolution = ? AND at >= ? AND at <= ?`,
-    [resolution, since, now],
+    [resolution, since, until],
   );
   if (s?.t_n) report.temperature_c = { avg: round(s.t_sum! / s.t_n, 2), max: s.t_max! };
   if (s?.n) report.thermal_share = { soft: round((s.soft ?? 0) / s.n, 4), hard: round((s.hard ?? 0) / s.n, 4) };
