@@ -1,6 +1,6 @@
 import test from 'ava';
 import { nextState, ThermalGuard, validateLimits, type ThermalState } from '../../../src/telemetry/thermal/guard.js';
-import { policyFor, scaledBudget, thermalThrottled } from '../../../src/telemetry/thermal/policy.js';
+import { pacedRequest, policyFor, scaledBudget, thermalThrottled } from '../../../src/telemetry/thermal/policy.js';
 import { isReasondError } from '../../../src/errors.js';
 
 const limits = { soft_c: 70, hard_c: 80, hysteresis_c: 5 };
@@ -73,17 +73,29 @@ test('limits are checked with the offending values', (t) => {
 });
 
 test('policies: soft slows down and halves the budget, hard refuses with retry_after_ms', (t) => {
-  t.deepEqual(policyFor('normal'), { state: 'normal', accept: true, step_delay_ms: 0, budget_factor: 1 });
+  t.deepEqual(policyFor('normal'), { state: 'normal', accept: true, pause_ms: 0, budget_factor: 1 });
   const soft = policyFor('soft');
-  t.deepEqual(soft, { state: 'soft', accept: true, max_concurrency: 1, step_delay_ms: 20, budget_factor: 0.5 });
+  t.deepEqual(soft, { state: 'soft', accept: true, max_concurrency: 1, pause_ms: 2000, budget_factor: 0.5 });
   t.is(scaledBudget(301, soft), 150);
   t.is(scaledBudget(1, soft), 1);
   t.is(scaledBudget(undefined, soft), undefined);
-  const hard = policyFor('hard', { soft_step_delay_ms: 20, soft_budget_factor: 0.5, retry_after_ms: 45_000 });
+  const hard = policyFor('hard', { soft_pause_ms: 2000, soft_budget_factor: 0.5, retry_after_ms: 45_000 });
   t.false(hard.accept);
   const err = thermalThrottled(hard, 82.5);
   t.true(isReasondError(err));
   t.is(err.code, 'thermal_throttled');
   t.is(err.retryAfterMs, 45_000);
   t.is(err.message, 'the board is at 82.5 °C, above its hard limit; retry after 45000 ms');
+});
+
+test('soft mode shrinks the reasoning budget of the engine request', (t) => {
+  const soft = policyFor('soft');
+  t.deepEqual(pacedRequest({ prompt: 'x', max_new_tokens: 400, reasoning: { budget_tokens: 300, include: true } }, soft), {
+    prompt: 'x',
+    max_new_tokens: 400,
+    reasoning: { budget_tokens: 150, include: true },
+  });
+  t.deepEqual(pacedRequest({ prompt: 'x', max_new_tokens: 400 }, soft).reasoning, { budget_tokens: 200 });
+  const req = { prompt: 'x', max_new_tokens: 400 };
+  t.is(pacedRequest(req, policyFor('normal')), req);
 });
