@@ -13,7 +13,7 @@ export interface DiscoveryInput {
   board_model?: string;
   /** Whether the board has power rails (Jetson): adds a power entity. */
   has_power: boolean;
-  /** The agent's retained status topic: its `status` key says online/offline. */
+  /** How HA reads online/offline from the agent's retained status (its `state` key). */
   availability_template?: string;
 }
 
@@ -40,7 +40,7 @@ export function discoveryMessages(d: DiscoveryInput): DiscoveryMessage[] {
   const common = {
     state_topic: stateTopic,
     availability_topic: `${d.base}/${d.device}/status`,
-    availability_template: d.availability_template ?? '{{ value_json.status }}',
+    availability_template: d.availability_template ?? '{{ value_json.state }}',
     payload_available: 'online',
     payload_not_available: 'offline',
     device,

@@ -140,7 +140,7 @@ test('Home Assistant discovery: one retained config per entity, power only with 
     object_id: 'reasond_pi-7_temperature',
     state_topic: 'reasond/pi-7/metrics',
     availability_topic: 'reasond/pi-7/status',
-    availability_template: '{{ value_json.status }}',
+    availability_template: '{{ value_json.state }}',
     payload_available: 'online',
     payload_not_available: 'offline',
     device: { identifiers: ['reasond_pi-7'], name: 'reasond pi-7', manufacturer: 'reasond', model: 'Raspberry Pi 5 Model B Rev 1.0', sw_version: '0.1.0' },
