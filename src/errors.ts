@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'internal'
   // model loading (engine) errors: never on the task wire, but stable for the CLI and tests
   | 'model_not_found'
-  | 'model_invalid';
+  | 'model_invalid'
+  // `reasond start` configuration errors (issue 4): never on the task wire
+  | 'invalid_config';
 
 export class ReasondError extends Error {
   readonly code: ErrorCode;

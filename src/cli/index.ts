@@ -3,14 +3,18 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { agentVersion } from '../paths.js';
+import { askCommand } from './ask.js';
 import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
+import { startCommand } from './start.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('reasond')
   .version(agentVersion)
   .command(runCommand)
   .command(evalCommand)
+  .command(startCommand)
+  .command(askCommand)
   .demandCommand(1, 'Name a command; see reasond --help.')
   .strict()
   .wrap(Math.min(110, process.stdout.columns || 100))

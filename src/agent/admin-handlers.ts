@@ -1,0 +1,26 @@
+/** The admin action table (docs/API.md, "Admin requests"). Add an action = add an entry. */
+import { ReasondError } from '../errors.js';
+import type { AdminHandler } from './admin.js';
+import type { Agent } from './agent.js';
+
+export function adminHandlers(agent: Agent): Record<string, AdminHandler> {
+  return {
+    ping: async () => ({ pong: true, device: agent.config.device_id, ts: Date.now() }),
+    status: async () => ({
+      ...agent.onlineStatus(),
+      connected: agent.connected,
+      queue: { waiting: agent.queue.size, running: agent.runningTask ?? null, max: agent.config.queue_max },
+      journal: await agent.journal.countByState(),
+      outbox: await agent.outbox.size(),
+    }),
+    'task/cancel': async (body) => {
+      const taskId = body.task_id;
+      if (typeof taskId !== 'string' || taskId.length === 0) {
+        throw new ReasondError('invalid_request', `task_id must be a task id string; got ${JSON.stringify(taskId)}`);
+      }
+      const was = await agent.cancel(taskId);
+      if (!was) throw new ReasondError('invalid_request', `no queued or running task has id ${JSON.stringify(taskId)}`);
+      return { task_id: taskId, was };
+    },
+  };
+}

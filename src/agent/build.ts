@@ -1,0 +1,42 @@
+/** Builds an Agent from the resolved config; tests pass their own engine or clock. */
+import { join } from 'node:path';
+import type { AgentConfig } from '../config/index.js';
+import { Engine, parseDtype } from '../engine/index.js';
+import { EmbeddedBroker, MqttConnection, topics } from '../mqtt/index.js';
+import { Database, migrations } from '../store/index.js';
+import { systemClock, type Clock, type TaskEngine } from '../task/index.js';
+import { Agent } from './agent.js';
+import { offlineStatus } from './status.js';
+
+export interface BuildOverrides {
+  engine?: TaskEngine;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
+  const log = o.log ?? ((line: string) => process.stderr.write(`[reasond] ${line}\n`));
+  const t = topics(c);
+  const broker = c.broker ? undefined : new EmbeddedBroker({ host: c.embedded_host, port: c.embedded_port, log });
+  const connectHost = c.embedded_host === '0.0.0.0' ? '127.0.0.1' : c.embedded_host;
+  const connection = new MqttConnection({
+    url: c.broker || `mqtt://${connectHost}:${c.embedded_port}`,
+    clientId: `reasond-${c.device_id}`,
+    // The embedded broker (aedes) speaks 3.1.1 only.
+    mqttVersion: broker ? 4 : (c.mqtt_version as 4 | 5),
+    persistent: true,
+    will: { topic: t.status, payload: JSON.stringify(offlineStatus(c.device_id, 'connection lost')), retain: true, qos: 1 },
+    ca: c.ca || undefined, cert: c.cert || undefined, key: c.key || undefined,
+    username: c.username, password: c.password,
+    keepaliveMs: c.keepalive_ms, reconnectMs: c.reconnect_ms,
+    log,
+  });
+  const engine = o.engine ?? new Engine({
+    model: c.model,
+    dtype: c.dtype ? parseDtype(c.dtype) : undefined,
+    threads: c.threads || undefined,
+    log: c.log_level === 'debug' ? log : undefined,
+  });
+  const db = new Database(join(c.data_dir, 'reasond.db'), migrations);
+  return new Agent({ config: c, topics: t, engine, connection, broker, db, clock: o.clock ?? systemClock, log });
+}

@@ -1,0 +1,3 @@
+export { MqttConnection, type Incoming, type PublishOptions, type ConnectionOptions } from './client.js';
+export { EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.js';
+export { topics, topicMatches, isPublishableTopic, type Topics, type TopicConfig } from './topics.js';

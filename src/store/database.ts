@@ -1,0 +1,98 @@
+/**
+ * The only sqlite3 import. One connection in WAL mode, ordered migrations,
+ * and an exclusive lane for transactions: sqlite3 runs statements in order
+ * on one connection, so two async transactions must not interleave.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { ReasondError } from '../errors.js';
+
+export type Row = Record<string, unknown>;
+export type Params = unknown[];
+
+/** A migration is SQL run once, in list order; its index + 1 is the schema version. */
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export class Database {
+  private db?: sqlite3.Database;
+  private lane: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly path: string, private readonly migrations: readonly Migration[]) {}
+
+  async start(): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true });
+    this.db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const db = new sqlite3.Database(this.path, (e) => (e ? reject(new ReasondError('internal', `cannot open ${this.path}: ${e.message}`)) : resolve(db)));
+    });
+    this.db.configure('busyTimeout', 5000);
+    await this.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    await this.migrate();
+  }
+
+  async stop(): Promise<void> {
+    const db = this.db;
+    if (!db) return;
+    await this.lane.catch(() => {});
+    this.db = undefined;
+    await new Promise<void>((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
+  }
+
+  private conn(): sqlite3.Database {
+    if (!this.db) throw new ReasondError('internal', `the database ${this.path} is not open`);
+    return this.db;
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.conn().exec(sql, (e) => (e ? reject(e) : resolve())));
+  }
+
+  run(sql: string, params: Params = []): Promise<{ lastID: number; changes: number }> {
+    return new Promise((resolve, reject) =>
+      this.conn().run(sql, params, function (e) {
+        if (e) reject(e);
+        else resolve({ lastID: this.lastID, changes: this.changes });
+      }),
+    );
+  }
+
+  get<T = Row>(sql: string, params: Params = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => this.conn().get(sql, params, (e, row) => (e ? reject(e) : resolve(row as T | undefined))));
+  }
+
+  all<T = Row>(sql: string, params: Params = []): Promise<T[]> {
+    return new Promise((resolve, reject) => this.conn().all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows as T[]))));
+  }
+
+  /** Runs fn inside BEGIN IMMEDIATE … COMMIT, one transaction at a time. */
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lane.catch(() => {}).then(async () => {
+      await this.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn();
+        await this.exec('COMMIT');
+        return out;
+      } catch (e) {
+        await this.exec('ROLLBACK').catch(() => {});
+        throw e;
+      }
+    });
+    this.lane = next;
+    return next;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const row = await this.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+    for (let i = row?.v ?? 0; i < this.migrations.length; i++) {
+      const m = this.migrations[i];
+      await this.transaction(async () => {
+        await this.exec(m.sql);
+        await this.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [i + 1, m.name, Date.now()]);
+      });
+    }
+  }
+}

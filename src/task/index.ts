@@ -1,0 +1,5 @@
+export { TaskValidator, type ParsedPayload } from './validate.js';
+export { taskSchema, type TaskRequest, type TaskLimits } from './schema.js';
+export { TaskQueue, type Queued } from './queue.js';
+export { Runner, type RunnerHooks, type RunnerOptions } from './runner.js';
+export { engineRequest, systemClock, type Job, type Route, type TaskEngine, type Clock } from './job.js';

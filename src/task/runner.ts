@@ -1,0 +1,110 @@
+/**
+ * Runs queued tasks through the engine one at a time: the one place task
+ * execution happens (STYLE rule 6). Invariants: at most one task runs; a
+ * task whose deadline passed while it waited is answered, never run; every
+ * task taken from the queue ends in exactly one finished() or failed().
+ */
+import type { Delta, GenerationResult } from '../engine/index.js';
+import { describeError, isReasondError, ReasondError } from '../errors.js';
+import { engineRequest, type Clock, type Job, type TaskEngine } from './job.js';
+import type { TaskQueue } from './queue.js';
+
+export interface RunnerHooks {
+  started(job: Job): Promise<void>;
+  delta(job: Job, delta: Delta): void;
+  finished(job: Job, result: GenerationResult): Promise<void>;
+  failed(job: Job, error: ReasondError): Promise<void>;
+}
+
+export interface RunnerOptions {
+  engine: TaskEngine;
+  queue: TaskQueue<Job>;
+  clock: Clock;
+  hooks: RunnerHooks;
+  defaultMaxNewTokens: number;
+  log?: (line: string) => void;
+}
+
+export class Runner {
+  private current?: { job: Job; abort: AbortController; reason?: ReasondError; done: Promise<void> };
+  private stopping = false;
+  /** Recent task durations, to tell a busy client when to retry. */
+  private avgMs?: number;
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  get runningId(): string | undefined {
+    return this.current?.job.id;
+  }
+
+  retryAfterMs(): number {
+    return Math.max(1000, Math.round((this.avgMs ?? 5000) * (this.o.queue.size + 1)));
+  }
+
+  /** Starts the next task if none runs. */
+  kick(): void {
+    if (this.current) return;
+    const job = this.o.queue.shift();
+    if (!job) return;
+    const abort = new AbortController();
+    const slot = { job, abort, reason: undefined as ReasondError | undefined, done: Promise.resolve() };
+    this.current = slot;
+    slot.done = this.run(job, abort.signal, () => slot.reason).finally(() => {
+      this.current = undefined;
+      this.kick();
+    });
+  }
+
+  /** Cancels a queued or running task; says which it was, or undefined if neither. */
+  async cancel(id: string, reason = 'cancelled by request'): Promise<'queued' | 'running' | undefined> {
+    if (this.current?.job.id === id) {
+      this.current.reason = new ReasondError('cancelled', `task ${id} was ${reason}`);
+      this.current.abort.abort();
+      return 'running';
+    }
+    const job = this.o.queue.remove(id);
+    if (!job) return undefined;
+    await this.o.hooks.failed(job, new ReasondError('cancelled', `task ${id} was ${reason} before it ran`));
+    return 'queued';
+  }
+
+  /** Lets queued and running tasks finish within graceMs, then cancels what is left. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const drained = (async () => {
+      while (this.current) await this.current.done;
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
+    const outcome = await Promise.race([drained.then(() => 'drained' as const), expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') {
+      for (const job of this.o.queue.drain()) await this.o.hooks.failed(job, new ReasondError('cancelled', `task ${job.id} was cancelled: the agent is shutting down`));
+      if (this.current) await this.cancel(this.current.job.id, `cancelled: the agent stopped after its ${graceMs} ms grace period`);
+      await drained;
+    }
+  }
+
+  private async run(job: Job, signal: AbortSignal, reason: () => ReasondError | undefined): Promise<void> {
+    try {
+      if (job.deadline_at !== undefined && this.o.clock.now() >= job.deadline_at) {
+        throw new ReasondError('deadline_exceeded', `task ${job.id} waited past its deadline (${job.deadline_at - job.received_at} ms after it arrived) and was not run`);
+      }
+      await this.o.hooks.started(job);
+      const result = await this.o.engine.generate(engineRequest(job, this.o.defaultMaxNewTokens), {
+        signal,
+        onDelta: job.request.stream ? (d) => this.o.hooks.delta(job, d) : undefined,
+      });
+      if (result.finish_reason === 'cancelled') throw reason() ?? new ReasondError('cancelled', `task ${job.id} was cancelled`);
+      this.avgMs = this.avgMs === undefined ? result.timing.total_ms : 0.7 * this.avgMs + 0.3 * result.timing.total_ms;
+      await this.o.hooks.finished(job, result);
+    } catch (e) {
+      const error = isReasondError(e) ? e : new ReasondError('internal', `task ${job.id} failed: ${describeError(e)}`);
+      await this.o.hooks.failed(job, error).catch((e2) => this.o.log?.(`could not record the failure of ${job.id}: ${describeError(e2)}`));
+    }
+  }
+}

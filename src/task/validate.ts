@@ -1,0 +1,73 @@
+/**
+ * Turns a raw payload into a TaskRequest or a ReasondError whose message
+ * names the field and the value. Never throws anything else: the daemon
+ * must survive any input (issue 4).
+ */
+import AjvModule, { type ErrorObject } from 'ajv';
+import { ReasondError } from '../errors.js';
+import { taskSchema, type TaskLimits, type TaskRequest } from './schema.js';
+
+// ajv's CommonJS default export, seen from ESM.
+const Ajv = AjvModule as unknown as typeof AjvModule.default;
+
+export interface ParsedPayload {
+  /** The id when one could be read, so even an invalid task's error carries it. */
+  id?: string;
+  /** reply_to when it could be read. */
+  replyTo?: string;
+  task?: TaskRequest;
+  error?: ReasondError;
+}
+
+const show = (v: unknown) => {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+};
+
+function describe(e: ErrorObject): string {
+  const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'the task';
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    const path = field === 'the task' ? extra : `${field}.${extra}`;
+    return `${path}: unknown field (value ${show((e.data as Record<string, unknown>)[extra])})`;
+  }
+  if (e.keyword === 'required') return `${field === 'the task' ? '' : field + '.'}${(e.params as { missingProperty: string }).missingProperty}: is required`;
+  return `${field} ${e.message}; got ${show(e.data)}`;
+}
+
+export class TaskValidator {
+  private check?: ReturnType<InstanceType<typeof Ajv>['compile']>;
+
+  constructor(private readonly limits: TaskLimits & { max_payload_bytes: number }) {}
+
+  start(): void {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+    this.check = ajv.compile(taskSchema(this.limits));
+  }
+
+  parse(payload: Buffer): ParsedPayload {
+    if (payload.length > this.limits.max_payload_bytes) {
+      return { error: new ReasondError('payload_too_large', `the payload is ${payload.length} bytes; the limit is ${this.limits.max_payload_bytes}`) };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch (e) {
+      return { error: new ReasondError('invalid_request', `the payload is not JSON: ${(e as Error).message}; got ${show(payload.toString('utf8', 0, 60))}`) };
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      return { error: new ReasondError('invalid_request', `the payload must be a JSON object; got ${show(json)}`) };
+    }
+    const o = json as Record<string, unknown>;
+    const id = typeof o.id === 'string' && o.id.length > 0 && o.id.length <= 128 ? o.id : undefined;
+    const replyTo = typeof o.reply_to === 'string' ? o.reply_to : undefined;
+    if (!this.check!(json)) {
+      const message = this.check!.errors!.map(describe).join('; ');
+      return { id, replyTo, error: new ReasondError('invalid_request', message) };
+    }
+    if ((o.prompt === undefined) === (o.messages === undefined)) {
+      return { id, replyTo, error: new ReasondError('invalid_request', 'the task needs exactly one of prompt or messages') };
+    }
+    return { id, replyTo, task: json as TaskRequest };
+  }
+}
