@@ -12,6 +12,7 @@ import type { EmbeddedBroker, Incoming, MqttConnection, Topics } from '../mqtt/i
 import { Journal, Outbox, type Database } from '../store/index.js';
 import { Runner, TaskQueue, TaskValidator, type Clock, type Job, type TaskEngine } from '../task/index.js';
 import type { AgentConfig } from '../config/index.js';
+import type { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import { Admin } from './admin.js';
 import { adminHandlers } from './admin-handlers.js';
 import { Intake } from './intake.js';
@@ -29,6 +30,8 @@ export interface AgentParts {
   db: Database;
   clock: Clock;
   log: (line: string) => void;
+  /** Sensors, metrics and the thermal guard (issue 5). */
+  telemetry?: AgentTelemetry;
 }
 
 /** How long start() waits for the broker before carrying on offline (tasks then wait in the broker). */
@@ -54,9 +57,13 @@ export class Agent {
     this.queue = new TaskQueue<Job>(c.queue_max);
     this.validator = new TaskValidator({ max_new_tokens_limit: c.max_new_tokens_limit, max_payload_bytes: c.max_payload_bytes });
     this.sender = new OutboxSender(this.outbox, p.connection, p.log);
-    this.replies = new Replies({ device: c.device_id, journal: this.journal, sender: this.sender, connection: p.connection, clock: p.clock });
+    this.replies = new Replies({
+      device: c.device_id, journal: this.journal, sender: this.sender, connection: p.connection, clock: p.clock,
+      onError: (code, journaled) => void (journaled || p.telemetry?.rejected(code)),
+    });
     this.runner = new Runner({
       engine: p.engine, queue: this.queue, clock: p.clock, defaultMaxNewTokens: c.default_max_new_tokens, log: p.log,
+      pace: p.telemetry && (() => p.telemetry!.pace()),
       hooks: {
         started: async (job) => {
           this.startedAt.set(job.id, p.clock.now());
@@ -64,10 +71,13 @@ export class Agent {
         },
         delta: (job, d) => this.replies.delta(job, d),
         finished: async (job, r) => {
-          await this.replies.result(job, r, this.startedAt.get(job.id) ?? p.clock.now());
+          const startedAt = this.startedAt.get(job.id) ?? p.clock.now();
+          p.telemetry?.finished(r, startedAt, Math.max(0, startedAt - job.received_at));
+          await this.replies.result(job, r, startedAt);
           this.startedAt.delete(job.id);
         },
         failed: async (job, e) => {
+          p.telemetry?.failed(e.code, this.startedAt.get(job.id));
           this.startedAt.delete(job.id);
           await this.replies.error(job.id, job.route, e, true);
         },
@@ -77,6 +87,7 @@ export class Agent {
       validator: this.validator, journal: this.journal, queue: this.queue, runner: this.runner, engine: p.engine,
       replies: this.replies, sender: this.sender, clock: p.clock, eventsTopic: p.topics.events,
       defaultMaxNewTokens: c.default_max_new_tokens, log: p.log,
+      admit: p.telemetry && (() => p.telemetry!.admit()),
     });
     this.admin = new Admin({
       requestPrefix: p.topics.requestPrefix,
@@ -120,6 +131,7 @@ export class Agent {
     await this.p.broker?.start();
     await this.recover();
     this.sender.start();
+    await this.p.telemetry?.start((m) => this.sender.send(m));
     connection.onMessage((m) => this.dispatch(m));
     const subscribed = new Promise<void>((resolve) =>
       connection.onConnect(() => {
@@ -149,6 +161,7 @@ export class Agent {
       }
     };
     this.intake.close();
+    await step('telemetry', async () => this.p.telemetry?.stop());
     await step('subscriptions', async () => connection.connected && connection.unsubscribe([topics.task, topics.poolShared]));
     await step('runner', () => this.runner.stop(c.grace_ms));
     await step('outbox', () => withTimeout(this.sender.idle(), 5000));

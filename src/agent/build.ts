@@ -5,6 +5,10 @@ import { Engine, parseDtype } from '../engine/index.js';
 import { EmbeddedBroker, MqttConnection, topics } from '../mqtt/index.js';
 import { Database, migrations } from '../store/index.js';
 import { systemClock, type Clock, type TaskEngine } from '../task/index.js';
+import { AgentTelemetry } from '../telemetry/agent-telemetry.js';
+import { resolveTelemetry } from '../telemetry/config.js';
+import type { Scheduler } from '../telemetry/schedule/scheduler.js';
+import type { CommandRunner } from '../telemetry/sensors/index.js';
 import { Agent } from './agent.js';
 import { offlineStatus } from './status.js';
 
@@ -12,6 +16,9 @@ export interface BuildOverrides {
   engine?: TaskEngine;
   clock?: Clock;
   log?: (line: string) => void;
+  /** Telemetry's schedule and board tools (issue 5): a manual clock and fixture answers in tests. */
+  scheduler?: Scheduler;
+  commands?: CommandRunner;
 }
 
 export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
@@ -38,5 +45,21 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     log: c.log_level === 'debug' ? log : undefined,
   });
   const db = new Database(join(c.data_dir, 'reasond.db'), migrations);
-  return new Agent({ config: c, topics: t, engine, connection, broker, db, clock: o.clock ?? systemClock, log });
+  const clock = o.clock ?? systemClock;
+  let agent: Agent | undefined;
+  const telemetry = new AgentTelemetry({
+    settings: resolveTelemetry(c), base_topic: c.base_topic, device_id: c.device_id, link: connection, db,
+    now: () => clock.now(), log, scheduler: o.scheduler, run: o.commands,
+    model: () => {
+      try {
+        const { name, version, dtype } = engine.info;
+        return version === undefined ? { name, dtype } : { name, version, dtype };
+      } catch {
+        return undefined; // not loaded yet
+      }
+    },
+    queueDepth: () => agent?.queue.size ?? 0,
+  });
+  agent = new Agent({ config: c, topics: t, engine, connection, broker, db, clock, log, telemetry });
+  return agent;
 }

@@ -24,6 +24,8 @@ export interface IntakeDeps {
   eventsTopic: string;
   defaultMaxNewTokens: number;
   log: (line: string) => void;
+  /** Throws thermal_throttled while the board is too hot (issue 5). */
+  admit?: () => void;
 }
 
 export class Intake {
@@ -69,6 +71,11 @@ export class Intake {
 
     if (!this.accepting) {
       return this.d.replies.error(task.id, route, new ReasondError('busy', 'the agent is shutting down', { retryAfterMs: 5000 }), false);
+    }
+    try {
+      this.d.admit?.();
+    } catch (e) {
+      return this.d.replies.error(task.id, route, isReasondError(e) ? e : new ReasondError('internal', describeError(e)), false);
     }
     const expiry = m.messageExpiryInterval !== undefined ? now + m.messageExpiryInterval * 1000 : undefined;
     const fromField = task.deadline_ms !== undefined ? now + task.deadline_ms : undefined;

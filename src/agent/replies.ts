@@ -12,7 +12,11 @@ import type { OutboxSender } from './sender.js';
 
 export class Replies {
   constructor(
-    private readonly deps: { device: string; journal: Journal; sender: OutboxSender; connection: MqttConnection; clock: Clock },
+    private readonly deps: {
+      device: string; journal: Journal; sender: OutboxSender; connection: MqttConnection; clock: Clock;
+      /** Every final error, for telemetry's counts by code (issue 5). */
+      onError?: (code: string, journaled: boolean) => void;
+    },
   ) {}
 
   delta(job: Job, d: Delta): void {
@@ -46,6 +50,7 @@ export class Replies {
   /** A task's final error; journaled when the task was (journaled = true). */
   async error(id: string | undefined, route: Route, e: ReasondError, journaled: boolean): Promise<void> {
     const now = this.deps.clock.now();
+    this.deps.onError?.(e.code, journaled);
     const text = JSON.stringify(errorPayload(id, e, this.deps.device, now));
     const reply = this.message(route, text, now);
     if (journaled && id !== undefined) {

@@ -7,6 +7,7 @@ import { askCommand } from './ask.js';
 import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
 import { startCommand } from './start.js';
+import { statsCommand } from './stats.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('reasond')
@@ -15,6 +16,7 @@ await yargs(hideBin(process.argv))
   .command(evalCommand)
   .command(startCommand)
   .command(askCommand)
+  .command(statsCommand)
   .demandCommand(1, 'Name a command; see reasond --help.')
   .strict()
   .wrap(Math.min(110, process.stdout.columns || 100))

@@ -7,6 +7,8 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { defaultModelDir } from '../paths.js';
+import type { TelemetryConfig } from '../telemetry/config.js';
+import { telemetryKeys } from '../telemetry/config-keys.js';
 
 export type KeyType = 'string' | 'integer' | 'boolean';
 
@@ -54,10 +56,12 @@ export const schema: readonly ConfigKey[] = [
   { key: 'max_new_tokens_limit', type: 'integer', default: 4096, min: 1, max: 1000000, description: "Largest max_new_tokens (and reasoning.budget_tokens) a task may ask for; the model's context window also limits it" },
   { key: 'grace_ms', type: 'integer', default: 30000, min: 0, max: 3600000, description: 'On SIGTERM/SIGINT, how long running tasks may take to finish before they are answered cancelled' },
   { key: 'log_level', type: 'string', default: 'info', choices: ['error', 'info', 'debug'], description: 'How much goes to stderr' },
+  // sensors, metrics, Prometheus, Home Assistant and the thermal guard (issue 5)
+  ...telemetryKeys,
 ];
 
 /** The resolved configuration, keys as in the schema. */
-export interface AgentConfig {
+export interface AgentConfig extends TelemetryConfig {
   config: string;
   device_id: string;
   pool: string;

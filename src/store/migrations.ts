@@ -2,6 +2,7 @@
  * The agent database's schema, in order. Never edit a shipped entry: add a
  * new one at the end (later issues add telemetry and update tables here).
  */
+import { TELEMETRY_MIGRATION } from '../telemetry/store/schema.js';
 import type { Migration } from './database.js';
 
 export const migrations: readonly Migration[] = [
@@ -33,4 +34,5 @@ export const migrations: readonly Migration[] = [
         created_at INTEGER NOT NULL
       );`,
   },
+  { name: 'telemetry samples, rollups and task figures (issue 5)', sql: TELEMETRY_MIGRATION },
 ];

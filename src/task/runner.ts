@@ -4,7 +4,7 @@
  * task whose deadline passed while it waited is answered, never run; every
  * task taken from the queue ends in exactly one finished() or failed().
  */
-import type { Delta, GenerationResult } from '../engine/index.js';
+import type { Delta, GenerateRequest, GenerationResult } from '../engine/index.js';
 import { describeError, isReasondError, ReasondError } from '../errors.js';
 import { engineRequest, type Clock, type Job, type TaskEngine } from './job.js';
 import type { TaskQueue } from './queue.js';
@@ -23,6 +23,8 @@ export interface RunnerOptions {
   hooks: RunnerHooks;
   defaultMaxNewTokens: number;
   log?: (line: string) => void;
+  /** The thermal guard's pace (issue 5): a pause before the task and the request it runs with. */
+  pace?: () => { pause_ms: number; request(req: GenerateRequest): GenerateRequest };
 }
 
 export class Runner {
@@ -91,11 +93,14 @@ export class Runner {
 
   private async run(job: Job, signal: AbortSignal, reason: () => ReasondError | undefined): Promise<void> {
     try {
+      const pace = this.o.pace?.();
+      if (pace && pace.pause_ms > 0) await new Promise((resolve) => setTimeout(resolve, pace.pause_ms));
       if (job.deadline_at !== undefined && this.o.clock.now() >= job.deadline_at) {
         throw new ReasondError('deadline_exceeded', `task ${job.id} waited past its deadline (${job.deadline_at - job.received_at} ms after it arrived) and was not run`);
       }
       await this.o.hooks.started(job);
-      const result = await this.o.engine.generate(engineRequest(job, this.o.defaultMaxNewTokens), {
+      const request = engineRequest(job, this.o.defaultMaxNewTokens);
+      const result = await this.o.engine.generate(pace ? pace.request(request) : request, {
         signal,
         onDelta: job.request.stream ? (d) => this.o.hooks.delta(job, d) : undefined,
       });

@@ -1,0 +1,130 @@
+/**
+ * Telemetry as one part of the agent (#5): what the daemon starts and stops, and
+ * the few calls its intake and runner make (admit, pace, finished, failed,
+ * rejected). Retained messages go to the broker through RetainedPublisher; events
+ * go through the agent's outbox so a thermal event during an outage is not lost.
+ */
+import type { GenerateRequest, GenerationResult } from '../engine/types.js';
+import { describeError } from '../errors.js';
+import { agentVersion } from '../paths.js';
+import { MetricsHttpServer } from './export/metrics-http.js';
+import { PrometheusExporter } from './export/prometheus.js';
+import { RetainedPublisher, type BrokerLink } from './retained.js';
+import { cronScheduler } from './schedule/cron.js';
+import type { Scheduler } from './schedule/scheduler.js';
+import { Sensors, type CommandRunner } from './sensors/index.js';
+import { Telemetry } from './service.js';
+import { MetricsStore } from './store/metrics-store.js';
+import type { SqlDb } from './store/sql.js';
+import type { ResolvedTelemetry } from './config.js';
+import { pacedRequest, type PacePolicy } from './thermal/policy.js';
+
+export interface EventSink {
+  (m: { topic: string; payload: string; created_at: number }): Promise<void>;
+}
+
+export interface AgentTelemetryDeps {
+  settings: ResolvedTelemetry;
+  base_topic: string;
+  device_id: string;
+  link: BrokerLink;
+  db: SqlDb;
+  now: () => number;
+  log: (line: string) => void;
+  scheduler?: Scheduler;
+  run?: CommandRunner;
+  model?: () => { name: string; version?: string; dtype?: string } | undefined;
+  queueDepth?: () => number;
+}
+
+export interface Pace {
+  policy: PacePolicy;
+  pause_ms: number;
+  request(req: GenerateRequest): GenerateRequest;
+}
+
+export class AgentTelemetry {
+  private telemetry: Telemetry | undefined;
+  private http: MetricsHttpServer | undefined;
+  private readonly prometheus = new PrometheusExporter();
+
+  constructor(private readonly d: AgentTelemetryDeps) {}
+
+  async start(events: EventSink): Promise<void> {
+    const { settings: s, link, log } = this.d;
+    const retained = new RetainedPublisher(link, log);
+    retained.start();
+    this.telemetry = new Telemetry(
+      {
+        base_topic: this.d.base_topic,
+        device_id: this.d.device_id,
+        agent_version: agentVersion,
+        metrics_interval_s: s.metrics_interval_s,
+        thermal_interval_s: s.thermal_interval_s,
+        limits: s.limits,
+        policy: s.policy,
+        home_assistant: s.home_assistant,
+      },
+      {
+        sensors: new Sensors({ root: s.sys_root, board: s.board, ...(this.d.run ? { run: this.d.run } : {}) }),
+        scheduler: this.d.scheduler ?? cronScheduler(),
+        now: this.d.now,
+        publish: (topic, payload, { retain }) =>
+          retain ? retained.publish(topic, JSON.stringify(payload)) : events({ topic, payload: JSON.stringify(payload), created_at: this.d.now() }),
+        store: new MetricsStore(this.d.db),
+        prometheus: this.prometheus,
+        ...(this.d.model ? { model: this.d.model } : {}),
+        ...(this.d.queueDepth ? { queueDepth: this.d.queueDepth } : {}),
+        log,
+      },
+    );
+    await this.telemetry.start();
+    if (s.metrics_port > 0) {
+      this.http = new MetricsHttpServer(this.prometheus, s.metrics_port, s.metrics_host);
+      await this.http.start();
+      log(`Prometheus metrics on http://${s.metrics_host}:${s.metrics_port}/metrics`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.http?.stop();
+    await this.telemetry?.stop();
+  }
+
+  get telemetryPart(): Telemetry | undefined {
+    return this.telemetry;
+  }
+
+  /** Throws thermal_throttled (with retry_after_ms) while the guard is hard. */
+  admit(): void {
+    this.telemetry?.admit();
+  }
+
+  /** How the next task runs: the pause before it and its (maybe smaller) reasoning budget. */
+  pace(): Pace {
+    const policy = this.telemetry?.policy ?? { state: 'normal' as const, accept: true, pause_ms: 0, budget_factor: 1 };
+    return { policy, pause_ms: policy.pause_ms, request: (req) => pacedRequest(req, policy) };
+  }
+
+  finished(r: GenerationResult, startedAt: number, queueMs: number): void {
+    this.record({
+      status: 'ok',
+      started_at: startedAt,
+      queue_ms: queueMs,
+      timing: r.timing,
+      usage: { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens },
+    });
+  }
+
+  failed(code: string, startedAt: number | undefined): void {
+    this.record({ status: code, started_at: startedAt ?? this.d.now() });
+  }
+
+  rejected(code: string): void {
+    this.telemetry?.recordRejection(code).catch((e) => this.d.log(`telemetry: ${describeError(e)}`));
+  }
+
+  private record(task: Parameters<Telemetry['recordTask']>[0]): void {
+    this.telemetry?.recordTask(task).catch((e) => this.d.log(`telemetry: ${describeError(e)}`));
+  }
+}
