@@ -10,6 +10,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildAgent } from '../../src/agent/index.js';
+import { Engine, type GenerateRequest } from '../../src/engine/index.js';
+import type { TaskEngine } from '../../src/task/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { MqttConnection } from '../../src/mqtt/index.js';
 import { Database, migrations } from '../../src/store/index.js';
@@ -84,7 +86,22 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   const clock = new ManualClock(T0);
   const scheduler = new ManualScheduler(clock);
   const logs: string[] = [];
-  const agent = buildAgent(config, { clock, scheduler, commands: fixtureCommands(root), log: (l) => logs.push(l) });
+  // the real engine, recording the requests it is asked to run
+  const real = new Engine({ model: tinyRandom });
+  const requests: GenerateRequest[] = [];
+  const engine: TaskEngine = {
+    start: () => real.start(),
+    stop: () => real.stop(),
+    get info() {
+      return real.info;
+    },
+    countPromptTokens: (r) => real.countPromptTokens(r),
+    generate: (r, h) => {
+      requests.push(r);
+      return real.generate(r, h);
+    },
+  };
+  const agent = buildAgent(config, { engine, clock, scheduler, commands: fixtureCommands(root), log: (l) => logs.push(l) });
   await agent.start();
   let stopped = false;
   t.teardown(async () => {
@@ -109,6 +126,11 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   const soft = await event('soft');
   t.like(soft.json, { from: 'normal', reason: 'temperature', temp_c: 72, zone: 'cpu-thermal', at: '2026-11-29T03:00:05.000Z' });
 
+  // soft: the task runs with half its reasoning budget
+  await w.conn.publish(`reasond/${device}/task`, JSON.stringify({ id: 'while-soft', prompt: '3+4?', max_new_tokens: 4, reasoning: { budget_tokens: 40 }, reply_to: `replies/${device}` }), { qos: 1 });
+  await w.waitFor((m) => m.topic === `replies/${device}` && m.json.id === 'while-soft' && m.json.type === 'result', 'a result while soft');
+  t.is(requests.at(-1)!.reasoning?.budget_tokens, 20);
+
   setTemp(root, 'thermal_zone0', 84.5);
   await scheduler.advance(5_000);
   const hard = await event('hard');
@@ -132,7 +154,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   const at30 = await w.waitFor((m) => m.topic === `reasond/${device}/metrics` && m.json.at === '2026-11-29T03:00:30.000Z', 'metrics at 30 s');
   t.is(at30.json.thermal.guard, 'normal');
   t.deepEqual(at30.json.throughput.rejections_total, { thermal_throttled: 1 });
-  t.is(at30.json.throughput.tasks, 1);
+  t.is(at30.json.throughput.tasks, 2);
   t.deepEqual(
     w.got.filter((m) => m.topic === `reasond/${device}/events` && m.json.type === 'thermal').map((m) => m.json.to),
     ['soft', 'hard', 'normal'],
@@ -144,7 +166,8 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   await db.start();
   t.teardown(() => db.stop());
   const report = await statsReport(db, T0, T0 + 60_000);
-  t.deepEqual(report.tasks, { ok: 1, errors: 1, errors_by_code: { thermal_throttled: 1 } });
+  t.deepEqual(report.tasks, { ok: 2, errors: 1, errors_by_code: { thermal_throttled: 1 } });
+  t.is(requests.find((r) => r.prompt === '2+2?')!.reasoning, undefined); // normal again: as sent
   t.deepEqual(report.temperature_c, { avg: 51.33, max: 52.65 }); // the samples at 0 s (52.65 °C) and 30 s (50 °C)
 }
 
