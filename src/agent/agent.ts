@@ -63,7 +63,7 @@ export class Agent {
     });
     this.runner = new Runner({
       engine: p.engine, queue: this.queue, clock: p.clock, defaultMaxNewTokens: c.default_max_new_tokens, log: p.log,
-      pace: p.telemetry && (() => p.telemetry!.pace()),
+      pace: p.telemetry && ((job) => p.telemetry!.pace(job.id)),
       hooks: {
         started: async (job) => {
           this.startedAt.set(job.id, p.clock.now());
@@ -72,12 +72,12 @@ export class Agent {
         delta: (job, d) => this.replies.delta(job, d),
         finished: async (job, r) => {
           const startedAt = this.startedAt.get(job.id) ?? p.clock.now();
-          p.telemetry?.finished(r, startedAt, Math.max(0, startedAt - job.received_at));
-          await this.replies.result(job, r, startedAt);
+          const thermal = p.telemetry?.finished(job.id, r, startedAt, Math.max(0, startedAt - job.received_at));
+          await this.replies.result(job, r, startedAt, thermal && { thermal });
           this.startedAt.delete(job.id);
         },
         failed: async (job, e) => {
-          p.telemetry?.failed(e.code, this.startedAt.get(job.id));
+          p.telemetry?.failed(job.id, e.code, this.startedAt.get(job.id));
           this.startedAt.delete(job.id);
           await this.replies.error(job.id, job.route, e, true);
         },

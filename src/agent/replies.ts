@@ -27,7 +27,8 @@ export class Replies {
       .catch(() => {});
   }
 
-  async result(job: Job, r: GenerationResult, startedAt: number): Promise<void> {
+  /** `extra`: fields another part adds, e.g. `thermal` when the guard slowed the task (issue 5). */
+  async result(job: Job, r: GenerationResult, startedAt: number, extra?: Record<string, unknown>): Promise<void> {
     const now = this.deps.clock.now();
     const payload = {
       id: job.id,
@@ -40,6 +41,7 @@ export class Replies {
       timing: { queue_ms: Math.max(0, startedAt - job.received_at), ...r.timing },
       model: r.model,
       device: this.deps.device,
+      ...extra,
       created_at: now,
     };
     const text = JSON.stringify(payload);

@@ -24,7 +24,7 @@ export interface RunnerOptions {
   defaultMaxNewTokens: number;
   log?: (line: string) => void;
   /** The thermal guard's pace (issue 5): a pause before the task and the request it runs with. */
-  pace?: () => { pause_ms: number; request(req: GenerateRequest): GenerateRequest };
+  pace?: (job: Job) => { pause_ms: number; request(req: GenerateRequest): GenerateRequest };
 }
 
 export class Runner {
@@ -93,7 +93,7 @@ export class Runner {
 
   private async run(job: Job, signal: AbortSignal, reason: () => ReasondError | undefined): Promise<void> {
     try {
-      const pace = this.o.pace?.();
+      const pace = this.o.pace?.(job);
       if (pace && pace.pause_ms > 0) await new Promise((resolve) => setTimeout(resolve, pace.pause_ms));
       if (job.deadline_at !== undefined && this.o.clock.now() >= job.deadline_at) {
         throw new ReasondError('deadline_exceeded', `task ${job.id} waited past its deadline (${job.deadline_at - job.received_at} ms after it arrived) and was not run`);

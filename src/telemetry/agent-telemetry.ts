@@ -43,10 +43,18 @@ export interface Pace {
   request(req: GenerateRequest): GenerateRequest;
 }
 
+/** What a result says when the guard slowed its task ("and say so", #5). */
+export interface PaceNote {
+  state: 'soft';
+  pause_ms: number;
+  reasoning_budget_tokens?: number;
+}
+
 export class AgentTelemetry {
   private telemetry: Telemetry | undefined;
   private http: MetricsHttpServer | undefined;
   private readonly prometheus = new PrometheusExporter();
+  private readonly paced = new Map<string, PaceNote>();
 
   constructor(private readonly d: AgentTelemetryDeps) {}
 
@@ -100,13 +108,27 @@ export class AgentTelemetry {
     this.telemetry?.admit();
   }
 
-  /** How the next task runs: the pause before it and its (maybe smaller) reasoning budget. */
-  pace(): Pace {
+  /** How task `id` runs: the pause before it and its (maybe smaller) reasoning budget; remembered for its result. */
+  pace(id: string): Pace {
     const policy = this.telemetry?.policy ?? { state: 'normal' as const, accept: true, pause_ms: 0, budget_factor: 1 };
-    return { policy, pause_ms: policy.pause_ms, request: (req) => pacedRequest(req, policy) };
+    return {
+      policy,
+      pause_ms: policy.pause_ms,
+      request: (req) => {
+        const paced = pacedRequest(req, policy);
+        if (policy.state === 'soft') {
+          const budget = paced.reasoning?.budget_tokens;
+          this.paced.set(id, { state: 'soft', pause_ms: policy.pause_ms, ...(budget === undefined ? {} : { reasoning_budget_tokens: budget }) });
+        }
+        return paced;
+      },
+    };
   }
 
-  finished(r: GenerationResult, startedAt: number, queueMs: number): void {
+  /** Records an answered task; returns the note its result carries when the guard slowed it. */
+  finished(id: string, r: GenerationResult, startedAt: number, queueMs: number): PaceNote | undefined {
+    const note = this.paced.get(id);
+    this.paced.delete(id);
     this.record({
       status: 'ok',
       started_at: startedAt,
@@ -114,9 +136,11 @@ export class AgentTelemetry {
       timing: r.timing,
       usage: { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens },
     });
+    return note;
   }
 
-  failed(code: string, startedAt: number | undefined): void {
+  failed(id: string, code: string, startedAt: number | undefined): void {
+    this.paced.delete(id);
     this.record({ status: code, started_at: startedAt ?? this.d.now() });
   }
 

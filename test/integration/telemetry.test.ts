@@ -128,8 +128,9 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
 
   // soft: the task runs with half its reasoning budget
   await w.conn.publish(`reasond/${device}/task`, JSON.stringify({ id: 'while-soft', prompt: '3+4?', max_new_tokens: 4, reasoning: { budget_tokens: 40 }, reply_to: `replies/${device}` }), { qos: 1 });
-  await w.waitFor((m) => m.topic === `replies/${device}` && m.json.id === 'while-soft' && m.json.type === 'result', 'a result while soft');
+  const slowed = await w.waitFor((m) => m.topic === `replies/${device}` && m.json.id === 'while-soft' && m.json.type === 'result', 'a result while soft');
   t.is(requests.at(-1)!.reasoning?.budget_tokens, 20);
+  t.deepEqual(slowed.json.thermal, { state: 'soft', pause_ms: 0, reasoning_budget_tokens: 20 }); // and it says so
 
   setTemp(root, 'thermal_zone0', 84.5);
   await scheduler.advance(5_000);
@@ -148,6 +149,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   await w.conn.publish(`reasond/${device}/task`, JSON.stringify({ id: 'cool-again', prompt: '2+2?', max_new_tokens: 4, reply_to: `replies/${device}` }), { qos: 1 });
   const ok = await w.waitFor((m) => m.topic === `replies/${device}` && m.json.id === 'cool-again' && m.json.type === 'result', 'a result once cool');
   t.is(ok.json.status, 'ok');
+  t.false('thermal' in ok.json);
 
   // metrics on schedule: the 30 s sample carries the guard state and the rejection
   await scheduler.advance(15_000);
