@@ -4,13 +4,17 @@ import { Sensors } from '../../../src/telemetry/sensors/index.js';
 import { PrometheusExporter } from '../../../src/telemetry/export/prometheus.js';
 import { DEFAULT_POLICY } from '../../../src/telemetry/thermal/policy.js';
 import { isReasondError } from '../../../src/errors.js';
+import { join } from 'node:path';
+import { Database, migrations } from '../../../src/store/index.js';
+import { MetricsStore } from '../../../src/telemetry/store/metrics-store.js';
+import { tempDir } from '../../helpers/models.js';
 import { ManualClock, ManualScheduler } from '../../helpers/manual-scheduler.js';
 import { copySysFixture, fixtureCommands, setTemp, type BoardFixture } from '../../helpers/sysfs.js';
 
 const T0 = Date.UTC(2026, 10, 29, 3, 0, 0);
 const heap = () => ({ rss: 0, heapTotal: 50 * 2 ** 20, heapUsed: 40 * 2 ** 20, external: 2 ** 20 });
 
-function rig(board: BoardFixture, ha = false) {
+function rig(board: BoardFixture, ha = false, store?: MetricsStore) {
   const root = copySysFixture(board);
   const clock = new ManualClock(T0);
   const scheduler = new ManualScheduler(clock);
@@ -28,7 +32,7 @@ function rig(board: BoardFixture, ha = false) {
       policy: DEFAULT_POLICY,
       home_assistant: { enabled: ha, prefix: 'homeassistant' },
     },
-    { sensors: new Sensors({ root, run: fixtureCommands(root) }), scheduler, now: clock.now, publish, prometheus, heap, queueDepth: () => 0 },
+    { sensors: new Sensors({ root, run: fixtureCommands(root) }), scheduler, now: clock.now, publish, prometheus, heap, queueDepth: () => 0, ...(store ? { store } : {}) },
   );
   return { root, clock, scheduler, sent, telemetry, prometheus };
 }
@@ -110,4 +114,22 @@ test('energy per task from the Orin rails; rejections counted; Home Assistant di
   t.is(discovery[0]!.payload.device.model, 'NVIDIA Jetson Orin Nano Developer Kit');
   t.true((await prometheus.render()).includes('reasond_rejections_total{code="busy"} 1'));
   await telemetry.stop();
+});
+
+test('the schedule stores samples and rolls them up into minutes and hours in SQLite', async (t) => {
+  const db = new Database(join(tempDir('reasond-service-'), 'reasond.db'), migrations);
+  await db.start();
+  t.teardown(() => db.stop());
+  const { scheduler, telemetry } = rig('jetson-orin-nano', false, new MetricsStore(db));
+  await telemetry.start();
+  await scheduler.advance(3600_000 + 90_000); // to 04:01:30: the hour job ran at 04:01:10
+  await telemetry.stop();
+  const count = (res: string) => db.all<{ n: number; rows: number }>('SELECT COUNT(*) AS rows, SUM(n) AS n FROM metric_samples WHERE resolution = ?', [res]);
+  t.deepEqual(await count('raw'), [{ rows: 124, n: 124 }]); // 03:00:00 .. 04:01:30 every 30 s
+  t.deepEqual(await count('minute'), [{ rows: 61, n: 122 }]); // complete minutes 03:00 .. 04:00
+  t.deepEqual(await db.all("SELECT at, n, hottest_c_max, power_w_avg, energy_j FROM metric_samples WHERE resolution = 'hour'"), [
+    // a sample holds the energy since the one before it: 03:00:30 .. 03:59:30 at 6 W × 30 s;
+    // the 03:59:30 .. 04:00:00 share is in the 04:00:00 sample, so in the next hour
+    { at: T0, n: 120, hottest_c_max: 49, power_w_avg: 6, energy_j: 119 * 180 },
+  ]);
 });
