@@ -5,7 +5,7 @@
  */
 import AjvModule, { type ErrorObject } from 'ajv';
 import { ReasondError } from '../errors.js';
-import { taskSchema, type TaskLimits, type TaskRequest } from './schema.js';
+import { MAX_ID_LENGTH, taskSchema, type TaskLimits, type TaskRequest } from './schema.js';
 
 // ajv's CommonJS default export, seen from ESM.
 const Ajv = AjvModule as unknown as typeof AjvModule.default;
@@ -35,6 +35,20 @@ function describe(e: ErrorObject): string {
   return `${field} ${e.message}; got ${show(e.data)}`;
 }
 
+const READ_ROUTE_LIMIT = 1 << 20;
+
+function tryObject(payload: Buffer): Record<string, unknown> | undefined {
+  try {
+    const json = JSON.parse(payload.toString('utf8'));
+    return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const idOf = (o?: Record<string, unknown>) => (typeof o?.id === 'string' && o.id.length > 0 && o.id.length <= MAX_ID_LENGTH ? o.id : undefined);
+const replyToOf = (o?: Record<string, unknown>) => (typeof o?.reply_to === 'string' ? o.reply_to : undefined);
+
 export class TaskValidator {
   private check?: ReturnType<InstanceType<typeof Ajv>['compile']>;
 
@@ -47,7 +61,10 @@ export class TaskValidator {
 
   parse(payload: Buffer): ParsedPayload {
     if (payload.length > this.limits.max_payload_bytes) {
-      return { error: new ReasondError('payload_too_large', `the payload is ${payload.length} bytes; the limit is ${this.limits.max_payload_bytes}`) };
+      const error = new ReasondError('payload_too_large', `the payload is ${payload.length} bytes; the limit is ${this.limits.max_payload_bytes}`);
+      // Still read id and reply_to when that is cheap, so the sender hears why.
+      const o = payload.length <= READ_ROUTE_LIMIT ? tryObject(payload) : undefined;
+      return { id: idOf(o), replyTo: replyToOf(o), error };
     }
     let json: unknown;
     try {
@@ -59,8 +76,8 @@ export class TaskValidator {
       return { error: new ReasondError('invalid_request', `the payload must be a JSON object; got ${show(json)}`) };
     }
     const o = json as Record<string, unknown>;
-    const id = typeof o.id === 'string' && o.id.length > 0 && o.id.length <= 128 ? o.id : undefined;
-    const replyTo = typeof o.reply_to === 'string' ? o.reply_to : undefined;
+    const id = idOf(o);
+    const replyTo = replyToOf(o);
     if (!this.check!(json)) {
       const message = this.check!.errors!.map(describe).join('; ');
       return { id, replyTo, error: new ReasondError('invalid_request', message) };

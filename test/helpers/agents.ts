@@ -1,0 +1,103 @@
+/**
+ * Agents for the integration tests: in this process (sharing one engine,
+ * counted and optionally held) or as a real `reasond start` child process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { buildAgent, type Agent } from '../../src/agent/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { Engine, GenerateHooks, GenerateRequest, GenerationResult, ModelInfo } from '../../src/engine/index.js';
+import type { TaskEngine } from '../../src/task/index.js';
+import { repoRoot, tempDir, tinyRandom } from './models.js';
+
+/** Borrows a started engine: start/stop do nothing, generate calls are counted and can be held. */
+export class SharedEngine implements TaskEngine {
+  calls: string[] = [];
+  private gate?: Promise<void>;
+  private openGate?: () => void;
+
+  constructor(private readonly engine: Engine) {}
+
+  async start(): Promise<ModelInfo> {
+    return this.engine.info;
+  }
+
+  async stop(): Promise<void> {}
+
+  get info(): ModelInfo {
+    return this.engine.info;
+  }
+
+  countPromptTokens(req: GenerateRequest): number {
+    return this.engine.countPromptTokens(req);
+  }
+
+  /** Until release(), generate() waits before it starts: the queue fills deterministically. */
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  release(): void {
+    this.openGate?.();
+    this.gate = undefined;
+  }
+
+  async generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult> {
+    this.calls.push(JSON.stringify(req.messages ?? req.prompt));
+    if (this.gate) await this.gate;
+    return this.engine.generate(req, hooks);
+  }
+}
+
+export interface AgentSetup {
+  device: string;
+  /** Broker URL; absent = the agent starts its own embedded broker on embeddedPort. */
+  broker?: string;
+  embeddedPort?: number;
+  pool?: string;
+  dataDir?: string;
+  extra?: Record<string, unknown>;
+}
+
+export function agentFlags(s: AgentSetup): Record<string, unknown> {
+  return {
+    'device-id': s.device,
+    'data-dir': s.dataDir ?? tempDir('reasond-agent-'),
+    model: tinyRandom,
+    broker: s.broker ?? '',
+    'embedded-port': s.embeddedPort,
+    pool: s.pool ?? 'default',
+    'reconnect-ms': 300,
+    'default-max-new-tokens': 16,
+    ...s.extra,
+  };
+}
+
+export async function startAgent(engine: TaskEngine, s: AgentSetup): Promise<Agent> {
+  const config = loadConfig({ cli: agentFlags(s), env: {} });
+  const agent = buildAgent(config, { engine, log: process.env.REASOND_TEST_LOG ? (l) => process.stderr.write(`[${s.device}] ${l}\n`) : () => {} });
+  await agent.start();
+  return agent;
+}
+
+export interface AgentProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `reasond start` as a real process (for kill -9 and SIGTERM). */
+export function spawnAgent(s: AgentSetup): AgentProcess {
+  const flags = agentFlags(s);
+  const args = Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => `--${k}=${v}`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'start', ...args, '--threads=1'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let out = '';
+  child.stdout!.on('data', (b) => (out += b));
+  child.stderr!.on('data', (b) => (out += b));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
