@@ -13,7 +13,7 @@ import { MemoryPressure, type MemoryEvent } from './metrics/memory-pressure.js';
 import { buildMetricsPayload, type HeapUsage, type MetricsPayload } from './metrics/payload.js';
 import { Throughput, type TaskSample } from './metrics/throughput.js';
 import { cronEvery, type Scheduler } from './schedule/scheduler.js';
-import { hottestZone, type Readings, type Sensors } from './sensors/index.js';
+import { hottestZone, type Readings, type Sensors, type ThrottleFlags } from './sensors/index.js';
 import type { MetricsStore } from './store/metrics-store.js';
 import { ThermalGuard, type GuardLimits, type ThermalEvent, type ThermalState } from './thermal/guard.js';
 import { policyFor, thermalThrottled, type PacePolicy, type PolicySettings } from './thermal/policy.js';
@@ -53,7 +53,16 @@ export interface AnsweredTask {
   usage?: { prompt_tokens?: number; completion_tokens?: number };
 }
 
-export type TelemetryEvent = ThermalEvent | MemoryEvent;
+/** The firmware's own flags changed (Raspberry Pi): under-voltage counts here even though the guard ignores it. */
+export interface BoardThrottlingEvent {
+  type: 'board_throttling';
+  at: number;
+  raw: string;
+  now: ThrottleFlags;
+  since_boot: ThrottleFlags;
+}
+
+export type TelemetryEvent = ThermalEvent | MemoryEvent | BoardThrottlingEvent;
 
 export class Telemetry {
   private readonly guard: ThermalGuard;
@@ -65,6 +74,8 @@ export class Telemetry {
   private startedAt = 0;
   private lastSampleEnergy: number | undefined;
   private latest: Readings | undefined;
+  /** The flags "now" at the last check, as a bit string; undefined before the first. */
+  private lastFlags: string | undefined;
 
   constructor(
     private readonly settings: TelemetrySettings,
@@ -191,6 +202,14 @@ export class Telemetry {
       this.deps.log?.(`thermal guard ${event.from} -> ${event.to} (${event.reason}, ${event.temp_c ?? '?'} °C)`);
       for (const l of this.listeners) l(policy, event);
       await this.publishEvent(event, { policy });
+    }
+    if (r.throttling) {
+      const t = r.throttling;
+      const flags = JSON.stringify(t.now);
+      // the first reading is news only when something is already wrong
+      const news = this.lastFlags === undefined ? Object.values(t.now).some(Boolean) : flags !== this.lastFlags;
+      this.lastFlags = flags;
+      if (news) await this.publishEvent({ type: 'board_throttling', at, raw: t.raw, now: t.now, since_boot: t.since_boot });
     }
     const mem = this.memory.update(at, r.memory.available_bytes, r.memory.total_bytes);
     if (mem) await this.publishEvent(mem);

@@ -10,6 +10,7 @@ import { MetricsStore } from '../../../src/telemetry/store/metrics-store.js';
 import { tempDir } from '../../helpers/models.js';
 import { ManualClock, ManualScheduler } from '../../helpers/manual-scheduler.js';
 import { copySysFixture, fixtureCommands, setTemp, type BoardFixture } from '../../helpers/sysfs.js';
+import { writeFileSync } from 'node:fs';
 
 const T0 = Date.UTC(2026, 10, 29, 3, 0, 0);
 const heap = () => ({ rss: 0, heapTotal: 50 * 2 ** 20, heapUsed: 40 * 2 ** 20, external: 2 ** 20 });
@@ -132,4 +133,25 @@ test('the schedule stores samples and rolls them up into minutes and hours in SQ
     // the 03:59:30 .. 04:00:00 share is in the 04:00:00 sample, so in the next hour
     { at: T0, n: 120, hottest_c_max: 49, power_w_avg: 6, energy_j: 119 * 180 },
   ]);
+});
+
+test("the Pi firmware's flags: a change is an event, and throttling makes the guard soft", async (t) => {
+  const { root, scheduler, sent, telemetry } = rig('rpi5');
+  await telemetry.start(); // 0x80000: only "soft limit since boot", nothing now: no event
+  writeFileSync(join(root, '.commands/vcgencmd_get_throttled'), 'throttled=0x50005\n'); // under-voltage + throttled now
+  await scheduler.advance(5_000);
+  writeFileSync(join(root, '.commands/vcgencmd_get_throttled'), 'throttled=0x50000\n');
+  await scheduler.advance(5_000);
+  const events = sent.filter((m) => m.topic === 'reasond/b1/events').map((m) => m.payload);
+  t.deepEqual(
+    events.map((e) => [e.type, e.type === 'thermal' ? `${e.from}>${e.to}:${e.reason}` : e.raw]),
+    [
+      ['thermal', 'normal>soft:board_throttling'],
+      ['board_throttling', '0x50005'],
+      ['thermal', 'soft>normal:cooled'],
+      ['board_throttling', '0x50000'],
+    ],
+  );
+  t.deepEqual(events[1].now, { under_voltage: true, freq_capped: false, throttled: true, soft_temp_limit: false });
+  await telemetry.stop();
 });
