@@ -44,10 +44,14 @@ export class SharedEngine implements TaskEngine {
 
   async generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult> {
     this.calls.push(JSON.stringify(req.messages ?? req.prompt));
-    if (this.gate) await this.gate;
+    // A held task still notices cancellation, as a running one would.
+    if (this.gate) await Promise.race([this.gate, aborted(hooks?.signal)]);
     return this.engine.generate(req, hooks);
   }
 }
+
+const aborted = (signal?: AbortSignal) =>
+  new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve(), { once: true })));
 
 export interface AgentSetup {
   device: string;

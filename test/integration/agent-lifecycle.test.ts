@@ -1,0 +1,110 @@
+/**
+ * The agent as a real process (issue 4): kill -9 while tasks are queued and
+ * running, then start it again: every task gets exactly one final answer.
+ * SIGTERM during a task: the task is finished or answered cancelled and the
+ * retained status says offline. Brokers run in the test process (embedded)
+ * or as Mosquitto, so they outlive the agent.
+ */
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { Engine } from '../../src/engine/index.js';
+import { SharedEngine, spawnAgent, startAgent } from '../helpers/agents.js';
+import { brokerKinds, startBroker, stopChild } from '../helpers/brokers.js';
+import { tempDir, tinyRandom } from '../helpers/models.js';
+import { Inbox, type Received } from '../helpers/mqtt-inbox.js';
+import { until } from '../helpers/waiting.js';
+
+const statusOf = (device: string) => (m: Received) => m.topic === `reasond/${device}/status`;
+
+for (const kind of brokerKinds()) {
+  test.serial(`[${kind}] kill -9 with tasks queued and running, then restart: every task gets exactly one final answer`, async (t) => {
+    const broker = await startBroker(kind);
+    const device = `crash-${kind}-${randomUUID().slice(0, 6)}`;
+    const dataDir = tempDir('reasond-crash-');
+    const inbox = await new Inbox(broker.url).start([`test/crash/#`, `reasond/${device}/status`]);
+    let agent = spawnAgent({ device, broker: broker.url, dataDir });
+    try {
+      const born = await inbox.next((m) => statusOf(device)(m) && m.json.state === 'online', 'the first birth message');
+      const ids = Array.from({ length: 4 }, (_, i) => `crash-${i}-${randomUUID().slice(0, 6)}`);
+      for (const [i, id] of ids.entries()) {
+        await inbox.publish(`reasond/${device}/task`, { id, prompt: `task ${i}`, max_new_tokens: 300, temperature: 0, stream: i === 0, reply_to: 'test/crash/replies' });
+      }
+      await inbox.next((m) => m.json?.id === ids[0] && m.json.type === 'delta', 'the first delta of the first task');
+      agent.child.kill('SIGKILL');
+      await agent.exited;
+      const will = await inbox.next((m) => statusOf(device)(m) && m.json.state === 'offline', 'the last will');
+      t.is(will.json.reason, 'connection lost');
+
+      agent = spawnAgent({ device, broker: broker.url, dataDir });
+      await inbox.next((m) => statusOf(device)(m) && m.json.state === 'online' && m.json.started_at !== born.json.started_at, 'the second birth message');
+      await Promise.all(ids.map((id) => inbox.final(id)));
+      const barrier = `barrier-${randomUUID().slice(0, 6)}`;
+      await inbox.publish(`reasond/${device}/task`, { id: barrier, prompt: 'x', max_new_tokens: 2, reply_to: 'test/crash/replies' });
+      await inbox.final(barrier);
+      t.regex(agent.output(), /recovered [1-4] unfinished task/, 'the restarted agent found unfinished tasks in its journal');
+      for (const id of ids) {
+        const finals = inbox.finals(id);
+        t.is(finals.length, 1, `${id} got ${finals.length} final answers`);
+        t.is(finals[0].json.status, 'ok', JSON.stringify(finals[0].json.error));
+      }
+    } finally {
+      await stopChild(agent.child);
+      await inbox.stop();
+      await broker.stop();
+    }
+  });
+
+  test.serial(`[${kind}] SIGTERM during a task: it is finished or answered cancelled, the status says offline, the process exits 0`, async (t) => {
+    const broker = await startBroker(kind);
+    const device = `term-${kind}-${randomUUID().slice(0, 6)}`;
+    const inbox = await new Inbox(broker.url).start([`test/term/#`, `reasond/${device}/status`]);
+    const agent = spawnAgent({ device, broker: broker.url });
+    try {
+      await inbox.next((m) => statusOf(device)(m) && m.json.state === 'online', 'the birth message');
+      const id = `term-${randomUUID()}`;
+      await inbox.publish(`reasond/${device}/task`, { id, prompt: 'long', max_new_tokens: 400, stream: true, reply_to: 'test/term/replies' });
+      await inbox.next((m) => m.json?.id === id && m.json.type === 'delta', 'the first delta');
+      agent.child.kill('SIGTERM');
+      const final = (await inbox.final(id)).json;
+      t.true(final.status === 'ok' || final.error?.code === 'cancelled', JSON.stringify(final));
+      const offline = await inbox.next((m) => statusOf(device)(m) && m.json.state === 'offline', 'the offline status');
+      t.is(offline.json.reason, 'stopped');
+      t.is(await agent.exited, 0, agent.output());
+      // Retained: a client that arrives later still reads offline.
+      const late = await new Inbox(broker.url).start([`reasond/${device}/status`]);
+      t.is((await late.next(statusOf(device), 'the retained status')).json.state, 'offline');
+      await late.stop();
+    } finally {
+      await stopChild(agent.child);
+      await inbox.stop();
+      await broker.stop();
+    }
+  });
+}
+
+test.serial('stopping with the grace period over answers the running and the queued tasks cancelled', async (t) => {
+  const engine = new Engine({ model: tinyRandom, threads: 1 });
+  await engine.start();
+  const broker = await startBroker('embedded');
+  const shared = new SharedEngine(engine);
+  const device = `grace-${randomUUID().slice(0, 6)}`;
+  const agent = await startAgent(shared, { device, broker: broker.url, extra: { 'grace-ms': 0 } });
+  const inbox = await new Inbox(broker.url).start(['test/grace/#']);
+  try {
+    shared.hold();
+    await inbox.publish(`reasond/${device}/task`, { id: 'g-running', prompt: 'a', reply_to: 'test/grace/r' });
+    await inbox.publish(`reasond/${device}/task`, { id: 'g-queued', prompt: 'b', reply_to: 'test/grace/r' });
+    await until(() => agent.queue.size === 1 && agent.runningTask === 'g-running', 'one task running and one queued');
+    await agent.stop();
+    t.deepEqual(await agent.journal.countByState().catch(() => 'closed'), 'closed');
+    // The inbox outlives the agent: both answers were delivered before it disconnected.
+    t.is((await inbox.final('g-running')).json.error.code, 'cancelled');
+    t.is((await inbox.final('g-queued')).json.error.code, 'cancelled');
+    t.deepEqual(shared.calls, [JSON.stringify('a')]);
+  } finally {
+    shared.release();
+    await inbox.stop();
+    await broker.stop();
+    await engine.stop();
+  }
+});
