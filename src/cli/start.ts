@@ -6,6 +6,7 @@
 import type { CommandModule } from 'yargs';
 import { buildAgent, type Agent } from '../agent/index.js';
 import { loadConfig, yargsOptions } from '../config/index.js';
+import { SdNotify } from '../service/sd-notify.js';
 import { reportError } from './output.js';
 
 export const startCommand: CommandModule<object, Record<string, unknown>> = {
@@ -14,6 +15,8 @@ export const startCommand: CommandModule<object, Record<string, unknown>> = {
   builder: (y) => y.options(yargsOptions()),
   handler: async (a) => {
     let agent: Agent | undefined;
+    // systemd Type=notify (issue 8): a no-op without NOTIFY_SOCKET.
+    const notify = new SdNotify({ env: process.env, pid: process.pid, log: (l) => process.stderr.write(`[reasond] ${l}\n`) });
     try {
       const config = loadConfig({ cli: a, env: process.env });
       agent = buildAgent(config);
@@ -21,7 +24,9 @@ export const startCommand: CommandModule<object, Record<string, unknown>> = {
         for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
       });
       await agent.start();
+      await notify.ready(agent.connected ? `serving as ${config.device_id}` : `serving as ${config.device_id}; waiting for the broker`);
       const signal = await stopping;
+      await notify.stopping(`${signal}: stopping`);
       process.stderr.write(`[reasond] ${signal}: stopping (running tasks get up to ${config.grace_ms} ms)\n`);
       for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => process.exit(130));
       await agent.stop();
