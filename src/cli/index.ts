@@ -4,7 +4,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { agentVersion } from '../paths.js';
 import { askCommand } from './ask.js';
+import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { modelCommand } from './model.js';
 import { runCommand } from './run.js';
 import { startCommand } from './start.js';
 import { statsCommand } from './stats.js';
@@ -17,6 +19,8 @@ await yargs(hideBin(process.argv))
   .command(startCommand)
   .command(askCommand)
   .command(statsCommand)
+  .command(modelCommand)
+  .command(doctorCommand)
   .demandCommand(1, 'Name a command; see reasond --help.')
   .strict()
   .wrap(Math.min(110, process.stdout.columns || 100))

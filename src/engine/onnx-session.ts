@@ -86,3 +86,23 @@ export async function openSession(path: string, settings: SessionSettings = {}, 
 export function onnxRuntimeVersion(): string {
   return (ort.env as any).versions?.common ?? 'unknown';
 }
+
+/**
+ * Opens the model once with each execution provider this onnxruntime build
+ * lists and reports which really load (`reasond doctor`, issue 8): a provider
+ * can be listed yet miss its CUDA/TensorRT libraries on the board.
+ */
+export async function probeExecutionProviders(path: string): Promise<{ name: string; loads: boolean; error?: string }[]> {
+  const listed: { name: string }[] = (ort as any).listSupportedBackends?.() ?? [{ name: 'cpu' }];
+  const out: { name: string; loads: boolean; error?: string }[] = [];
+  for (const { name } of listed) {
+    try {
+      const session = await ort.InferenceSession.create(path, { executionProviders: [name], intraOpNumThreads: 1 });
+      await session.release();
+      out.push({ name, loads: true });
+    } catch (e) {
+      out.push({ name, loads: false, error: (e as Error).message.split('\n')[0] });
+    }
+  }
+  return out;
+}

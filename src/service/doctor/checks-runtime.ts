@@ -1,0 +1,65 @@
+/** Doctor checks about what the agent runs: the model, onnxruntime, the broker. */
+import { readModelFolder } from '../../engine/index.js';
+import { describeError } from '../../errors.js';
+import { weightsBytes } from './checks-host.js';
+import type { Check } from './types.js';
+
+export const modelCheck: Check = {
+  name: 'model',
+  fix: 'Point model (in /etc/reasond/config.json or --model) at a model folder: the shipped one is /opt/reasond/models/reasond-tiny; scripts/install.sh puts it there',
+  async check({ config }) {
+    try {
+      const spec = readModelFolder(config.model, undefined);
+      const weights = await weightsBytes(spec.onnxPath);
+      return {
+        status: 'ok',
+        detail: `${spec.name}${spec.version ? ` ${spec.version}` : ''} (${spec.layout}, ${spec.dtype}) in ${config.model}`,
+        data: { weights_bytes: weights, onnx_path: spec.onnxPath },
+      };
+    } catch (e) {
+      return { status: 'fail', detail: `${config.model}: ${describeError(e)}` };
+    }
+  },
+};
+
+export const onnxCheck: Check = {
+  name: 'onnxruntime',
+  fix: 'Reinstall the package (npm ci --omit=dev in /opt/reasond); onnxruntime-node ships its own library for linux arm64 and x64',
+  async check({ onnx }, earlier) {
+    let version: string;
+    try {
+      version = await onnx.version();
+    } catch (e) {
+      return { status: 'fail', detail: `onnxruntime-node does not load: ${describeError(e)}` };
+    }
+    const model = earlier.get('model')?.data?.onnx_path;
+    if (typeof model !== 'string') return { status: 'warn', detail: `onnxruntime ${version}; execution providers not probed without a model`, fix: 'Fix the model check first' };
+    const probes = await onnx.providers(model);
+    const loaded = probes.filter((p) => p.loads).map((p) => p.name);
+    const shown = probes.map((p) => `${p.name} ${p.loads ? 'loads' : 'does not load'}`).join(', ');
+    if (!loaded.includes('cpu')) return { status: 'fail', detail: `onnxruntime ${version}: ${shown}; ${probes.find((p) => p.name === 'cpu')?.error ?? ''}` };
+    return { status: 'ok', detail: `onnxruntime ${version}: ${shown}` };
+  },
+};
+
+export const brokerCheck: Check = {
+  name: 'broker',
+  fix: 'Start the broker (systemctl status mosquitto) and check broker, ca, cert, key, username and password in /etc/reasond/config.json; the broker log says why it refused',
+  async check(ctx) {
+    const { config } = ctx;
+    if (!config.broker) return { status: 'ok', detail: `none configured: the agent starts its embedded broker on ${config.embedded_host}:${config.embedded_port}` };
+    const tls = config.cert ? ' with a client certificate' : config.broker.startsWith('mqtts') || config.broker.startsWith('wss') ? ' over TLS' : '';
+    try {
+      await ctx.probeBroker(config);
+      return { status: 'ok', detail: `connected to ${config.broker}${tls}` };
+    } catch (e) {
+      const why = describeError(e);
+      const fix = /certificate|self.signed|CERT_|unable to verify/i.test(why)
+        ? 'Check that ca is the CA that signed the broker\'s certificate, that cert/key are this device\'s pair, and that the clock is right (reasond doctor: clock)'
+        : /Not authorized|Bad User Name|Bad username/i.test(why)
+          ? 'The broker refused this client: check username/password, or that the client certificate\'s CN is in the broker\'s ACL'
+          : undefined;
+      return { status: 'fail', detail: `${config.broker}${tls}: ${why}`, ...(fix ? { fix } : {}) };
+    }
+  },
+};

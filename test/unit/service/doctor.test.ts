@@ -1,0 +1,130 @@
+/**
+ * `reasond doctor` against fixture situations (issue 8): each failure is
+ * reported with its fix and makes the exit code non-zero; warnings do not.
+ */
+import test from 'ava';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../../src/config/index.js';
+import { probeBroker } from '../../../src/service/doctor/context.js';
+import { runDoctor, type DoctorContext, type DoctorRow } from '../../../src/service/doctor/index.js';
+import { copySysFixture } from '../../helpers/sysfs.js';
+import { tempDir, tinyRandom } from '../../helpers/models.js';
+
+const GiB = 2 ** 30;
+
+/** The Raspberry Pi 5 tree with a cpuinfo and the given MemAvailable. */
+function sysRoot(availableKb = 7301888, features = 'fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp'): string {
+  const root = copySysFixture('rpi5');
+  writeFileSync(join(root, 'proc/cpuinfo'), `processor\t: 0\nBogoMIPS\t: 108.00\nFeatures\t: ${features}\nCPU implementer\t: 0x41\n`);
+  writeFileSync(join(root, 'proc/meminfo'), `MemTotal:        8245744 kB\nMemFree:          100000 kB\nMemAvailable:   ${availableKb} kB\n`);
+  return root;
+}
+
+function context(over: Partial<DoctorContext> & { flags?: Record<string, unknown> } = {}): DoctorContext {
+  const dataDir = join(tempDir('reasond-doctor-'), 'data');
+  mkdirSync(dataDir);
+  const { flags, ...rest } = over;
+  const config = loadConfig({ cli: { model: tinyRandom, 'data-dir': dataDir, broker: '', ...flags }, env: {} });
+  return {
+    config,
+    nodeVersion: '20.19.0',
+    arch: 'arm64',
+    sysRoot: sysRoot(),
+    now: () => Date.UTC(2026, 5, 1),
+    onnx: { version: async () => '1.30.0', providers: async () => [{ name: 'cpu', loads: true }, { name: 'cuda', loads: false, error: 'libcudart.so.12 missing' }] },
+    probeBroker: async () => {},
+    freeBytes: async () => 20 * GiB,
+    ...rest,
+  };
+}
+
+async function doctor(ctx: DoctorContext) {
+  const printed: DoctorRow[] = [];
+  const result = await runDoctor(ctx, (r) => printed.push(r));
+  const row = (name: string) => result.rows.find((r) => r.name === name)!;
+  return { ...result, printed, row };
+}
+
+test('a healthy Raspberry Pi 5: every check ok, exit 0', async (t) => {
+  const d = await doctor(context());
+  t.deepEqual(d.rows.map((r) => `${r.name}:${r.status}`), [
+    'node:ok', 'cpu:ok', 'clock:ok', 'model:ok', 'onnxruntime:ok', 'memory:ok', 'broker:ok', 'sensors:ok', 'disk:ok',
+  ]);
+  t.is(d.exitCode, 0);
+  t.deepEqual(d.printed, d.rows, 'each row is printed as it is known');
+  t.is(d.row('onnxruntime').detail, 'onnxruntime 1.30.0: cpu loads, cuda does not load');
+  t.regex(d.row('model').detail, /^tiny-random \(hf, q8\) in /);
+  t.is(d.row('cpu').detail, 'arm64 with ARMv8.2 dot product (asimddp)');
+  t.is(d.row('sensors').detail, '1 thermal zone(s), 2 hwmon temperature(s)');
+  t.is(d.row('broker').fix, undefined);
+});
+
+test('model missing: fails with where to point it, and the checks that need the model say so', async (t) => {
+  const d = await doctor(context({ flags: { model: '/nonexistent/model' } }));
+  t.is(d.exitCode, 1);
+  t.is(d.row('model').status, 'fail');
+  t.regex(d.row('model').detail, /^\/nonexistent\/model: model folder \/nonexistent\/model does not exist/);
+  t.regex(d.row('model').fix!, /Point model .* \/opt\/reasond\/models\/reasond-tiny/);
+  t.is(d.row('onnxruntime').status, 'warn');
+  t.is(d.row('memory').fix, 'Fix the model check first');
+});
+
+test('broker down: a real connection attempt fails with the reason and the fix', async (t) => {
+  // Port 1 on loopback: nothing listens there, the kernel refuses at once.
+  const d = await doctor(context({ flags: { broker: 'mqtt://127.0.0.1:1' }, probeBroker: (c) => probeBroker(c, 3000) }));
+  t.is(d.exitCode, 1);
+  t.is(d.row('broker').status, 'fail');
+  t.regex(d.row('broker').detail, /^mqtt:\/\/127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+  t.regex(d.row('broker').fix!, /^Start the broker \(systemctl status mosquitto\)/);
+});
+
+test('a TLS refusal points at the CA, the device pair and the clock', async (t) => {
+  const d = await doctor(context({ flags: { broker: 'mqtts://broker.lan:8883' }, probeBroker: async () => Promise.reject(new Error('self-signed certificate in certificate chain')) }));
+  t.is(d.row('broker').status, 'fail');
+  t.is(d.row('broker').detail, 'mqtts://broker.lan:8883 over TLS: self-signed certificate in certificate chain');
+  t.regex(d.row('broker').fix!, /ca is the CA .* clock/);
+});
+
+test('too little memory for the model: fails with what the model needs', async (t) => {
+  // 200 MiB available; the tiny model needs its weights x1.5 plus 256 MiB.
+  const d = await doctor(context({ sysRoot: sysRoot(200 * 1024) }));
+  t.is(d.exitCode, 1);
+  t.is(d.row('memory').status, 'fail');
+  t.regex(d.row('memory').detail, /^200 MiB available; the model needs about 25\d MiB \(weights \d+ KiB x1\.5 \+ 256 MiB\)$/);
+  t.regex(d.row('memory').fix!, /swap/);
+});
+
+test('old Node: fails with the install fix', async (t) => {
+  const d = await doctor(context({ nodeVersion: '18.19.0' }));
+  t.is(d.exitCode, 1);
+  t.deepEqual(d.row('node'), { name: 'node', status: 'fail', detail: 'Node 18.19.0 is older than 20', fix: d.row('node').fix });
+  t.regex(d.row('node').fix!, /Node\.js 20 or newer/);
+});
+
+test('an unset clock fails (TLS would refuse every certificate)', async (t) => {
+  const d = await doctor(context({ now: () => Date.UTC(1970, 0, 1, 0, 2) }));
+  t.is(d.row('clock').status, 'fail');
+  t.is(d.row('clock').detail, 'the clock says 1970-01-01T00:02:00.000Z');
+  t.regex(d.row('clock').fix!, /timedatectl set-ntp true/);
+});
+
+test('warnings alone keep exit 0: a Raspberry Pi 4 CPU without dot product, no sensors, a fuller disk', async (t) => {
+  const bare = tempDir('reasond-bare-sys-');
+  mkdirSync(join(bare, 'proc'));
+  writeFileSync(join(bare, 'proc/cpuinfo'), 'Features\t: fp asimd evtstrm crc32 cpuid\n');
+  writeFileSync(join(bare, 'proc/meminfo'), 'MemAvailable:   3000000 kB\n');
+  const d = await doctor(context({ sysRoot: bare, freeBytes: async () => GiB }));
+  t.is(d.exitCode, 0);
+  t.is(d.row('cpu').status, 'warn');
+  t.regex(d.row('cpu').detail, /Raspberry Pi 4/);
+  t.regex(d.row('cpu').fix!, /Illegal instruction/);
+  t.is(d.row('sensors').status, 'warn');
+  t.is(d.row('disk').status, 'warn');
+});
+
+test('a full disk under the data dir fails', async (t) => {
+  const d = await doctor(context({ freeBytes: async () => 100 * 2 ** 20 }));
+  t.is(d.row('disk').status, 'fail');
+  t.is(d.exitCode, 1);
+});
