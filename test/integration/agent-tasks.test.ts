@@ -14,6 +14,7 @@ import { SharedEngine, startAgent } from '../helpers/agents.js';
 import { brokerKinds, freePort, startBroker, type BrokerKind, type TestBroker } from '../helpers/brokers.js';
 import { tinyRandom } from '../helpers/models.js';
 import { Inbox } from '../helpers/mqtt-inbox.js';
+import { until } from '../helpers/waiting.js';
 
 const engine = new Engine({ model: tinyRandom, threads: 1 });
 const cleanups: (() => Promise<void>)[] = [];
@@ -262,6 +263,29 @@ for (const kind of brokerKinds()) {
   });
 
   if (kind === 'mosquitto') {
+    test.serial('[mosquitto] a task whose MQTT 5 Message Expiry passed while it waited is answered deadline_exceeded and not run', async (t) => {
+      const s = await setup(kind);
+      const client = await new Inbox(s.url, 5).start([`${s.replies}/expiry`]);
+      const calls = s.shared.calls.length;
+      try {
+        s.shared.hold();
+        const blocker = `blocker-${randomUUID().slice(0, 6)}`;
+        const expiring = `expiring-${randomUUID().slice(0, 6)}`;
+        await client.publish(`reasond/${s.device}/task`, { id: blocker, prompt: blocker, max_new_tokens: 4 }, { responseTopic: `${s.replies}/expiry` });
+        const sentAt = Date.now();
+        await client.publish(`reasond/${s.device}/task`, { id: expiring, prompt: expiring, max_new_tokens: 4 }, { responseTopic: `${s.replies}/expiry`, messageExpiryInterval: 1 });
+        await until(() => s.agent.queue.size === 1, 'the expiring task to wait in the queue');
+        await until(() => Date.now() > sentAt + 1500, 'the expiry to pass');
+        s.shared.release();
+        t.is((await client.final(blocker)).json.status, 'ok');
+        t.is((await client.final(expiring)).json.error.code, 'deadline_exceeded');
+        t.deepEqual(s.shared.calls.slice(calls), [JSON.stringify(blocker)]);
+      } finally {
+        s.shared.release();
+        await client.stop();
+      }
+    });
+
     test.serial('[mosquitto] the mosquitto_rr example from docs/API.md is answered from the pool', async (t) => {
       const s = await setup(kind);
       const port = new URL(s.url).port;
