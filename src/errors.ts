@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'model_not_found'
   | 'model_invalid'
   // `reasond start` configuration errors (issue 4): never on the task wire
-  | 'invalid_config';
+  | 'invalid_config'
+  // model packages and updates (issue 6): the stable reason is UpdateError.reason
+  | 'package_rejected';
 
 export class ReasondError extends Error {
   readonly code: ErrorCode;
