@@ -142,14 +142,25 @@ install_package() {
   for part in dist models systemd scripts docs; do
     [ -d "$FROM/$part" ] && { mkdir -p "$OPT/$part"; put_tree "$FROM/$part" "$OPT/$part"; }
   done
-  if [ "$DEPS" = 1 ]; then
-    # Runtime dependencies only; --ignore-scripts skips our own prepare (tsc is a dev
-    # dependency), then rebuild runs the native packages' own install steps.
-    (cd "$OPT" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild --no-audit --no-fund) >&2
-  fi
+  if [ "$DEPS" = 1 ]; then install_deps; fi
   put_text "$BIN" 755 "#!/bin/sh
 exec $NODE /opt/reasond/dist/cli/index.js \"\$@\"
 "
+}
+
+# The source's node_modules were built by `npm ci` on this board (sqlite3's native
+# module included), so they are copied and pruned to the runtime ones: no network
+# needed, which suits sites without internet. A stamp of the lock file and Node's
+# ABI makes a re-run skip the copy.
+install_deps() {
+  [ -d "$FROM/node_modules" ] || die "$FROM has no node_modules: run npm ci in the source first (or pass --no-deps)"
+  local stamp; stamp="$(cat "$FROM/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1) $("$NODE" -p process.versions.modules)"
+  if [ "$(cat "$OPT/node_modules/.reasond-stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+  rm -rf "$OPT/node_modules"
+  cp -a "$FROM/node_modules" "$OPT/node_modules"
+  (cd "$OPT" && npm prune --omit=dev --ignore-scripts --no-audit --no-fund >&2)
+  echo "$stamp" > "$OPT/node_modules/.reasond-stamp"
+  CHANGED=$((CHANGED + 1))
 }
 
 install_units() {
