@@ -1,0 +1,81 @@
+/** The package server and the resumable downloader, over real HTTP on 127.0.0.1 (issue 6). */
+import test from 'ava';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { downloadFiles, fetchManifest, type Progress } from '../../../src/update/download.js';
+import { hasReason } from '../../../src/update/errors.js';
+import { PackageServer } from '../../../src/update/server.js';
+import { checkFiles } from '../../../src/update/verify.js';
+import { makeKeys, makePackage } from '../../helpers/packages.js';
+import { tempDir } from '../../helpers/models.js';
+
+const keys = makeKeys();
+
+async function served(t: any) {
+  const root = tempDir('reasond-serve-');
+  const { manifest } = await makePackage({ keys, version: '1.0.0', out: join(root, 'tiny', '1.0.0') });
+  const requests: { path: string; range?: string }[] = [];
+  const server = new PackageServer({ root, onRequest: (path, range) => requests.push({ path, range }) });
+  const url = await server.start();
+  t.teardown(() => server.stop());
+  return { root, manifest, url, base: `${url}tiny/1.0.0/`, requests };
+}
+
+test('the server lists packages, answers Range with 206 and refuses paths outside its root', async (t) => {
+  const { url, base, root } = await served(t);
+  t.deepEqual((await (await fetch(`${url}index.json`)).json()).packages, [{ name: 'tiny', version: '1.0.0', path: '/tiny/1.0.0/' }]);
+  const whole = readFileSync(join(root, 'tiny/1.0.0/config.json'));
+  const part = await fetch(`${base}config.json`, { headers: { range: 'bytes=10-19' } });
+  t.is(part.status, 206);
+  t.is(part.headers.get('content-range'), `bytes 10-19/${whole.length}`);
+  t.deepEqual(Buffer.from(await part.arrayBuffer()), whole.subarray(10, 20));
+  t.is((await fetch(`${base}config.json`, { headers: { range: `bytes=${whole.length}-` } })).status, 416);
+  t.is((await fetch(`${url}tiny/1.0.0/..%2F..%2F..%2Fetc%2Fpasswd`)).status, 404);
+});
+
+test('a download cut off half-way resumes with Range and ends with verified files and monotonic progress', async (t) => {
+  const { manifest, base, requests } = await served(t);
+  const dir = join(tempDir(), 'staging');
+  const big = manifest.files.find((f) => f.path === 'onnx/model.onnx_data')!;
+  // The first response for the big file breaks after 100000 bytes, like a dropped Wi-Fi link.
+  let cut = false;
+  const flaky: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    if (cut || !String(input).endsWith('model.onnx_data')) return res;
+    cut = true;
+    const reader = res.body!.getReader();
+    let sent = 0;
+    const body = new ReadableStream({
+      async pull(c) {
+        const { value, done } = await reader.read();
+        if (done || sent >= 100000) return c.error(new Error('connection reset'));
+        const chunk = value.subarray(0, Math.max(0, 100000 - sent));
+        sent += chunk.length;
+        c.enqueue(chunk);
+      },
+    }, { highWaterMark: 0 }); // pull only when read, so nothing queued is dropped by the error
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+  const progress: Progress[] = [];
+  const first = await t.throwsAsync(downloadFiles({ base, manifest, dir, fetch: flaky, onProgress: (p) => progress.push(p) }));
+  t.true(hasReason(first, 'download_failed'));
+  t.is(statSync(join(dir, 'onnx/model.onnx_data.part')).size, 100000);
+  await downloadFiles({ base, manifest, dir, fetch, onProgress: (p) => progress.push(p) });
+  const resumed = requests.filter((r) => r.path.endsWith('model.onnx_data'));
+  t.deepEqual(resumed.map((r) => r.range), [undefined, 'bytes=100000-']);
+  t.false(existsSync(join(dir, 'onnx/model.onnx_data.part')));
+  t.is(statSync(join(dir, 'onnx/model.onnx_data')).size, big.size);
+  writeFileSync(join(dir, 'reasond-model.json'), JSON.stringify(manifest));
+  await t.notThrowsAsync(checkFiles(dir, manifest));
+  const percents = progress.map((p) => p.percent);
+  t.is(percents.at(-1), 100);
+  t.true(percents.every((p, i) => i === 0 || p >= percents[i - 1]), percents.join(','));
+  // files already complete were not fetched again
+  t.is(requests.filter((r) => r.path === '/tiny/1.0.0/config.json').length, 1);
+});
+
+test('fetchManifest reads the signed manifest; a missing package is download_failed', async (t) => {
+  const { base, url } = await served(t);
+  t.is((await fetchManifest(base, fetch)).manifest.version, '1.0.0');
+  t.true(hasReason(await t.throwsAsync(fetchManifest(`${url}nope/`, fetch)), 'download_failed'));
+});
