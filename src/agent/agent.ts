@@ -162,7 +162,9 @@ export class Agent {
     };
     this.intake.close();
     await step('telemetry', async () => this.p.telemetry?.stop());
-    await step('subscriptions', async () => connection.connected && connection.unsubscribe([topics.task, topics.poolShared]));
+    // Only the pool: its tasks go to other agents now, while tasks for this device wait in the
+    // broker's session for the restart.
+    await step('pool subscription', async () => connection.connected && connection.unsubscribe([topics.poolShared]));
     await step('runner', () => this.runner.stop(c.grace_ms));
     await step('outbox', () => withTimeout(this.sender.idle(), 5000));
     await step('offline status', async () =>
