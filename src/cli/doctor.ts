@@ -25,7 +25,7 @@ export const doctorCommand: CommandModule<object, Record<string, unknown>> = {
       process.exit(exitCode);
     } catch (e) {
       reportError(e);
-      process.exit(process.exitCode ?? 2);
+      process.exit(2); // 2: nothing was checked (the config is invalid), apart from 1: the board cannot serve
     }
   },
 };
