@@ -78,7 +78,8 @@ export const askCommand: CommandModule<object, AskArgs> = {
           resolve(r);
         });
       });
-      await connection.start();
+      // The timeout covers an unreachable broker too (start() retries until it connects).
+      await Promise.race([connection.start(), final]);
       await connection.subscribe([replyTopic]);
       const task = {
         id,

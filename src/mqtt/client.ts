@@ -163,8 +163,9 @@ export class MqttConnection {
       clientId: o.clientId,
       protocolVersion: this.version,
       clean: !o.persistent,
-      // MQTT 5 ends a session at disconnect unless it has an expiry; an hour covers a reboot.
-      properties: this.version === 5 && o.persistent ? { sessionExpiryInterval: 3600 } : undefined,
+      // MQTT 5 ends a session at disconnect unless it has an expiry. Five minutes covers a restart
+      // or a Pi's reboot; longer would park a pool's tasks with a board that is gone for good.
+      properties: this.version === 5 && o.persistent ? { sessionExpiryInterval: 300 } : undefined,
       keepalive: Math.round((o.keepaliveMs ?? 30000) / 1000),
       reconnectPeriod: o.reconnectMs ?? 2000,
       connectTimeout: 10000,
