@@ -189,8 +189,7 @@ export class Telemetry {
     const at = this.deps.now();
     const r = await this.deps.sensors.read();
     this.latest = r;
-    const input = r.rails?.find((x) => x.name === r.input_rail);
-    if (input) this.energy.sample(at, input.power_w);
+    if (r.board_power) this.energy.sample(at, r.board_power.watts);
     const hottest = hottestZone(r);
     const event = this.guard.update({
       at,
@@ -225,8 +224,7 @@ export class Telemetry {
     const at = this.deps.now();
     const r = await this.deps.sensors.read();
     this.latest = r;
-    const input = r.rails?.find((x) => x.name === r.input_rail);
-    if (input) this.energy.sample(at, input.power_w);
+    if (r.board_power) this.energy.sample(at, r.board_power.watts);
     const heap = this.deps.heap?.() ?? process.memoryUsage();
     const model = this.deps.model?.();
     const queue = this.deps.queueDepth?.();
@@ -242,7 +240,6 @@ export class Telemetry {
       memory_state: this.memory.state,
       ...(model ? { model } : {}),
       ...(queue === undefined ? {} : { queue_depth: queue }),
-      ...(input ? { input_w: input.power_w } : {}),
       ...(this.energy.hasSamples ? { energy_j: this.energy.energyAt(at)! } : {}),
     });
   }
@@ -260,7 +257,7 @@ export class Telemetry {
       at,
       guard: p.thermal.guard,
       ...(p.thermal.hottest_c === undefined ? {} : { hottest_c: p.thermal.hottest_c }),
-      ...(p.power?.input_w === undefined ? {} : { power_w: p.power.input_w }),
+      ...(p.power?.board_w === undefined ? {} : { power_w: p.power.board_w }),
       ...(delta === undefined ? {} : { energy_j: delta }),
       rss_bytes: p.memory.rss_bytes as number,
       ...(typeof available === 'number' ? { mem_available: available } : {}),
@@ -277,7 +274,7 @@ export class Telemetry {
       base: this.settings.base_topic,
       device: this.settings.device_id,
       agent_version: this.settings.agent_version,
-      has_power: !!r?.input_rail,
+      has_power: !!r?.board_power,
       ...(r?.model ? { board_model: r.model } : {}),
       ...(ha.availability_template ? { availability_template: ha.availability_template } : {}),
     }))

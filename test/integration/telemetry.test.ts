@@ -117,7 +117,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   t.is(first.json.thermal.hottest_c, 52.65);
   t.is(first.json.thermal.guard, 'normal');
   t.deepEqual(first.json.board, { kind: 'raspberry-pi', model: 'Raspberry Pi 5 Model B Rev 1.0' });
-  t.false('power' in first.json);
+  t.deepEqual([first.json.power.board_w, first.json.power.source], [2.746, 'pmic_sum']);
   await w.waitFor((m) => m.topic === `homeassistant/sensor/reasond_${device}/temperature/config`, 'HA discovery');
 
   const event = (to: string) => w.waitFor((m) => m.topic === `reasond/${device}/events` && m.json.type === 'thermal' && m.json.to === to, `thermal ${to}`);
@@ -171,6 +171,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   t.deepEqual(report.tasks, { ok: 2, errors: 1, errors_by_code: { thermal_throttled: 1 } });
   t.is(requests.find((r) => r.prompt === '2+2?')!.reasoning, undefined); // normal again: as sent
   t.deepEqual(report.temperature_c, { avg: 51.33, max: 52.65 }); // the samples at 0 s (52.65 °C) and 30 s (50 °C)
+  t.is(report.energy?.joules, 82.38); // the PMIC's 2.746 W for the 30 s between the samples
 }
 
 test.serial('thermal guard, events, thermal_throttled and metrics through the embedded broker', (t) => scenario(t, 'embedded'));

@@ -53,7 +53,7 @@ export function discoveryMessages(d: DiscoveryInput): DiscoveryMessage[] {
     ['memory_available', { name: 'Memory available', device_class: 'data_size', unit_of_measurement: 'B', state_class: 'measurement', value_template: optional('value_json.memory.system_available_bytes') }],
   ];
   if (d.has_power)
-    entities.push(['power', { name: 'Power', device_class: 'power', unit_of_measurement: 'W', state_class: 'measurement', value_template: optional('value_json.power.input_w') }]);
+    entities.push(['power', { name: 'Power', device_class: 'power', unit_of_measurement: 'W', state_class: 'measurement', value_template: optional('value_json.power.board_w') }]);
   return entities.map(([object, entity]) => ({
     topic: `${d.prefix}/sensor/${node}/${object}/config`,
     payload: { ...entity, unique_id: `${node}_${object}`, object_id: `${node}_${object}`, ...common },

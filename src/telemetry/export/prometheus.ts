@@ -28,6 +28,7 @@ export class PrometheusExporter {
   private readonly temperature = new Gauge({ name: 'reasond_temperature_celsius', help: 'Thermal zone temperature.', labelNames: ['zone'], registers: [this.registry] });
   private readonly guard = new Gauge({ name: 'reasond_thermal_guard_state', help: '1 for the thermal guard state the agent is in.', labelNames: ['state'], registers: [this.registry] });
   private readonly power = new Gauge({ name: 'reasond_power_watts', help: 'Power rail reading.', labelNames: ['rail'], registers: [this.registry] });
+  private readonly boardPower = new Gauge({ name: 'reasond_board_power_watts', help: 'The power energy is counted from: the input rail (Jetson) or the PMIC rails summed (Pi 5).', labelNames: ['source'], registers: [this.registry] });
   private readonly energy = new Gauge({ name: 'reasond_energy_joules', help: 'Energy on the input rail since the agent started.', registers: [this.registry] });
   private readonly memory = new Gauge({ name: 'reasond_memory_bytes', help: 'Memory by kind: rss, heap_used, native, system_available, swap_used.', labelNames: ['kind'], registers: [this.registry] });
   private readonly uptime = new Gauge({ name: 'reasond_uptime_seconds', help: 'Seconds since the agent started.', registers: [this.registry] });
@@ -60,6 +61,8 @@ export class PrometheusExporter {
     for (const s of STATES) this.guard.set({ state: s }, p.thermal.guard === s ? 1 : 0);
     this.power.reset();
     for (const [rail, v] of Object.entries(p.power?.rails ?? {})) this.power.set({ rail }, v.power_w);
+    this.boardPower.reset();
+    if (p.power?.board_w !== undefined) this.boardPower.set({ source: p.power.source ?? '' }, p.power.board_w);
     if (p.power?.energy_j !== undefined) this.energy.set(p.power.energy_j);
     this.memory.reset();
     for (const kind of ['rss', 'heap_used', 'native', 'system_available', 'swap_used']) {

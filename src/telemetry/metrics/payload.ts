@@ -28,7 +28,6 @@ export interface PayloadInput {
   heap: HeapUsage;
   guard: ThermalState;
   memory_state: 'normal' | 'pressure';
-  input_w?: number;
   energy_j?: number;
 }
 
@@ -51,7 +50,7 @@ export interface MetricsPayload {
     throttling?: Throttling;
   };
   cpu: Record<string, unknown>;
-  power?: { rails: Record<string, Omit<PowerRail, 'name'>>; input_w?: number; energy_j?: number };
+  power?: { rails: Record<string, Omit<PowerRail, 'name'>>; board_w?: number; source?: string; energy_j?: number };
 }
 
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -110,7 +109,7 @@ export function buildMetricsPayload(p: PayloadInput): MetricsPayload {
     const power: Record<string, unknown> = {
       rails: Object.fromEntries(r.rails.map(({ name, ...v }) => [name, v])),
     };
-    if (p.input_w !== undefined) power.input_w = p.input_w;
+    if (r.board_power) Object.assign(power, { board_w: r.board_power.watts, source: r.board_power.source });
     if (p.energy_j !== undefined) power.energy_j = round(p.energy_j);
     payload.power = power;
   }

@@ -5,7 +5,7 @@
  */
 import type { CommandRunner } from './command.js';
 import { INPUT_RAILS, readInaRails, readPowerMode } from './jetson.js';
-import { readThrottling } from './raspberry-pi.js';
+import { readPmicRails, readThrottling, roundW } from './raspberry-pi.js';
 import type { BoardExtras, BoardKind } from './readings.js';
 import { exists, readText } from './sysfs.js';
 
@@ -19,8 +19,16 @@ const generic: BoardProfile = { kind: 'generic', readExtras: async () => ({}) };
 const raspberryPi: BoardProfile = {
   kind: 'raspberry-pi',
   async readExtras(_root, run) {
+    const extras: BoardExtras = {};
     const throttling = await readThrottling(run);
-    return throttling ? { throttling } : {};
+    if (throttling) extras.throttling = throttling;
+    const rails = await readPmicRails(run);
+    if (rails.length > 0) {
+      extras.rails = rails;
+      // the PMIC's outputs, not the USB-C input: the Pi 5 has no input current sensor
+      extras.board_power = { source: 'pmic_sum', watts: roundW(rails.reduce((a, r) => a + r.power_w, 0)) };
+    }
+    return extras;
   },
 };
 
@@ -32,7 +40,7 @@ const jetson: BoardProfile = {
     if (rails.length > 0) {
       extras.rails = rails;
       const input = rails.find((r) => INPUT_RAILS.includes(r.name));
-      if (input) extras.input_rail = input.name;
+      if (input) extras.board_power = { source: input.name, watts: input.power_w };
     }
     const mode = await readPowerMode(root, run);
     if (mode) extras.power_mode = mode;

@@ -67,6 +67,12 @@ export interface PowerRail {
   power_w: number;
 }
 
+export interface BoardPower {
+  /** Which reading this is: a rail name, or `pmic_sum`. */
+  source: string;
+  watts: number;
+}
+
 export interface PowerMode {
   id: number;
   name?: string;
@@ -76,8 +82,8 @@ export interface PowerMode {
 export interface BoardExtras {
   throttling?: Throttling;
   rails?: PowerRail[];
-  /** The rail that feeds the whole module, used for energy. */
-  input_rail?: string;
+  /** The power figure energy is integrated from: the module's input rail (Jetson VDD_IN) or the PMIC rails' sum (Pi 5). */
+  board_power?: BoardPower;
   power_mode?: PowerMode;
 }
 

@@ -34,7 +34,7 @@ async function payloadFor(board: 'rpi5' | 'jetson-orin-nano' | 'x86', extra: Par
   });
 }
 
-test('metrics payload of a Pi 5: exact figures, no power section', async (t) => {
+test('metrics payload of a Pi 5: exact figures, PMIC power', async (t) => {
   const p = await payloadFor('rpi5');
   t.is(p.at, '2026-11-29T03:00:00.000Z');
   t.deepEqual(p.board, { kind: 'raspberry-pi', model: 'Raspberry Pi 5 Model B Rev 1.0' });
@@ -58,18 +58,21 @@ test('metrics payload of a Pi 5: exact figures, no power section', async (t) => 
   t.is(p.throughput.queue_depth, 2);
   t.deepEqual(p.throughput.decode_tokens_per_s, { p50: 12.5, p95: 12.5, p99: 12.5 });
   t.is(p.throughput.joules_per_token, 0.15);
-  t.false('power' in p);
+  t.is(p.power?.board_w, 2.746);
+  t.is(p.power?.source, 'pmic_sum');
+  t.false('power' in (await payloadFor('x86')));
 });
 
 test('metrics payload of an Orin Nano carries rails, input power, energy and the power mode', async (t) => {
-  const p = await payloadFor('jetson-orin-nano', { input_w: 6, energy_j: 123.45678 });
+  const p = await payloadFor('jetson-orin-nano', { energy_j: 123.45678 });
   t.deepEqual(p.power, {
     rails: {
       VDD_IN: { voltage_v: 5, current_a: 1.2, power_w: 6 },
       VDD_CPU_GPU_CV: { voltage_v: 5, current_a: 0.4, power_w: 2 },
       VDD_SOC: { voltage_v: 5, current_a: 0.3, power_w: 1.5 },
     },
-    input_w: 6,
+    board_w: 6,
+    source: 'VDD_IN',
     energy_j: 123.457,
   });
   t.deepEqual(p.board.power_mode, { id: 0, name: '15W' });
@@ -96,6 +99,7 @@ test('Prometheus exposition uses base units and leaves absent readings out', asy
     'reasond_thermal_guard_state{state="soft"} 1',
     'reasond_thermal_guard_state{state="normal"} 0',
     'reasond_power_watts{rail="VDD_IN"} 6',
+    'reasond_board_power_watts{source="VDD_IN"} 6',
     'reasond_energy_joules 10',
     'reasond_queue_depth 2',
     'reasond_info{agent_version="0.1.0",model="reasond-tiny",board="jetson"} 1',
@@ -103,9 +107,9 @@ test('Prometheus exposition uses base units and leaves absent readings out', asy
     t.true(text.split('\n').includes(line), line);
   t.false(text.includes('zone="cv0-thermal"'));
 
-  const pi = new PrometheusExporter();
-  pi.update(await payloadFor('rpi5'));
-  t.false((await pi.render()).includes('reasond_power_watts{'));
+  const pc = new PrometheusExporter();
+  pc.update(await payloadFor('x86'));
+  t.false((await pc.render()).includes('reasond_power_watts{'));
 });
 
 test('GET /metrics serves the exposition; other paths are 404', async (t) => {

@@ -38,7 +38,11 @@ test('Raspberry Pi 5: SoC zone, hwmon, cpufreq, memory and the firmware flags', 
   t.is(r.system_uptime_s, 86400.25);
   const off = { under_voltage: false, freq_capped: false, throttled: false, soft_temp_limit: false };
   t.deepEqual(r.throttling, { raw: '0x80000', now: off, since_boot: { ...off, soft_temp_limit: true } });
-  t.is(r.rails, undefined);
+  // Pi 5 PMIC rails: a name with both a current and a voltage line (EXT5V_V and BATT_V have no current)
+  t.is(r.rails?.length, 12);
+  t.deepEqual(r.rails?.find((x) => x.name === 'VDD_CORE'), { name: 'VDD_CORE', voltage_v: 0.75, current_a: 2, power_w: 1.5 });
+  t.deepEqual(r.rails?.find((x) => x.name === '1V1_SYS'), { name: '1V1_SYS', voltage_v: 1.1, current_a: 0.2, power_w: 0.22 });
+  t.deepEqual(r.board_power, { source: 'pmic_sum', watts: 2.746 });
   t.is(r.power_mode, undefined);
   t.deepEqual(hottestZone(r), { type: 'cpu-thermal', temp_c: 52.65 });
 });
@@ -63,7 +67,7 @@ test('Jetson Orin Nano: named zones, INA3221 rails and the nvpmodel mode; offlin
     { name: 'VDD_CPU_GPU_CV', voltage_v: 5, current_a: 0.4, power_w: 2 },
     { name: 'VDD_SOC', voltage_v: 5, current_a: 0.3, power_w: 1.5 },
   ]);
-  t.is(r.input_rail, 'VDD_IN');
+  t.deepEqual(r.board_power, { source: 'VDD_IN', watts: 6 });
   t.deepEqual(r.power_mode, { id: 0, name: '15W' });
   t.is(r.cpus.length, 6);
   t.deepEqual(r.cpus[5], { cpu: 5, cur_mhz: 729.6, max_mhz: 1510.4 });
@@ -113,6 +117,8 @@ test('a missing sensor is absent, never zero', async (t) => {
   t.deepEqual(r.memory, {});
   t.false('load' in r);
   t.false('throttling' in r);
+  t.false('rails' in r);
+  t.false('board_power' in r);
   t.is(hottestZone(r), undefined);
 });
 

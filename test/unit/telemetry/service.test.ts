@@ -107,7 +107,7 @@ test('energy per task from the Orin rails; rejections counted; Home Assistant di
   t.is(m.throughput.joules_per_task, 60); // 6 W for 10 s
   t.is(m.throughput.joules_per_token, 0.25);
   t.is(m.power.energy_j, 180); // 6 W for 30 s
-  t.is(m.power.input_w, 6);
+  t.is(m.power.board_w, 6);
   t.deepEqual(m.throughput.rejections_total, { busy: 1 });
   const discovery = sent.filter((x) => x.topic.startsWith('homeassistant/'));
   t.is(discovery.length, 6);
