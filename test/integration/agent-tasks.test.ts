@@ -184,6 +184,26 @@ for (const kind of brokerKinds()) {
     t.is(ok.answer, (await direct('good', 8)).answer);
   });
 
+  test.serial(`[${kind}] garbage on the task and admin topics does not crash the agent`, async (t) => {
+    const s = await setup(kind);
+    const garbage: (string | Buffer)[] = [
+      Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]), '', 'null', '"text"', '{"id":', '['.repeat(5000), '{"id":123,"prompt":"x"}',
+      `{"__proto__":{"polluted":true},"id":"proto","prompt":"x","reply_to":"${s.replies}/garbage"}`,
+      JSON.stringify({ constructor: { prototype: {} }, id: 'ctor', prompt: 'x', reply_to: `${s.replies}/garbage` }),
+      JSON.stringify({ id: 'sys', prompt: 'x', reply_to: '$SYS/broker' }),
+      JSON.stringify({ id: 'deep', messages: [{ role: 'user', content: { nested: [1, 2, 3] } }], reply_to: `${s.replies}/garbage` }),
+    ];
+    for (const g of garbage) {
+      await s.inbox.publish(`reasond/${s.device}/task`, g);
+      await s.inbox.publish(`reasond/${s.device}/request/ping`, g);
+      await s.inbox.publish(`reasond/${s.device}/request/task/cancel`, g);
+    }
+    const id = `after-garbage-${randomUUID()}`;
+    await s.inbox.publish(`reasond/${s.device}/task`, { id, prompt: 'still here?', max_new_tokens: 4, reply_to: `${s.replies}/garbage` });
+    t.is((await s.inbox.final(id)).json.status, 'ok');
+    t.is(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   test.serial(`[${kind}] a full queue answers busy with retry_after_ms; a task that expired while waiting is answered deadline_exceeded and never run`, async (t) => {
     const s = await setup(kind);
     const shared = new SharedEngine(engine);
