@@ -52,9 +52,10 @@ export class EmbeddedBroker {
       broker.handle(socket);
     });
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new ReasondError('internal', `the embedded broker cannot listen on ${this.options.host}:${this.options.port}: ${e.code ?? e.message}`)),
-      );
+      this.server!.once('error', (e: NodeJS.ErrnoException) => {
+        const hint = e.code === 'EADDRINUSE' ? ` (is a broker already running there? then use --broker mqtt://${this.options.host}:${this.options.port}, or pick another --embedded-port)` : '';
+        reject(new ReasondError('internal', `the embedded broker cannot listen on ${this.options.host}:${this.options.port}: ${e.code ?? e.message}${hint}`));
+      });
       this.server!.listen(this.options.port, this.options.host, () => resolve());
     });
     this.options.log?.(`embedded MQTT broker (3.1.1) listening on ${this.url}`);
