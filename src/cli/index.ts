@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { agentVersion } from '../paths.js';
 import { askCommand } from './ask.js';
+import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { modelCommand } from './model.js';
@@ -21,6 +22,7 @@ await yargs(hideBin(process.argv))
   .command(statsCommand)
   .command(modelCommand)
   .command(doctorCommand)
+  .command(benchCommand)
   .demandCommand(1, 'Name a command; see reasond --help.')
   .strict()
   .wrap(Math.min(110, process.stdout.columns || 100))

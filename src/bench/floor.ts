@@ -1,0 +1,137 @@
+/**
+ * The floor (issue 9): the simplest correct greedy loop over onnxruntime-node,
+ * with the same model file and session options as the engine. It is the one
+ * sanctioned import of onnxruntime-node outside src/engine/onnx-session.ts:
+ * the floor must not share the engine's code, or a cost in that code would
+ * show in both and the ratio would hide it.
+ *
+ * It runs on the calling thread (no worker), feeds the onnx-community inputs
+ * (input_ids, attention_mask, position_ids, past_key_values.N.*) and hands
+ * each step's present.* outputs back as the next step's past.
+ */
+import os from 'node:os';
+import ort from 'onnxruntime-node';
+import { performance } from 'node:perf_hooks';
+
+export interface FloorRun {
+  tokens: number[];
+  first_token_ms: number;
+  prefill_ms: number;
+  decode_ms: number;
+}
+
+export interface FetchCost {
+  context: number;
+  /** present.* bytes handed to JavaScript per step. */
+  present_bytes: number;
+  all_outputs_ms: number;
+  logits_only_ms: number;
+  /** What a plain JavaScript copy of that many bytes costs, for scale. */
+  js_copy_ms: number;
+}
+
+const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+
+export class Floor {
+  private session?: ort.InferenceSession;
+  private layers = 0;
+  private kvHeads = 0;
+  private headDim = 0;
+
+  constructor(private readonly file: string, private readonly threads: number, private readonly eos: number[]) {}
+
+  async start(): Promise<void> {
+    this.session = await ort.InferenceSession.create(this.file, {
+      intraOpNumThreads: this.threads > 0 ? this.threads : os.availableParallelism(),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      executionProviders: ['cpu'],
+    });
+    const past = this.session.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n));
+    this.layers = past.length;
+    const meta = this.session.inputMetadata[this.session.inputNames.indexOf('past_key_values.0.key')] as any;
+    this.kvHeads = meta.shape[1];
+    this.headDim = meta.shape[3];
+  }
+
+  async stop(): Promise<void> {
+    await this.session?.release();
+    this.session = undefined;
+  }
+
+  private emptyPast(len = 0): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {};
+    const size = this.kvHeads * len * this.headDim;
+    for (let i = 0; i < this.layers; i++) {
+      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(size), [1, this.kvHeads, len, this.headDim]);
+    }
+    return feeds;
+  }
+
+  async generate(promptIds: number[], maxNew: number): Promise<FloorRun> {
+    const s = this.session!;
+    const t0 = performance.now();
+    let past = this.emptyPast();
+    let pending = promptIds;
+    let total = 0;
+    const tokens: number[] = [];
+    let prefillMs = 0;
+    let firstAt = 0;
+    while (tokens.length < maxNew) {
+      const n = pending.length;
+      const stepStart = performance.now();
+      const out = await s.run({
+        ...past,
+        input_ids: i64(pending, [1, n]),
+        attention_mask: i64(new Array(total + n).fill(1), [1, total + n]),
+        position_ids: i64(pending.map((_, i) => total + i), [1, n]),
+      });
+      if (tokens.length === 0) prefillMs = performance.now() - stepStart;
+      const logits = out.logits;
+      const vocab = logits.dims[2];
+      const data = logits.data as Float32Array;
+      let best = 0;
+      for (let i = 1, base = (logits.dims[1] - 1) * vocab; i < vocab; i++) if (data[base + i] > data[base + best]) best = i;
+      total += n;
+      past = {};
+      for (let i = 0; i < this.layers; i++) {
+        past[`past_key_values.${i}.key`] = out[`present.${i}.key`];
+        past[`past_key_values.${i}.value`] = out[`present.${i}.value`];
+      }
+      tokens.push(best);
+      if (tokens.length === 1) firstAt = performance.now();
+      if (this.eos.includes(best)) break;
+      pending = [best];
+    }
+    return { tokens, first_token_ms: firstAt - t0, prefill_ms: prefillMs, decode_ms: performance.now() - firstAt };
+  }
+
+  /**
+   * Where a decode step's time goes at a given cache length: one step with
+   * every output fetched, against the same step asking only for the logits
+   * (onnxruntime still computes present.*, it just does not copy them out).
+   */
+  async fetchCost(context: number, reps: number): Promise<FetchCost> {
+    const s = this.session!;
+    const feeds = { ...this.emptyPast(context), input_ids: i64([1], [1, 1]), attention_mask: i64(new Array(context + 1).fill(1), [1, context + 1]), position_ids: i64([context], [1, 1]) };
+    const all: number[] = [];
+    const logitsOnly: number[] = [];
+    await s.run(feeds);
+    for (let r = 0; r < reps; r++) {
+      let t = performance.now();
+      await s.run(feeds);
+      all.push(performance.now() - t);
+      t = performance.now();
+      await s.run(feeds, ['logits']);
+      logitsOnly.push(performance.now() - t);
+    }
+    const bytes = 2 * this.layers * this.kvHeads * (context + 1) * this.headDim * 4;
+    const src = new Float32Array(bytes / 4 / (2 * this.layers));
+    const t = performance.now();
+    for (let i = 0; i < 2 * this.layers; i++) new Float32Array(src.length).set(src);
+    const copy = performance.now() - t;
+    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    return { context, present_bytes: bytes, all_outputs_ms: med(all), logits_only_ms: med(logitsOnly), js_copy_ms: copy };
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Runs the selected suites on the models (issue 9) and writes the result to
+ * bench/results/<date>-<machine>.json. The default run is sized for about
+ * five minutes on 2 cores; --full measures every context length and both
+ * stand-ins with more repetitions.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readModelFolder } from '../engine/model-folder.js';
+import { packageRoot } from '../paths.js';
+import { machineInfo, versions } from './machine.js';
+import { modelBytes, noEosCopy } from './model-copy.js';
+import { ensureStandin, type StandinName } from './standins.js';
+import { accuracySuite } from './suites/accuracy.js';
+import { agentProbe } from './suites/agent-memory.js';
+import { concurrencySuite } from './suites/concurrency.js';
+import { engineSuite } from './suites/engine.js';
+import { mqttSuite } from './suites/mqtt.js';
+import { checkTargets } from './targets.js';
+
+export const SUITES = ['engine', 'concurrency', 'mqtt', 'memory', 'eventloop', 'accuracy'] as const;
+export type Suite = (typeof SUITES)[number];
+
+export interface BenchOptions {
+  model: string;
+  suites: Suite[];
+  standins: StandinName[];
+  /** Suites that also run on the stand-ins (the rest only on the main model). */
+  standinSuites: Suite[];
+  threads: number;
+  contexts: number[];
+  newTokens: number;
+  reps: number;
+  tasks?: string;
+  accuracyLimit: number;
+  out?: string;
+  progress: (line: string) => void;
+}
+
+export function defaultOptions(full: boolean): Pick<BenchOptions, 'contexts' | 'newTokens' | 'reps' | 'accuracyLimit' | 'standins' | 'standinSuites'> {
+  return full
+    ? { contexts: [16, 256, 1024, 4096], newTokens: 64, reps: 5, accuracyLimit: 0, standins: ['qwen2.5-0.5b', 'r1-distill-1.5b'], standinSuites: ['engine', 'memory', 'eventloop'] }
+    : { contexts: [16, 256, 1024], newTokens: 32, reps: 3, accuracyLimit: 60, standins: ['qwen2.5-0.5b'], standinSuites: ['engine'] };
+}
+
+async function measureModel(label: string, dir: string, suites: Suite[], o: BenchOptions): Promise<Record<string, unknown>> {
+  const spec = readModelFolder(dir);
+  const file = spec.onnxPath;
+  const m: Record<string, any> = { dir, file, dtype: spec.dtype, file_mb: Math.round((modelBytes(file) / 2 ** 20) * 10) / 10, context_length: spec.contextLength };
+  const progress = (l: string) => o.progress(`[${label}] ${l}`);
+  progress(`${file} (${spec.dtype}, ${m.file_mb} MB), suites ${suites.join(', ')}`);
+  // Fixed-length runs: the copy's eos is a token the model never emits.
+  const fixed = noEosCopy(dir);
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | { error: string }> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } catch (e) {
+      progress(`${name} failed: ${(e as Error).message}`);
+      return { error: (e as Error).message };
+    } finally {
+      progress(`${name} took ${Math.round((Date.now() - t0) / 1000)} s`);
+    }
+  };
+  if (suites.includes('engine')) {
+    const fetchContexts = o.contexts.filter((c) => c >= 256);
+    m.engine = await step('engine', () => engineSuite({ dir: fixed, threads: o.threads, contexts: o.contexts, newTokens: o.newTokens, reps: o.reps, fetchContexts, progress }));
+    if (!('error' in m.engine)) m.engine.file = file; // not the fixed-length copy's temp path
+  }
+  if (suites.includes('concurrency')) m.concurrency = await step('concurrency', () => concurrencySuite({ dir: fixed, threads: o.threads, newTokens: o.newTokens, reps: Math.max(1, o.reps - 1), progress }));
+  if (suites.includes('mqtt')) m.mqtt = await step('mqtt', () => mqttSuite({ dir, threads: o.threads, samples: 40, pipelineTasks: 2000, progress }));
+  if (suites.includes('memory') || suites.includes('eventloop')) {
+    m.memory = await step('memory and event loop', async () => {
+      const r = await agentProbe({ dir: fixed, threads: o.threads, longTokens: 1024, shortTokens: 16, generations: 100 });
+      progress(`memory: RSS idle ${r.rss_idle_mb} MB, peak ${r.rss_peak_mb} MB (file ${m.file_mb} MB); growth over 100 generations ${r.growth.growth_mb} MB; event loop p99 ${r.event_loop_delay_ms.p99} ms`);
+      return r;
+    });
+  }
+  if (suites.includes('accuracy')) m.accuracy = await step('accuracy', () => accuracySuite({ dir, threads: o.threads, tasks: o.tasks, limit: o.accuracyLimit, progress }));
+  return m;
+}
+
+export async function runBench(o: BenchOptions): Promise<{ path: string; result: Record<string, unknown> }> {
+  const started = new Date();
+  const machine = machineInfo();
+  const models: Record<string, unknown> = {};
+  models[basename(o.model)] = await measureModel(basename(o.model), o.model, o.suites, o);
+  const standinSuites = o.suites.filter((s) => o.standinSuites.includes(s));
+  for (const name of standinSuites.length ? o.standins : []) {
+    const dir = await ensureStandin(name, 'q4', o.progress).catch((e) => {
+      o.progress(`[${name}] ${(e as Error).message}`);
+      return undefined;
+    });
+    if (dir) models[`standin-${name}`] = await measureModel(`standin-${name}`, dir, standinSuites, o);
+  }
+  const result = {
+    schema: 1,
+    date: started.toISOString(),
+    duration_s: Math.round((Date.now() - started.getTime()) / 1000),
+    machine,
+    versions: versions(),
+    options: { suites: o.suites, standins: o.standins, threads: o.threads, contexts: o.contexts, new_tokens: o.newTokens, reps: o.reps, accuracy_limit: o.accuracyLimit },
+    models,
+    targets: checkTargets(models as Record<string, any>),
+  };
+  const path = o.out ?? join(packageRoot, 'bench', 'results', `${started.toISOString().slice(0, 10)}-${machine.hostname}.json`);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, JSON.stringify(result, null, 1) + '\n');
+  return { path, result };
+}

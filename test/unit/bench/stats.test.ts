@@ -1,0 +1,50 @@
+import test from 'ava';
+import { checkTargets } from '../../../src/bench/targets.js';
+import { firstMismatch, interleave, median, percentile, ratios, summarize } from '../../../src/bench/stats.js';
+
+test('median, nearest-rank percentiles and summaries', (t) => {
+  t.is(median([3, 1, 2]), 2);
+  t.is(median([4, 1, 3, 2]), 2.5);
+  t.true(Number.isNaN(median([])));
+  const v = Array.from({ length: 100 }, (_, i) => i + 1);
+  t.is(percentile(v, 50), 50);
+  t.is(percentile(v, 99), 99);
+  t.is(percentile(v, 100), 100);
+  t.is(percentile([7], 99), 7);
+  t.deepEqual(summarize([2, 9, 4]), { median: 4, min: 2, max: 9, n: 3 });
+});
+
+test('ratios pair repetition i with the floor repetition i', (t) => {
+  t.deepEqual(ratios([10, 20, 30], [10, 10, 20]), { median: 1.5, min: 1, max: 2, n: 3 });
+  // A floor figure of 0 (no decode step) is left out rather than dividing by it.
+  t.is(ratios([10, 20], [0, 10]).n, 1);
+});
+
+test('interleave rotates the order so each runs in every position', (t) => {
+  t.deepEqual(interleave(['a', 'b', 'c'], 4), [['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b'], ['a', 'b', 'c']]);
+});
+
+test('firstMismatch finds the first differing token, or a length difference', (t) => {
+  t.is(firstMismatch([1, 2, 3], [1, 2, 3]), -1);
+  t.is(firstMismatch([1, 2, 3], [1, 5, 3]), 1);
+  t.is(firstMismatch([1, 2], [1, 2, 3]), 2);
+});
+
+test('targets: a ratio below the bar and a token mismatch are misses', (t) => {
+  const s = (m: number) => ({ median: m, min: m, max: m, n: 1 });
+  const rows = checkTargets({
+    m: {
+      engine: {
+        contexts: [
+          { prompt_tokens: 16, impls: { engine: { decode_tokens_per_s: s(9), ratio_to_floor: { decode: s(0.9) } }, transformers_js: { decode_tokens_per_s: s(3) } } },
+          { prompt_tokens: 1024, impls: { engine: { mismatch: { at: 4 } } } },
+        ],
+      },
+    },
+  });
+  t.deepEqual(rows.map((r) => [r.target, r.met]), [
+    ['decode >= 0.97 x floor at 16 tokens', false],
+    ['decode >= 1.5 x transformers.js at 16 tokens', true],
+    ['engine tokens = floor tokens at 1024', false],
+  ]);
+});
