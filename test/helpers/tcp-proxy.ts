@@ -38,10 +38,8 @@ export class TcpProxy {
   async cut(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server?.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   resume(): Promise<this> {
