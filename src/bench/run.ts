@@ -63,7 +63,8 @@ async function measureModel(label: string, dir: string, suites: Suite[], o: Benc
     }
   };
   if (suites.includes('engine')) {
-    const fetchContexts = o.contexts.filter((c) => c >= 256);
+    // Single decode steps are cheap even at 4096, so the fetch cost is always probed there too.
+    const fetchContexts = [...new Set([...o.contexts.filter((c) => c >= 256), 1024, 4096])].sort((a, b) => a - b);
     m.engine = await step('engine', () => engineSuite({ dir: fixed, threads: o.threads, contexts: o.contexts, newTokens: o.newTokens, reps: o.reps, fetchContexts, progress }));
     if (!('error' in m.engine)) m.engine.file = file; // not the fixed-length copy's temp path
   }

@@ -4,6 +4,9 @@
  * bench/results/<date>-<machine>.json and prints a summary.
  */
 import type { CommandModule } from 'yargs';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { renderReport } from '../bench/report.js';
 import { defaultOptions, runBench, SUITES, type Suite } from '../bench/run.js';
 import { STANDINS, type StandinName } from '../bench/standins.js';
 import { ReasondError } from '../errors.js';
@@ -23,6 +26,7 @@ interface BenchArgs {
   'accuracy-limit'?: number;
   out?: string;
   json: boolean;
+  report?: string[];
 }
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -43,9 +47,14 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('tasks', { type: 'string', describe: 'JSONL task file for the accuracy suite', defaultDescription: "the model's heldout.jsonl" })
       .option('accuracy-limit', { type: 'number', describe: 'Only the first n tasks (0 = all)', defaultDescription: '60 (all with --full)' })
       .option('out', { type: 'string', describe: 'Result file', defaultDescription: 'bench/results/<date>-<hostname>.json' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the whole result as JSON' }),
+      .option('json', { type: 'boolean', default: false, describe: 'Print the whole result as JSON' })
+      .option('report', { type: 'string', array: true, describe: 'Measure nothing: print Markdown tables of these result files (for docs/BENCHMARKS.md)' }),
   handler: async (a) => {
     try {
+      if (a.report?.length) {
+        for (const f of a.report) process.stdout.write(renderReport(JSON.parse(readFileSync(f, 'utf8')), basename(f)) + '\n');
+        return;
+      }
       const suites = list(a.suite) as Suite[];
       const unknown = suites.filter((s) => !SUITES.includes(s));
       if (unknown.length) throw new ReasondError('invalid_request', `--suite: unknown suite ${unknown.join(', ')}; choose from ${SUITES.join(', ')}`);

@@ -1,0 +1,59 @@
+/**
+ * Markdown tables from result files (issue 9), for docs/BENCHMARKS.md:
+ * `reasond bench --report bench/results/<file>.json`.
+ */
+const s = (x: any, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? '–' : String(Math.round(x * 10 ** d) / 10 ** d));
+const range = (v: any, d = 1) => (v ? `${s(v.median, d)} (${s(v.min, d)}–${s(v.max, d)})` : '–');
+const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+export function renderReport(r: any, name: string): string {
+  const out: string[] = [];
+  const m = r.machine;
+  const v = r.versions;
+  out.push(`### ${name}`, '', table(['', ''], [
+    ['date', r.date], ['machine', `${m.cpu}, ${m.cores} cores, ${m.arch}, ${m.memory_gb} GB, ${m.os}`],
+    ['load average at start', m.load_average_at_start.join(' ')],
+    ['versions', `reasond ${v.reasond} (${v.git_commit}), node ${v.node}, onnxruntime-node ${v.onnxruntime_node}, transformers.js ${v.transformers_js}`],
+    ['options', `suites ${r.options.suites.join(',')}; threads ${r.options.threads || 'all'}; contexts ${r.options.contexts.join(',')}; ${r.options.new_tokens} new tokens; ${r.options.reps} reps; ${r.duration_s} s`],
+  ]), '');
+  for (const [model, x] of Object.entries<any>(r.models)) {
+    out.push(`#### ${model}: ${x.dtype}, ${x.file_mb} MB, context ${x.context_length}`, '');
+    if (x.engine?.contexts) {
+      const rows: string[][] = [];
+      for (const c of x.engine.contexts) {
+        for (const [impl, f] of Object.entries<any>(c.impls)) {
+          if (f.mismatch) rows.push([String(c.prompt_tokens), impl, `tokens differ from the floor at ${f.mismatch.at}`, '', '', '', '']);
+          else if (f.error) rows.push([String(c.prompt_tokens), impl, `error: ${f.error}`, '', '', '', '']);
+          else rows.push([String(c.prompt_tokens), impl, range(f.decode_tokens_per_s), range(f.ratio_to_floor?.decode, 2), range(f.prefill_tokens_per_s), range(f.first_token_ms, 0), range(f.ratio_to_floor?.first_token, 2)]);
+        }
+      }
+      out.push(`Engine suite (${x.engine.reps} reps, ${x.engine.threads} threads; median (min–max); tokens identical unless said):`, '',
+        table(['prompt tokens', 'implementation', 'decode tok/s', 'decode ÷ floor', 'prompt tok/s to first token', 'first token ms', 'first token, floor ÷ this'], rows), '');
+      if (x.engine.skipped_contexts?.length) out.push(`Skipped contexts (past the model's limit): ${x.engine.skipped_contexts.join(', ')}.`, '');
+      if (x.engine.fetch_cost?.length) {
+        out.push('One decode step at a given cache length (floor session, median):', '', table(['cached tokens', 'present.* per step', 'all outputs ms', 'logits only ms', 'fetching present.* ms', 'plain JS copy of those bytes ms'],
+          x.engine.fetch_cost.map((f: any) => [String(f.context), `${s(f.present_bytes / 2 ** 20)} MiB`, s(f.all_outputs_ms, 2), s(f.logits_only_ms, 2), s(f.all_outputs_ms - f.logits_only_ms, 2), s(f.js_copy_ms, 2)])), '');
+      }
+    } else if (x.engine?.error) out.push(`Engine suite failed: ${x.engine.error}`, '');
+    if (Array.isArray(x.concurrency)) {
+      out.push('Concurrency (tasks submitted at once to one engine):', '', table(['tasks', 'aggregate tok/s', 'median first token ms'],
+        x.concurrency.map((c: any) => [String(c.tasks), range(c.aggregate_tokens_per_s), range(c.first_token_ms_p50, 0)])), '');
+    }
+    if (Array.isArray(x.mqtt)) {
+      out.push('MQTT (short task, 8 new tokens; overhead paired with the direct call before it):', '', table(['broker', 'direct p50/p99 ms', 'via MQTT p50/p99 ms', 'overhead p50 ms', 'overhead p99 ms', 'pipeline tasks/s (instant engine)'],
+        x.mqtt.map((q: any) => [`${q.broker} ${q.broker_version ?? ''}`, `${s(q.latency_ms.direct_p50)} / ${s(q.latency_ms.direct_p99)}`, `${s(q.latency_ms.mqtt_p50)} / ${s(q.latency_ms.mqtt_p99)}`, s(q.latency_ms.overhead_p50), s(q.latency_ms.overhead_p99), `${s(q.pipeline.tasks_per_s, 0)} (${q.pipeline.ok}/${q.pipeline.tasks} ok)`])), '');
+    }
+    if (x.memory?.rss_idle_mb !== undefined) {
+      const a = x.memory;
+      out.push('Agent process (embedded broker, SQLite, telemetry, engine worker):', '', table(['model file MB', 'RSS idle MB', 'RSS peak MB', 'long generation', 'RSS growth over 100 generations', 'event-loop delay p50 / p99 / max ms'], [[
+        s(x.file_mb), s(a.rss_idle_mb), s(a.rss_peak_mb), `${a.long_generation.tokens} tokens at ${s(a.long_generation.decode_tokens_per_s)} tok/s`,
+        `${s(a.growth.growth_mb)} MB (${a.growth.rss_series_mb.join(', ')})`, `${s(a.event_loop_delay_ms.p50, 2)} / ${s(a.event_loop_delay_ms.p99, 2)} / ${s(a.event_loop_delay_ms.max, 2)}`]]), '');
+    } else if (x.memory?.error) out.push(`Memory probe failed: ${x.memory.error}`, '');
+    if (x.accuracy?.tasks) {
+      const a = x.accuracy;
+      out.push(`Accuracy: ${a.correct}/${a.tasks} = ${a.accuracy_percent}% (${a.families.map((f: any) => `${f.family} ${f.accuracy}%`).join(', ')}), decode ${a.decode_tokens_per_s} tok/s, greedy.`, '');
+    } else if (x.accuracy?.skipped) out.push(`Accuracy: skipped (${x.accuracy.skipped}).`, '');
+  }
+  out.push('Targets:', '', table(['target', 'model', 'measured', ''], r.targets.map((t: any) => [t.target, t.model, t.measured, t.met ? 'meets' : '**misses**'])), '');
+  return out.join('\n');
+}
