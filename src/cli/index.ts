@@ -5,8 +5,10 @@ import { hideBin } from 'yargs/helpers';
 import { agentVersion } from '../paths.js';
 import { askCommand } from './ask.js';
 import { benchCommand } from './bench.js';
+import { controllerCommand } from './controller.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { fleetCommand } from './fleet.js';
 import { modelCommand } from './model.js';
 import { runCommand } from './run.js';
 import { startCommand } from './start.js';
@@ -22,6 +24,8 @@ await yargs(hideBin(process.argv))
   .command(statsCommand)
   .command(modelCommand)
   .command(doctorCommand)
+  .command(controllerCommand)
+  .command(fleetCommand)
   .command(benchCommand)
   .demandCommand(1, 'Name a command; see reasond --help.')
   .strict()

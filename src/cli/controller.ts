@@ -1,0 +1,40 @@
+/**
+ * `reasond controller` (issue 7): the site's fleet controller. Settings come
+ * from src/fleet/config.ts (flags > REASOND_<KEY> > defaults); SIGTERM and
+ * SIGINT stop it cleanly. Rollouts live in its database, so a restart
+ * continues them.
+ */
+import type { CommandModule } from 'yargs';
+import { controllerKeys, flagOf, loadControllerConfig } from '../fleet/config.js';
+import { buildController, type Controller } from '../fleet/controller.js';
+import { cronScheduler } from '../telemetry/schedule/cron.js';
+import { reportError } from './output.js';
+
+export const controllerCommand: CommandModule<object, Record<string, unknown>> = {
+  command: 'controller',
+  describe: 'Run the fleet controller: device registry, metrics history, package server, rollouts, dashboard',
+  builder: (y) => {
+    for (const k of controllerKeys) y.option(flagOf(k.key), { type: k.type === 'integer' ? 'number' : 'string', describe: k.description, defaultDescription: JSON.stringify(k.default) });
+    return y;
+  },
+  handler: async (a) => {
+    let controller: Controller | undefined;
+    try {
+      const config = loadControllerConfig(a, process.env);
+      controller = buildController(config, { scheduler: cronScheduler() });
+      const stopping = new Promise<string>((resolve) => {
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
+      });
+      await controller.start();
+      const signal = await stopping;
+      process.stderr.write(`[controller] ${signal}: stopping\n`);
+      for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => process.exit(130));
+      await controller.stop();
+      process.exit(0);
+    } catch (e) {
+      reportError(e);
+      await controller?.stop().catch(() => {});
+      process.exit(process.exitCode ?? 1);
+    }
+  },
+};

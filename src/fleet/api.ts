@@ -1,0 +1,118 @@
+/**
+ * The controller's API (issue 7, docs/API.md "Fleet controller"): one
+ * handler table, served over MQTT request/response at
+ * <base>/controller/request/<action> by src/agent's Admin (every reply
+ * echoes id and says status ok|error). The dashboard's read-only HTTP JSON
+ * calls the same functions (http/server.ts).
+ */
+import type { AdminHandler } from '../agent/admin.js';
+import { ReasondError } from '../errors.js';
+import type { MetricsHistory } from './history.js';
+import type { PackageStore } from './package-store.js';
+import type { DeviceRow, Registry } from './registry.js';
+import type { RolloutEngine } from './rollout/engine.js';
+import type { Strategy } from './rollout/gates.js';
+import { parsePercent, parseTarget, parseWaves } from './rollout/plan.js';
+import type { RolloutStore } from './rollout/store.js';
+
+export interface ApiDeps {
+  registry: Registry;
+  history: MetricsHistory;
+  packages: PackageStore;
+  engine: RolloutEngine;
+  rollouts: RolloutStore;
+  now: () => number;
+}
+
+const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string' || !v) throw new ReasondError('invalid_request', `${what} must be a non-empty string; got ${JSON.stringify(v)}`);
+  return v;
+};
+
+/** One row of the fleet table: the registry row with the last metrics' figures pulled out. */
+export function deviceSummary(d: DeviceRow) {
+  const m = d.metrics ? JSON.parse(d.metrics) : undefined;
+  const t = m?.throughput;
+  return {
+    device: d.device,
+    online: d.online === 1,
+    pool: d.pool,
+    labels: JSON.parse(d.labels),
+    agent_version: d.agent_version,
+    model: d.model_name ? `${d.model_name}@${d.model_version ?? '?'}` : null,
+    tokens_per_s: t?.decode_tokens_per_s?.p50 ?? null,
+    temp_c: m?.thermal?.hottest_c ?? null,
+    rss_bytes: m?.memory?.rss_bytes ?? null,
+    queue_depth: t?.queue_depth ?? null,
+    throttled: d.throttled === 1,
+    update: d.update_state ? { state: d.update_state, version: d.update_version, reason: d.update_reason, at: d.update_at } : null,
+    hardware: d.hardware ? JSON.parse(d.hardware) : null,
+    last_seen: d.last_seen,
+  };
+}
+
+export function strategyOf(b: Record<string, unknown>): Strategy {
+  const canary = b.canary === undefined ? 0 : Number(b.canary);
+  if (!Number.isInteger(canary) || canary < 0) throw new ReasondError('invalid_request', `canary must be a whole number of devices; got ${JSON.stringify(b.canary)}`);
+  if (b.rollback_on_abort !== undefined && typeof b.rollback_on_abort !== 'boolean') throw new ReasondError('invalid_request', `rollback_on_abort must be true or false; got ${JSON.stringify(b.rollback_on_abort)}`);
+  return {
+    canary,
+    waves: parseWaves((b.waves as string | number[] | undefined) ?? [100]),
+    max_failures_percent: parsePercent(b.max_failures ?? 0, 'max_failures'),
+    rollback_on_abort: (b.rollback_on_abort as boolean | undefined) ?? true,
+    max_tps_drop_percent: parsePercent(b.max_tps_drop ?? 50, 'max_tps_drop'),
+    max_error_increase_percent: parsePercent(b.max_error_increase ?? 10, 'max_error_increase'),
+  };
+}
+
+export function fleetApi(d: ApiDeps) {
+  return {
+    status: async () => ({ devices: (await d.registry.list()).map(deviceSummary), at: d.now() }),
+    device: async (device: string) => {
+      const row = await d.registry.get(device);
+      if (!row) throw new ReasondError('invalid_request', `unknown device ${JSON.stringify(device)}`);
+      return { ...deviceSummary(row), status: row.status ? JSON.parse(row.status) : null, events: await d.registry.recentEvents(device) };
+    },
+    history: async (device: string, sinceMs: number, points?: number) => {
+      if (!(await d.registry.get(device))) throw new ReasondError('invalid_request', `unknown device ${JSON.stringify(device)}`);
+      const until = d.now();
+      return { device, since: until - sinceMs, until, points: await d.history.query(device, until - sinceMs, until, points) };
+    },
+    rollouts: async () => ({ rollouts: await d.rollouts.list() }),
+    rollout: (id: string) => d.engine.show(id),
+  };
+}
+
+export function controllerHandlers(d: ApiDeps): Record<string, AdminHandler> {
+  const api = fleetApi(d);
+  return {
+    'fleet/status': () => api.status(),
+    'device/show': (b) => api.device(str(b.device, 'device')),
+    'device/history': (b) => {
+      const since = b.since_ms === undefined ? 86_400_000 : Number(b.since_ms);
+      if (!Number.isFinite(since) || since <= 0) throw new ReasondError('invalid_request', `since_ms must be a positive number of milliseconds; got ${JSON.stringify(b.since_ms)}`);
+      return api.history(str(b.device, 'device'), since, b.points === undefined ? undefined : Number(b.points));
+    },
+    'device/labels': async (b) => {
+      const labels = b.labels;
+      if (!labels || typeof labels !== 'object' || Object.values(labels).some((v) => typeof v !== 'string')) {
+        throw new ReasondError('invalid_request', `labels must be an object of strings; got ${JSON.stringify(labels)}`);
+      }
+      if (!(await d.registry.setLabels(str(b.device, 'device'), labels as Record<string, string>))) throw new ReasondError('invalid_request', `unknown device ${JSON.stringify(b.device)}`);
+      return { device: b.device, labels };
+    },
+    'rollout/create': async (b) => {
+      const r = await d.engine.create({ name: str(b.name, 'name'), version: str(b.version, 'version'), target: parseTarget(str(b.target ?? 'all', 'target')), strategy: strategyOf(b) });
+      return { rollout: r };
+    },
+    rollouts: () => api.rollouts(),
+    'rollout/show': (b) => api.rollout(str(b.rollout, 'rollout')),
+    'rollout/abort': async (b) => ({ rollout: await d.engine.abort(str(b.rollout, 'rollout'), 'aborted by an operator', b.rollback as boolean | undefined) }),
+    packages: async () => ({ packages: await d.packages.list() }),
+    'package/upload': async (b) => {
+      await d.packages.write({ name: str(b.name, 'name'), version: str(b.version, 'version'), path: str(b.path, 'path'), offset: Number(b.offset), data: Buffer.from(String(b.data ?? ''), 'base64') });
+      return { path: b.path, offset: b.offset };
+    },
+    'package/commit': async (b) => ({ package: await d.packages.commit(str(b.name, 'name'), str(b.version, 'version')) }),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The operator's side of the controller API (issue 7): one request, one
+ * reply matched by id, over the broker (src/mqtt's connection). A reply
+ * with status error becomes a ReasondError with the controller's code.
+ */
+import { randomUUID } from 'node:crypto';
+import { ReasondError, type ErrorCode } from '../errors.js';
+import { MqttConnection } from '../mqtt/index.js';
+
+export interface ClientOptions {
+  broker: string;
+  baseTopic: string;
+  username?: string;
+  password?: string;
+  ca?: string;
+  timeoutMs: number;
+}
+
+type Waiter = { resolve: (v: Record<string, any>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+export class FleetClient {
+  private readonly connection: MqttConnection;
+  private readonly waiting = new Map<string, Waiter>();
+
+  constructor(private readonly o: ClientOptions) {
+    this.connection = new MqttConnection({
+      url: o.broker, clientId: `reasond-fleet-${randomUUID().slice(0, 8)}`, mqttVersion: 5,
+      username: o.username, password: o.password, ca: o.ca, reconnectMs: 1000,
+    });
+  }
+
+  async start(): Promise<void> {
+    this.connection.onMessage(async (m) => {
+      let reply: Record<string, any>;
+      try {
+        reply = JSON.parse(m.payload.toString('utf8'));
+      } catch {
+        return;
+      }
+      const w = this.waiting.get(String(reply.id));
+      if (!w) return; // another operator's reply on the shared response topic
+      this.waiting.delete(String(reply.id));
+      clearTimeout(w.timer);
+      if (reply.status === 'ok') w.resolve(reply.data ?? {});
+      else w.reject(new ReasondError((reply.error?.code as ErrorCode) ?? 'internal', reply.error?.message ?? 'the controller gave no reason'));
+    });
+    await this.connection.start();
+    await this.connection.subscribe([`${this.o.baseTopic}/controller/response/#`]);
+  }
+
+  stop(): Promise<void> {
+    for (const w of this.waiting.values()) clearTimeout(w.timer);
+    return this.connection.stop();
+  }
+
+  request<T = Record<string, any>>(action: string, body: Record<string, unknown> = {}): Promise<T> {
+    const id = `fleet-${randomUUID()}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new ReasondError('deadline_exceeded', `no reply from the controller to ${action} within ${this.o.timeoutMs} ms (is reasond controller running on ${this.o.broker}?)`));
+      }, this.o.timeoutMs);
+      this.waiting.set(id, { resolve: resolve as (v: Record<string, any>) => void, reject, timer });
+      this.connection.publish(`${this.o.baseTopic}/controller/request/${action}`, JSON.stringify({ ...body, id }), { qos: 1 }).catch((e) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        reject(e);
+      });
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * `reasond controller`'s settings (issue 7): one list, every key with a
+ * description and a default, read from --flag > REASOND_<KEY> > default.
+ * Durations are milliseconds here; the README's table is this list.
+ */
+import { ReasondError } from '../errors.js';
+
+export interface ControllerKey {
+  key: string;
+  type: 'string' | 'integer';
+  default: string | number;
+  description: string;
+  min?: number;
+  max?: number;
+}
+
+export const controllerKeys: readonly ControllerKey[] = [
+  { key: 'broker', type: 'string', default: 'mqtt://127.0.0.1:1883', description: 'The site broker the agents use' },
+  { key: 'base_topic', type: 'string', default: 'reasond', description: 'First topic level, as the agents have it' },
+  { key: 'username', type: 'string', default: '', description: 'Broker user name' },
+  { key: 'password', type: 'string', default: '', description: 'Broker password' },
+  { key: 'ca', type: 'string', default: '', description: 'CA certificate file for mqtts://' },
+  { key: 'data_dir', type: 'string', default: '/var/lib/reasond-controller', description: 'controller.db (registry, history, rollouts) and the package store' },
+  { key: 'trusted_keys', type: 'string', default: '', description: 'Comma-separated Ed25519 public key files (.pub); uploads signed by any other key are refused' },
+  { key: 'http_host', type: 'string', default: '0.0.0.0', description: 'Address the dashboard (and its JSON) listens on' },
+  { key: 'http_port', type: 'integer', default: 8380, min: 0, max: 65535, description: 'Dashboard port; 0 = any free port (printed at start)' },
+  { key: 'package_host', type: 'string', default: '0.0.0.0', description: 'Address the package server listens on' },
+  { key: 'package_port', type: 'integer', default: 8381, min: 0, max: 65535, description: 'Package server port (GET/HEAD with Range); 0 = any free port' },
+  { key: 'package_url', type: 'string', default: '', description: 'Package server URL as the agents reach it; empty = http://<host name>:<package_port>/' },
+  { key: 'reconcile_s', type: 'integer', default: 2, min: 1, max: 60, description: 'Seconds between rollout reconcile passes (each device message also starts one); must divide a minute' },
+  { key: 'history_raw_hours', type: 'integer', default: 24, min: 1, max: 8760, description: 'Metrics kept as received for this long, then as minute averages' },
+  { key: 'history_days', type: 'integer', default: 30, min: 1, max: 3650, description: 'Minute averages kept this long' },
+];
+
+export interface ControllerConfig {
+  broker: string;
+  base_topic: string;
+  username: string;
+  password: string;
+  ca: string;
+  data_dir: string;
+  trusted_keys: string;
+  http_host: string;
+  http_port: number;
+  package_host: string;
+  package_port: number;
+  package_url: string;
+  reconcile_s: number;
+  history_raw_hours: number;
+  history_days: number;
+}
+
+export const flagOf = (key: string) => key.replace(/_/g, '-');
+export const envOf = (key: string) => `REASOND_${key.toUpperCase()}`;
+
+export function loadControllerConfig(cli: Record<string, unknown>, env: Record<string, string | undefined>): ControllerConfig {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const k of controllerKeys) {
+    const [raw, where] = cli[flagOf(k.key)] !== undefined ? [cli[flagOf(k.key)], `--${flagOf(k.key)}`]
+      : env[envOf(k.key)] ? [env[envOf(k.key)], envOf(k.key)] : [k.default, 'default'];
+    let v = raw;
+    if (k.type === 'integer') {
+      v = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      if (typeof v !== 'number' || !Number.isInteger(v) || (k.min !== undefined && v < k.min) || (k.max !== undefined && v > k.max)) {
+        problems.push(`${where}: must be an integer from ${k.min} to ${k.max}; got ${JSON.stringify(raw)}`);
+      }
+    } else if (typeof v !== 'string') problems.push(`${where}: must be a string; got ${JSON.stringify(raw)}`);
+    out[k.key] = v;
+  }
+  if (60 % (out.reconcile_s as number) !== 0) problems.push(`reconcile_s: must divide a minute (1, 2, 3, 5, 10, ...); got ${out.reconcile_s}`);
+  if (problems.length) throw new ReasondError('invalid_config', problems.join('\n'));
+  return out as unknown as ControllerConfig;
+}

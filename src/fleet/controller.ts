@@ -1,0 +1,151 @@
+/**
+ * `reasond controller` (issue 7): the site's registry, metrics history,
+ * package store and server, rollout engine, API and dashboard. Parts are
+ * built by buildController() and handed in; start() brings them up in
+ * order (database, package server, dashboard, broker connection, schedule)
+ * and stop() takes them down in reverse, logging a part that fails to stop.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Admin } from '../agent/admin.js';
+import { describeError } from '../errors.js';
+import { MqttConnection } from '../mqtt/index.js';
+import { Database } from '../store/index.js';
+import { cronEvery, type Scheduler } from '../telemetry/schedule/scheduler.js';
+import { PackageServer } from '../update/server.js';
+import { readTrustedKey } from '../update/signing.js';
+import { controllerHandlers, type ApiDeps } from './api.js';
+import type { ControllerConfig } from './config.js';
+import { MetricsHistory } from './history.js';
+import { DashboardServer } from './http/server.js';
+import { PackageStore } from './package-store.js';
+import { Registry } from './registry.js';
+import { RolloutEngine } from './rollout/engine.js';
+import { RolloutStore } from './rollout/store.js';
+import { controllerMigrations } from './schema.js';
+
+export interface ControllerParts {
+  config: ControllerConfig;
+  db: Database;
+  connection: MqttConnection;
+  registry: Registry;
+  history: MetricsHistory;
+  packages: PackageStore;
+  packageServer: PackageServer;
+  dashboard: DashboardServer;
+  engine: RolloutEngine;
+  admin: Admin;
+  scheduler: Scheduler;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+export const controllerTopics = (base: string) => ({
+  requestPrefix: `${base}/controller/request/`,
+  response: (action: string) => `${base}/controller/response/${action}`,
+  deviceRequest: (device: string, action: string) => `${base}/${device}/request/${action}`,
+});
+
+export class Controller {
+  private readonly cancels: (() => void)[] = [];
+
+  constructor(readonly p: ControllerParts) {}
+
+  get dashboardUrl(): string {
+    return this.p.dashboard.url;
+  }
+
+  get packageUrl(): string {
+    const url = this.p.packageServer.url;
+    // a wildcard listener is reached by the host's name; an explicit address as it is
+    return this.p.config.package_url || (this.p.config.package_host === '0.0.0.0' ? url.replace('127.0.0.1', hostname()) : url);
+  }
+
+  async start(): Promise<void> {
+    const { config: c, connection, registry, engine, log } = this.p;
+    await this.p.db.start();
+    await this.p.packages.start();
+    await this.p.packageServer.start();
+    await this.p.dashboard.start();
+    const prefix = controllerTopics(c.base_topic).requestPrefix;
+    connection.onMessage(async (m) => {
+      // Not awaited: the client reads no packet (so no PUBACK for our own deploy requests) until this returns.
+      if (m.topic.startsWith(prefix)) return void this.p.admin.handle(m);
+      await registry.ingest(c.base_topic, m.topic, m.payload);
+    });
+    // Subscriptions are renewed on each connect: retained status/metrics then replay, so the registry catches up.
+    connection.onConnect(() => {
+      void connection.subscribe([`${c.base_topic}/+/status`, `${c.base_topic}/+/metrics`, `${c.base_topic}/+/events`, `${prefix}#`])
+        .then(() => engine.poke())
+        .catch((e) => log(`subscribe failed: ${describeError(e)}`));
+    });
+    registry.onChange = () => engine.poke();
+    await connection.start();
+    this.cancels.push(this.p.scheduler.schedule(cronEvery(c.reconcile_s)!, 'rollout reconcile', () => engine.poke()));
+    this.cancels.push(this.p.scheduler.schedule('0 * * * * *', 'metrics downsampling', () => this.p.history.downsample(this.p.now())));
+    engine.poke(); // rollouts left running by an earlier controller process continue
+    log(`controller ready: dashboard ${this.dashboardUrl}, packages ${this.packageUrl}, API on ${prefix}<action>`);
+  }
+
+  async stop(): Promise<void> {
+    const step = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (e) {
+        this.p.log(`stopping ${name} failed: ${describeError(e)}`);
+      }
+    };
+    this.cancels.splice(0).forEach((c) => c());
+    await step('mqtt', () => this.p.connection.stop());
+    await step('rollout engine', () => this.p.engine.idle());
+    await step('dashboard', () => this.p.dashboard.stop());
+    await step('package server', () => this.p.packageServer.stop());
+    await step('database', () => this.p.db.stop());
+  }
+}
+
+export interface ControllerOverrides {
+  scheduler: Scheduler;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export function buildController(c: ControllerConfig, o: ControllerOverrides): Controller {
+  const now = o.now ?? Date.now;
+  const log = o.log ?? ((line: string) => process.stderr.write(`[controller] ${line}\n`));
+  const db = new Database(join(c.data_dir, 'controller.db'), controllerMigrations);
+  const trusted = c.trusted_keys.split(',').map((s) => s.trim()).filter(Boolean).map(readTrustedKey);
+  const history = new MetricsHistory(db, { rawKeepMs: c.history_raw_hours * 3_600_000, keepMs: c.history_days * 86_400_000 });
+  const registry = new Registry(db, history, now);
+  const packages = new PackageStore(db, join(c.data_dir, 'packages'), join(c.data_dir, 'uploads'), trusted, now);
+  const packageServer = new PackageServer({ root: packages.root, host: c.package_host, port: c.package_port, log });
+  const connection = new MqttConnection({
+    url: c.broker, clientId: `reasond-controller-${hostname()}`, mqttVersion: 5,
+    username: c.username || undefined, password: c.password || undefined, ca: c.ca || undefined, reconnectMs: 1000, log,
+  });
+  const t = controllerTopics(c.base_topic);
+  let controller: Controller | undefined;
+  let seq = 0;
+  // Fire and forget: the outcome comes back as events and status; a lost request is sent again (engine.ts).
+  const request = async (device: string, action: string, body: Record<string, unknown>) =>
+    void connection.publish(t.deviceRequest(device, action), JSON.stringify({ id: `controller-${now()}-${++seq}`, ...body }), { qos: 1 })
+      .catch((e) => log(`${action} to ${device} not sent: ${describeError(e)}`));
+  const rollouts = new RolloutStore(db, now);
+  const engine = new RolloutEngine({
+    store: rollouts, registry, history, now, log,
+    hasPackage: (name, version) => packages.has(name, version),
+    commands: {
+      deploy: (device, p) => request(device, 'model/deploy', { ...p, url: `${controller!.packageUrl}${p.name}/${p.version}/` }),
+      rollback: (device, reason) => request(device, 'model/rollback', { reason }),
+    },
+  });
+  const deps: ApiDeps = { registry, history, packages, engine, rollouts, now };
+  const admin = new Admin({
+    requestPrefix: t.requestPrefix, responseTopic: t.response, log,
+    publish: (topic, payload, correlationData) => connection.publish(topic, payload, { qos: 1, correlationData }),
+    handlers: controllerHandlers(deps),
+  });
+  const dashboard = new DashboardServer({ host: c.http_host, port: c.http_port, api: deps, log });
+  controller = new Controller({ config: c, db, connection, registry, history, packages, packageServer, dashboard, engine, admin, scheduler: o.scheduler, now, log });
+  return controller;
+}

@@ -1,0 +1,87 @@
+/**
+ * The dashboard page (issue 7), kept as a string so it ships inside dist/
+ * with no build step: the fleet table, per-device charts (uPlot) of
+ * tokens/s, latency, temperature and memory, and the rollouts with their
+ * waves. It polls the JSON every 5 s; ids (#fleet, #charts, #rollouts) and
+ * data-* attributes are what the browser test reads.
+ */
+export const dashboardPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>reasond fleet</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/uPlot.min.css">
+<style>
+ body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
+ table { border-collapse: collapse; margin-bottom: 1.5em; } th, td { padding: .25em .7em; border-bottom: 1px solid #ddd; text-align: left; }
+ tr.offline { color: #999; } tr[data-device] { cursor: pointer; } tr.selected { background: #eef4ff; }
+ .charts { display: flex; flex-wrap: wrap; gap: 1em; } h2 { font-size: 1.1em; margin-top: 1.5em; }
+ .wave { display: inline-block; margin-right: .6em; } .st-active, .st-completed { color: #080; } .st-failed, .st-aborted { color: #b00; }
+</style></head>
+<body>
+<h1>reasond fleet</h1>
+<table id="fleet"><thead><tr><th>device</th><th>online</th><th>pool</th><th>model</th><th>tok/s</th><th>temp °C</th><th>memory MiB</th><th>queue</th><th>update</th></tr></thead><tbody></tbody></table>
+<h2 id="charts-title">charts</h2>
+<div id="charts" class="charts"></div>
+<h2>rollouts</h2>
+<table id="rollouts"><thead><tr><th>id</th><th>package</th><th>target</th><th>state</th><th>waves</th></tr></thead><tbody></tbody></table>
+<script src="/assets/uPlot.iife.min.js"></script>
+<script>
+const $ = (s) => document.querySelector(s);
+const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const fmt = (v, d = 1) => (v === null || v === undefined ? '' : Number(v).toFixed(d));
+let selected = null;
+const CHARTS = [['tokens_per_s', 'tokens/s'], ['latency_ms', 'latency ms'], ['temp_c', 'temperature °C'], ['rss_mib', 'memory MiB']];
+
+async function getJson(path) { const r = await fetch(path); if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); }
+
+async function fleet() {
+  const { devices } = await getJson('/api/status');
+  $('#fleet tbody').innerHTML = devices.map((d) =>
+    '<tr data-device="' + esc(d.device) + '" class="' + (d.online ? 'online' : 'offline') + (d.device === selected ? ' selected' : '') + '">' +
+    '<td>' + esc(d.device) + '</td><td>' + (d.online ? 'yes' : 'no') + '</td><td>' + esc(d.pool) + '</td><td>' + esc(d.model) + '</td>' +
+    '<td>' + fmt(d.tokens_per_s) + '</td><td>' + fmt(d.temp_c) + '</td><td>' + fmt(d.rss_bytes && d.rss_bytes / 1048576, 0) + '</td>' +
+    '<td>' + esc(d.queue_depth) + '</td><td>' + esc(d.update ? d.update.state + ' ' + (d.update.version || '') : '') + '</td></tr>').join('');
+  for (const tr of document.querySelectorAll('#fleet tr[data-device]')) tr.onclick = () => { selected = tr.dataset.device; charts(); fleet(); };
+  if (!selected && devices.length) { selected = devices[0].device; charts(); }
+}
+
+async function charts() {
+  if (!selected) return;
+  const h = await getJson('/api/devices/' + encodeURIComponent(selected) + '/history?since_ms=86400000&points=300');
+  $('#charts-title').textContent = 'charts: ' + selected;
+  const box = $('#charts');
+  box.innerHTML = '';
+  const xs = h.points.map((p) => p.at / 1000);
+  for (const [key, label] of CHARTS) {
+    const ys = h.points.map((p) => (key === 'rss_mib' ? (p.rss_bytes === null ? null : p.rss_bytes / 1048576) : p[key]));
+    const div = document.createElement('div');
+    div.className = 'chart';
+    div.dataset.series = key;
+    div.dataset.points = String(ys.filter((v) => v !== null && v !== undefined).length);
+    box.appendChild(div);
+    new uPlot({ title: label, width: 420, height: 180, series: [{}, { label, stroke: '#2a6edb', spanGaps: true }] }, [xs, ys], div);
+  }
+}
+
+async function rollouts() {
+  const { rollouts } = await getJson('/api/rollouts');
+  const rows = [];
+  for (const r of rollouts.slice(0, 10)) {
+    const { devices } = await getJson('/api/rollouts/' + encodeURIComponent(r.id));
+    const waves = [];
+    for (const d of devices) (waves[d.wave] = waves[d.wave] || []).push(d);
+    rows.push('<tr data-rollout="' + esc(r.id) + '"><td>' + esc(r.id) + '</td><td>' + esc(r.name + '@' + r.version) + '</td><td>' + esc(JSON.stringify(r.target)) +
+      '</td><td class="st-' + esc(r.state) + '">' + esc(r.state) + (r.reason ? ': ' + esc(r.reason) : '') + '</td><td>' +
+      waves.map((w, i) => '<span class="wave' + (i === r.wave ? ' current' : '') + '">' + i + ': ' + w.map((d) => '<span class="st-' + esc(d.state) + '" title="' + esc(d.reason) + '">' + esc(d.device) + '</span>').join(' ') + '</span>').join('') +
+      '</td></tr>');
+  }
+  $('#rollouts tbody').innerHTML = rows.join('');
+}
+
+async function refresh() {
+  try { await fleet(); await rollouts(); document.body.dataset.loaded = 'yes'; } catch (e) { console.error(e); }
+}
+refresh();
+setInterval(() => { refresh(); charts(); }, 5000);
+</script>
+</body></html>
+`;

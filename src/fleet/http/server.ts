@@ -1,0 +1,79 @@
+/**
+ * The dashboard (issue 7): one page, uPlot (a small, well-kept time-series
+ * chart library, served from node_modules) and read-only JSON for the page.
+ * Nothing here changes state: rollouts and uploads go through the MQTT API,
+ * where the broker's ACLs decide who may ask.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { describeError, isReasondError } from '../../errors.js';
+import { fleetApi, type ApiDeps } from '../api.js';
+import { dashboardPage } from './page.js';
+
+const require = createRequire(import.meta.url);
+const assets: Record<string, { file: string; type: string }> = {
+  '/assets/uPlot.iife.min.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript' },
+  '/assets/uPlot.min.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css' },
+};
+
+export interface DashboardOptions {
+  host: string;
+  port: number;
+  api: ApiDeps;
+  log: (line: string) => void;
+}
+
+export class DashboardServer {
+  private server?: Server;
+
+  constructor(private readonly o: DashboardOptions) {}
+
+  get url(): string {
+    const a = this.server?.address() as AddressInfo | null;
+    if (!a) return '(not listening)';
+    return `http://${a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}/`;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((e) => {
+        const status = isReasondError(e) && e.code === 'invalid_request' ? 404 : 500;
+        if (status === 500) this.o.log(`dashboard ${req.url}: ${describeError(e)}`);
+        if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: describeError(e) } }));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.o.port, this.o.host, resolve);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    const api = fleetApi(this.o.api);
+    const json = (body: unknown) => void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+    if (path === '/' || path === '/index.html') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(dashboardPage);
+    const asset = assets[path];
+    if (asset) return void res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'max-age=3600' }).end(await readFile(asset.file));
+    if (path === '/api/status') return json(await api.status());
+    if (path === '/api/rollouts') return json(await api.rollouts());
+    let m = /^\/api\/rollouts\/([^/]+)$/.exec(path);
+    if (m) return json(await api.rollout(decodeURIComponent(m[1])));
+    m = /^\/api\/devices\/([^/]+)\/history$/.exec(path);
+    if (m) {
+      const since = Number(url.searchParams.get('since_ms') ?? 86_400_000);
+      return json(await api.history(decodeURIComponent(m[1]), since > 0 ? since : 86_400_000, Number(url.searchParams.get('points') ?? 300)));
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no ${path}` } }));
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The device registry (issue 7): every agent's retained status (online, or
+ * offline from its last will), retained metrics and its events, folded into
+ * one SQLite row per device. Metrics also go to the history (history.ts).
+ * Times are the controller's clock at receipt, so a board with a wrong
+ * clock cannot reorder what the rollout engine compares.
+ */
+import type { Database } from '../store/index.js';
+import { metricsSample, MetricsHistory } from './history.js';
+
+export interface DeviceRow {
+  device: string;
+  online: number;
+  pool: string | null;
+  agent_version: string | null;
+  model_name: string | null;
+  model_version: string | null;
+  hardware: string | null;
+  labels: string;
+  status: string | null;
+  metrics: string | null;
+  update_state: string | null;
+  update_version: string | null;
+  update_reason: string | null;
+  update_at: number | null;
+  throttled: number;
+  first_seen: number;
+  last_seen: number;
+  online_since: number | null;
+}
+
+export interface DeviceEvent {
+  device: string;
+  at: number;
+  state: string | null;
+  name: string | null;
+  version: string | null;
+  reason: string | null;
+}
+
+type Json = Record<string, any>;
+
+/** `<base>/<device>/<kind>` for the three kinds the registry reads; anything else is not ours. */
+export function parseDeviceTopic(base: string, topic: string): { device: string; kind: 'status' | 'metrics' | 'events' } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== base || parts[1] === 'controller' || parts[1] === 'pool') return undefined;
+  const kind = parts[2];
+  return kind === 'status' || kind === 'metrics' || kind === 'events' ? { device: parts[1], kind } : undefined;
+}
+
+export class Registry {
+  /** Called after a device's row changed (the rollout engine reconciles on it). */
+  onChange: (device: string) => void = () => {};
+
+  constructor(private readonly db: Database, private readonly history: MetricsHistory, private readonly now: () => number) {}
+
+  async ingest(base: string, topic: string, payload: Buffer): Promise<void> {
+    const t = parseDeviceTopic(base, topic);
+    if (!t || payload.length === 0) return; // an empty retained message clears a topic: nothing to record
+    let body: Json;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return; // not ours to judge; the agent's own tests cover its payloads
+    }
+    if (body === null || typeof body !== 'object') return;
+    const now = this.now();
+    await this.db.run(
+      'INSERT INTO devices (device, first_seen, last_seen) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET last_seen = excluded.last_seen',
+      [t.device, now, now],
+    );
+    if (t.kind === 'status') await this.status(t.device, body, now);
+    else if (t.kind === 'metrics') await this.metrics(t.device, body, now);
+    else await this.event(t.device, body, now);
+    this.onChange(t.device);
+  }
+
+  private async status(device: string, s: Json, now: number): Promise<void> {
+    if (s.state === 'online') {
+      // online_since moves only on a new birth (started_at), so the engine can tell a restart from a repeat
+      await this.db.run(
+        `UPDATE devices SET online = 1, pool = ?, agent_version = ?, model_name = ?, model_version = ?, hardware = ?, status = ?,
+           online_since = CASE WHEN online = 1 AND json_extract(status, '$.started_at') = ? THEN online_since ELSE ? END
+         WHERE device = ?`,
+        [s.pool ?? null, s.agent_version ?? null, s.model?.name ?? null, s.model?.version ?? null, JSON.stringify(s.hardware ?? null), JSON.stringify(s), s.started_at ?? null, now, device],
+      );
+    } else {
+      await this.db.run('UPDATE devices SET online = 0, status = ? WHERE device = ?', [JSON.stringify(s), device]);
+    }
+  }
+
+  private async metrics(device: string, m: Json, now: number): Promise<void> {
+    const throttled = m.thermal?.guard?.state && m.thermal.guard.state !== 'normal' ? 1 : 0;
+    await this.db.run('UPDATE devices SET metrics = ?, throttled = ? WHERE device = ?', [JSON.stringify(m), throttled, device]);
+    await this.history.record(device, now, metricsSample(m));
+  }
+
+  private async event(device: string, e: Json, now: number): Promise<void> {
+    await this.db.run(
+      'INSERT INTO device_events (device, at, type, state, name, version, reason, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [device, now, e.type ?? null, e.state ?? null, e.name ?? null, e.version ?? null, e.reason ?? null, JSON.stringify(e)],
+    );
+    if (e.type === 'model_update') {
+      await this.db.run('UPDATE devices SET update_state = ?, update_version = ?, update_reason = ?, update_at = ? WHERE device = ?', [
+        e.state ?? null, e.name && e.version ? `${e.name}@${e.version}` : null, e.reason ?? e.message ?? null, now, device,
+      ]);
+    }
+  }
+
+  list(): Promise<DeviceRow[]> {
+    return this.db.all<DeviceRow>('SELECT * FROM devices ORDER BY device');
+  }
+
+  get(device: string): Promise<DeviceRow | undefined> {
+    return this.db.get<DeviceRow>('SELECT * FROM devices WHERE device = ?', [device]);
+  }
+
+  async setLabels(device: string, labels: Record<string, string>): Promise<boolean> {
+    const r = await this.db.run('UPDATE devices SET labels = ? WHERE device = ?', [JSON.stringify(labels), device]);
+    return r.changes > 0;
+  }
+
+  /** The model_update events of one version on one device since `since` (controller ms). */
+  updateEvents(device: string, name: string, version: string, since: number): Promise<DeviceEvent[]> {
+    return this.db.all<DeviceEvent>(
+      "SELECT device, at, state, name, version, reason FROM device_events WHERE device = ? AND type = 'model_update' AND name = ? AND version = ? AND at >= ? ORDER BY seq",
+      [device, name, version, since],
+    );
+  }
+
+  recentEvents(device: string, limit = 20): Promise<Json[]> {
+    return this.db.all('SELECT at, type, state, name, version, reason FROM device_events WHERE device = ? ORDER BY seq DESC LIMIT ?', [device, limit]);
+  }
+}

@@ -1,0 +1,33 @@
+/** Plain-text tables and the rollout progress line for `reasond fleet` (issue 7). */
+export function table(head: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+const n = (v: unknown, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : null);
+
+export function statusTable(devices: Record<string, any>[]): string {
+  return table(
+    ['DEVICE', 'ONLINE', 'MODEL', 'TOK/S', 'TEMP', 'MEMORY', 'QUEUE', 'UPDATE'],
+    devices.map((d) => [
+      d.device, d.online ? 'yes' : 'no', d.model, n(d.tokens_per_s), d.temp_c === null ? null : `${n(d.temp_c)}°C`,
+      d.rss_bytes === null ? null : `${Math.round(d.rss_bytes / 1048576)} MiB`, d.queue_depth,
+      d.update ? `${d.update.state} ${d.update.version ?? ''}`.trim() : null,
+    ]),
+  );
+}
+
+export function rolloutsTable(rollouts: Record<string, any>[]): string {
+  return table(['ID', 'PACKAGE', 'STATE', 'WAVE', 'CREATED', 'REASON'], rollouts.map((r) => [
+    r.id, `${r.name}@${r.version}`, r.state, `${Math.min(r.wave + 1, r.waves)}/${r.waves}`, new Date(r.created_at).toISOString().slice(0, 19) + 'Z', r.reason,
+  ]));
+}
+
+/** `wave 2/3: 3 active, 1 deploying, 0 failed` */
+export function progressLine(show: { rollout: Record<string, any>; devices: Record<string, any>[] }): string {
+  const r = show.rollout;
+  const count = (s: string) => show.devices.filter((d) => d.state === s).length;
+  const parts = ['active', 'deploying', 'failed', 'rolling_back', 'rolled_back', 'skipped'].map((s) => [s, count(s)] as const).filter(([, c]) => c > 0).map(([s, c]) => `${c} ${s.replace('_', ' ')}`);
+  return `${r.id} ${r.name}@${r.version}: ${r.state}, wave ${Math.min(r.wave + 1, r.waves)}/${r.waves}: ${parts.join(', ') || 'nothing started'}`;
+}
