@@ -22,7 +22,11 @@ export interface GenerateControl {
   now?: () => number;
   /** false recomputes the whole sequence at every step (the reference the cache is tested against). */
   useCache?: boolean;
+  /** How a step pause is waited out; tests hand in a recorder. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function messagesOf(req: GenerateRequest): ChatMessage[] {
   if (req.messages !== undefined) {
@@ -140,6 +144,7 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
       }
       if (generated.length >= maxNew) { finish = 'length'; break; }
       pending = [next];
+      if (opts.step_pause_ms > 0) await (ctl.sleep ?? realSleep)(opts.step_pause_ms);
     }
   } finally {
     cache.dispose();

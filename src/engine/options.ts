@@ -20,6 +20,7 @@ export interface ResolvedOptions {
   budget_tokens?: number;
   include_reasoning: boolean;
   deadline_at?: number;
+  step_pause_ms: number;
 }
 
 const bad = (field: string, value: unknown, rule: string): never => {
@@ -56,5 +57,6 @@ export function resolveOptions(req: GenerateRequest, defaults: GenerateRequest, 
       o.reasoning.budget_tokens === undefined ? undefined : intIn('reasoning.budget_tokens', o.reasoning.budget_tokens, 0, contextLength),
     include_reasoning: o.reasoning.include ?? true,
     deadline_at: o.deadline_at,
+    step_pause_ms: o.step_pause_ms === undefined ? 0 : intIn('step_pause_ms', o.step_pause_ms, 0, 10_000),
   };
 }

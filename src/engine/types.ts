@@ -30,6 +30,8 @@ export interface GenerationOptions {
   reasoning?: ReasoningOptions;
   /** Absolute deadline, epoch milliseconds. */
   deadline_at?: number;
+  /** A pause after every decode step, so a hot board sheds heat while it answers (#5). */
+  step_pause_ms?: number;
 }
 
 export interface GenerateRequest extends GenerationOptions {

@@ -17,7 +17,7 @@ import { Telemetry } from './service.js';
 import { MetricsStore } from './store/metrics-store.js';
 import type { SqlDb } from './store/sql.js';
 import type { ResolvedTelemetry } from './config.js';
-import { pacedRequest, type PacePolicy } from './thermal/policy.js';
+import { pacedRequest, policyFor, type PacePolicy } from './thermal/policy.js';
 
 export interface EventSink {
   (m: { topic: string; payload: string; created_at: number }): Promise<void>;
@@ -47,6 +47,7 @@ export interface Pace {
 export interface PaceNote {
   state: 'soft';
   pause_ms: number;
+  step_pause_ms: number;
   reasoning_budget_tokens?: number;
 }
 
@@ -110,7 +111,7 @@ export class AgentTelemetry {
 
   /** How task `id` runs: the pause before it and its (maybe smaller) reasoning budget; remembered for its result. */
   pace(id: string): Pace {
-    const policy = this.telemetry?.policy ?? { state: 'normal' as const, accept: true, pause_ms: 0, budget_factor: 1 };
+    const policy = this.telemetry?.policy ?? policyFor('normal');
     return {
       policy,
       pause_ms: policy.pause_ms,
@@ -118,7 +119,7 @@ export class AgentTelemetry {
         const paced = pacedRequest(req, policy);
         if (policy.state === 'soft') {
           const budget = paced.reasoning?.budget_tokens;
-          this.paced.set(id, { state: 'soft', pause_ms: policy.pause_ms, ...(budget === undefined ? {} : { reasoning_budget_tokens: budget }) });
+          this.paced.set(id, { state: 'soft', pause_ms: policy.pause_ms, step_pause_ms: policy.step_pause_ms, ...(budget === undefined ? {} : { reasoning_budget_tokens: budget }) });
         }
         return paced;
       },

@@ -19,6 +19,7 @@ export const telemetryKeys: readonly ConfigKey[] = [
   { key: 'thermal_hysteresis_c', type: 'integer', default: 5, min: 0, max: 30, description: 'A limit is left only this far below it, so a board at the line does not flap' },
   { key: 'thermal_retry_after_ms', type: 'integer', default: 30000, min: 1000, max: 3600000, description: 'retry_after_ms in thermal_throttled answers' },
   { key: 'thermal_soft_pause_ms', type: 'integer', default: 2000, min: 0, max: 600000, description: 'In soft mode, the pause before each task starts' },
+  { key: 'thermal_soft_step_pause_ms', type: 'integer', default: 20, min: 0, max: 10000, description: 'In soft mode, the pause after every decode step (the engine idles the CPU between tokens)' },
   { key: 'thermal_soft_budget_percent', type: 'integer', default: 50, min: 1, max: 100, description: "In soft mode, the reasoning budget as a percentage of the task's (or of max_new_tokens)" },
   { key: 'ha_discovery', type: 'boolean', default: false, description: 'Publish Home Assistant MQTT discovery configs so temperature, tokens/s and state appear in HA' },
   { key: 'ha_prefix', type: 'string', default: 'homeassistant', description: "Home Assistant's discovery prefix" },

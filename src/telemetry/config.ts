@@ -22,6 +22,7 @@ export interface TelemetryConfig {
   thermal_hysteresis_c: number;
   thermal_retry_after_ms: number;
   thermal_soft_pause_ms: number;
+  thermal_soft_step_pause_ms: number;
   thermal_soft_budget_percent: number;
   ha_discovery: boolean;
   ha_prefix: string;
@@ -54,7 +55,7 @@ export function resolveTelemetry(c: TelemetryConfig): ResolvedTelemetry {
     metrics_port: c.metrics_port,
     metrics_host: c.metrics_host,
     limits,
-    policy: { soft_pause_ms: c.thermal_soft_pause_ms, soft_budget_factor: c.thermal_soft_budget_percent / 100, retry_after_ms: c.thermal_retry_after_ms },
+    policy: { soft_pause_ms: c.thermal_soft_pause_ms, soft_step_pause_ms: c.thermal_soft_step_pause_ms, soft_budget_factor: c.thermal_soft_budget_percent / 100, retry_after_ms: c.thermal_retry_after_ms },
     home_assistant: { enabled: c.ha_discovery, prefix: c.ha_prefix },
   };
 }

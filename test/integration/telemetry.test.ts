@@ -79,6 +79,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
       'thermal-hard-c': 80,
       'thermal-hysteresis-c': 5,
       'thermal-soft-pause-ms': 0,
+      'thermal-soft-step-pause-ms': 1,
       'ha-discovery': true,
     },
     env: {},
@@ -130,7 +131,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   await w.conn.publish(`reasond/${device}/task`, JSON.stringify({ id: 'while-soft', prompt: '3+4?', max_new_tokens: 4, reasoning: { budget_tokens: 40 }, reply_to: `replies/${device}` }), { qos: 1 });
   const slowed = await w.waitFor((m) => m.topic === `replies/${device}` && m.json.id === 'while-soft' && m.json.type === 'result', 'a result while soft');
   t.is(requests.at(-1)!.reasoning?.budget_tokens, 20);
-  t.deepEqual(slowed.json.thermal, { state: 'soft', pause_ms: 0, reasoning_budget_tokens: 20 }); // and it says so
+  t.deepEqual(slowed.json.thermal, { state: 'soft', pause_ms: 0, step_pause_ms: 1, reasoning_budget_tokens: 20 }); // and it says so
 
   setTemp(root, 'thermal_zone0', 84.5);
   await scheduler.advance(5_000);

@@ -2,8 +2,7 @@
  * What each guard state means for the task intake (#5). Soft: one task at a time,
  * a pause before each task and half the reasoning budget, so the board sheds heat
  * while it keeps answering. Hard: no new tasks; the reply says when to retry.
- * (The pause is between tasks: decode steps run inside the engine's worker, which
- * has no pacing hook yet.)
+ * The engine also waits step_pause_ms after every decode step in soft mode.
  */
 import type { GenerateRequest } from '../../engine/types.js';
 import { ReasondError } from '../../errors.js';
@@ -16,6 +15,8 @@ export interface PacePolicy {
   max_concurrency?: number;
   /** Pause before each task starts. */
   pause_ms: number;
+  /** Pause after every decode step, inside the engine. */
+  step_pause_ms: number;
   /** Multiplier on the task's reasoning budget (and max_new_tokens when no budget is set). */
   budget_factor: number;
   retry_after_ms?: number;
@@ -23,17 +24,18 @@ export interface PacePolicy {
 
 export interface PolicySettings {
   soft_pause_ms: number;
+  soft_step_pause_ms: number;
   soft_budget_factor: number;
   retry_after_ms: number;
 }
 
-export const DEFAULT_POLICY: PolicySettings = { soft_pause_ms: 2000, soft_budget_factor: 0.5, retry_after_ms: 30_000 };
+export const DEFAULT_POLICY: PolicySettings = { soft_pause_ms: 2000, soft_step_pause_ms: 20, soft_budget_factor: 0.5, retry_after_ms: 30_000 };
 
 export function policyFor(state: ThermalState, s: PolicySettings = DEFAULT_POLICY): PacePolicy {
-  if (state === 'hard') return { state, accept: false, pause_ms: 0, budget_factor: 1, retry_after_ms: s.retry_after_ms };
+  if (state === 'hard') return { state, accept: false, pause_ms: 0, step_pause_ms: 0, budget_factor: 1, retry_after_ms: s.retry_after_ms };
   if (state === 'soft')
-    return { state, accept: true, max_concurrency: 1, pause_ms: s.soft_pause_ms, budget_factor: s.soft_budget_factor };
-  return { state, accept: true, pause_ms: 0, budget_factor: 1 };
+    return { state, accept: true, max_concurrency: 1, pause_ms: s.soft_pause_ms, step_pause_ms: s.soft_step_pause_ms, budget_factor: s.soft_budget_factor };
+  return { state, accept: true, pause_ms: 0, step_pause_ms: 0, budget_factor: 1 };
 }
 
 /** The error a task gets while the guard is hard. */
@@ -56,8 +58,9 @@ export function scaledBudget(budget: number | undefined, policy: PacePolicy): nu
  * spends fewer decode steps per answer. Returns the request unchanged otherwise.
  */
 export function pacedRequest(req: GenerateRequest, policy: PacePolicy): GenerateRequest {
-  if (policy.budget_factor === 1) return req;
+  const paced = policy.step_pause_ms > 0 ? { ...req, step_pause_ms: policy.step_pause_ms } : req;
+  if (policy.budget_factor === 1) return paced;
   const base = req.reasoning?.budget_tokens ?? req.max_new_tokens;
-  if (base === undefined) return req;
-  return { ...req, reasoning: { ...req.reasoning, budget_tokens: scaledBudget(base, policy)! } };
+  if (base === undefined) return paced;
+  return { ...paced, reasoning: { ...req.reasoning, budget_tokens: scaledBudget(base, policy)! } };
 }

@@ -202,3 +202,12 @@ test('cancellation is polled between steps and ends with finish_reason cancelled
   t.is(r.finish_reason, 'cancelled');
   t.is(r.tokens.length, 4);
 });
+
+test('step_pause_ms waits after every decode step and changes no token', async (t) => {
+  const pauses: number[] = [];
+  const paced = await generate(fp32, { prompt: 'Hello', max_new_tokens: 6, step_pause_ms: 25 }, { sleep: async (ms) => { pauses.push(ms); } });
+  const plain = await generate(fp32, { prompt: 'Hello', max_new_tokens: 6 });
+  t.deepEqual(paced.tokens, plain.tokens);
+  t.deepEqual(pauses, [25, 25, 25, 25, 25], 'after each of the first five steps; the sixth ends the generation');
+  await t.throwsAsync(generate(fp32, { prompt: 'Hello', step_pause_ms: -5 }), { message: 'step_pause_ms must be an integer from 0 to 10000; got -5' });
+});

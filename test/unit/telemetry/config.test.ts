@@ -18,7 +18,7 @@ test('telemetry keys come from flags, environment and the config file, with defa
     metrics_port: 9464,
     metrics_host: '0.0.0.0',
     limits: { soft_c: 65, hard_c: 80, hysteresis_c: 5 },
-    policy: { soft_pause_ms: 2000, soft_budget_factor: 0.5, retry_after_ms: 30000 },
+    policy: { soft_pause_ms: 2000, soft_step_pause_ms: 20, soft_budget_factor: 0.5, retry_after_ms: 30000 },
     home_assistant: { enabled: true, prefix: 'homeassistant' },
   });
 });

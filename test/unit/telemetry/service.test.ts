@@ -63,7 +63,7 @@ test('heating the fixture makes the guard go soft, hard and back, with one event
   setTemp(root, 'thermal_zone0', 72.5);
   await scheduler.advance(5_000);
   t.is(telemetry.state, 'soft');
-  t.deepEqual(telemetry.policy, { state: 'soft', accept: true, max_concurrency: 1, pause_ms: 2000, budget_factor: 0.5 });
+  t.deepEqual(telemetry.policy, { state: 'soft', accept: true, max_concurrency: 1, pause_ms: 2000, step_pause_ms: 20, budget_factor: 0.5 });
   t.notThrows(() => telemetry.admit());
   setTemp(root, 'thermal_zone0', 81);
   await scheduler.advance(5_000);
@@ -85,7 +85,7 @@ test('heating the fixture makes the guard go soft, hard and back, with one event
       ['hard', 'normal', 'cooled', 60, '2026-11-29T03:00:15.000Z'],
     ],
   );
-  t.deepEqual(events[1]!.payload.policy, { state: 'hard', accept: false, pause_ms: 0, budget_factor: 1, retry_after_ms: 30_000 });
+  t.deepEqual(events[1]!.payload.policy, { state: 'hard', accept: false, step_pause_ms: 0, pause_ms: 0, budget_factor: 1, retry_after_ms: 30_000 });
   t.deepEqual(policies, ['soft', 'hard', 'normal']);
   await telemetry.stop();
 });

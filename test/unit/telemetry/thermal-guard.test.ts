@@ -73,13 +73,13 @@ test('limits are checked with the offending values', (t) => {
 });
 
 test('policies: soft slows down and halves the budget, hard refuses with retry_after_ms', (t) => {
-  t.deepEqual(policyFor('normal'), { state: 'normal', accept: true, pause_ms: 0, budget_factor: 1 });
+  t.deepEqual(policyFor('normal'), { state: 'normal', accept: true, pause_ms: 0, step_pause_ms: 0, budget_factor: 1 });
   const soft = policyFor('soft');
-  t.deepEqual(soft, { state: 'soft', accept: true, max_concurrency: 1, pause_ms: 2000, budget_factor: 0.5 });
+  t.deepEqual(soft, { state: 'soft', accept: true, max_concurrency: 1, pause_ms: 2000, step_pause_ms: 20, budget_factor: 0.5 });
   t.is(scaledBudget(301, soft), 150);
   t.is(scaledBudget(1, soft), 1);
   t.is(scaledBudget(undefined, soft), undefined);
-  const hard = policyFor('hard', { soft_pause_ms: 2000, soft_budget_factor: 0.5, retry_after_ms: 45_000 });
+  const hard = policyFor('hard', { soft_pause_ms: 2000, soft_step_pause_ms: 20, soft_budget_factor: 0.5, retry_after_ms: 45_000 });
   t.false(hard.accept);
   const err = thermalThrottled(hard, 82.5);
   t.true(isReasondError(err));
@@ -93,6 +93,7 @@ test('soft mode shrinks the reasoning budget of the engine request', (t) => {
   t.deepEqual(pacedRequest({ prompt: 'x', max_new_tokens: 400, reasoning: { budget_tokens: 300, include: true } }, soft), {
     prompt: 'x',
     max_new_tokens: 400,
+    step_pause_ms: 20,
     reasoning: { budget_tokens: 150, include: true },
   });
   t.deepEqual(pacedRequest({ prompt: 'x', max_new_tokens: 400 }, soft).reasoning, { budget_tokens: 200 });
