@@ -31,8 +31,8 @@ export function renderReport(r: any, name: string): string {
         table(['prompt tokens', 'implementation', 'decode tok/s', 'decode ÷ floor', 'prompt tok/s to first token', 'first token ms', 'first token, floor ÷ this'], rows), '');
       if (x.engine.skipped_contexts?.length) out.push(`Skipped contexts (past the model's limit): ${x.engine.skipped_contexts.join(', ')}.`, '');
       if (x.engine.fetch_cost?.length) {
-        out.push('One decode step at a given cache length (floor session, median):', '', table(['cached tokens', 'present.* per step', 'all outputs ms', 'logits only ms', 'fetching present.* ms', 'plain JS copy of those bytes ms'],
-          x.engine.fetch_cost.map((f: any) => [String(f.context), `${s(f.present_bytes / 2 ** 20)} MiB`, s(f.all_outputs_ms, 2), s(f.logits_only_ms, 2), s(f.all_outputs_ms - f.logits_only_ms, 2), s(f.js_copy_ms, 2)])), '');
+        out.push('One decode step at a given cache length (floor session, median):', '', table(['cached tokens', 'present.* per step', 'all outputs ms', 'logits only ms', 'fetching present.* ms', 'into pre-allocated outputs ms', 'plain JS copy of those bytes ms'],
+          x.engine.fetch_cost.map((f: any) => [String(f.context), `${s(f.present_bytes / 2 ** 20)} MiB`, s(f.all_outputs_ms, 2), s(f.logits_only_ms, 2), s(f.all_outputs_ms - f.logits_only_ms, 2), s(f.preallocated_ms, 2), s(f.js_copy_ms, 2)])), '');
       }
     } else if (x.engine?.error) out.push(`Engine suite failed: ${x.engine.error}`, '');
     if (Array.isArray(x.concurrency)) {
