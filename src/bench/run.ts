@@ -33,6 +33,9 @@ export interface BenchOptions {
   reps: number;
   tasks?: string;
   accuracyLimit: number;
+  /** Memory/event-loop probe: the long generation's length and the count of short ones. */
+  longTokens: number;
+  generations: number;
   out?: string;
   progress: (line: string) => void;
 }
@@ -72,8 +75,8 @@ async function measureModel(label: string, dir: string, suites: Suite[], o: Benc
   if (suites.includes('mqtt')) m.mqtt = await step('mqtt', () => mqttSuite({ dir, threads: o.threads, samples: 40, pipelineTasks: 2000, progress }));
   if (suites.includes('memory') || suites.includes('eventloop')) {
     m.memory = await step('memory and event loop', async () => {
-      const r = await agentProbe({ dir: fixed, threads: o.threads, longTokens: 1024, shortTokens: 16, generations: 100 });
-      progress(`memory: RSS idle ${r.rss_idle_mb} MB, peak ${r.rss_peak_mb} MB (file ${m.file_mb} MB); growth over 100 generations ${r.growth.growth_mb} MB; event loop p99 ${r.event_loop_delay_ms.p99} ms`);
+      const r = await agentProbe({ dir: fixed, threads: o.threads, longTokens: o.longTokens, shortTokens: 16, generations: o.generations });
+      progress(`memory: RSS idle ${r.rss_idle_mb} MB, peak ${r.rss_peak_mb} MB (file ${m.file_mb} MB); growth over ${o.generations} generations ${r.growth.growth_mb} MB; event loop p99 ${r.event_loop_delay_ms.p99} ms`);
       return r;
     });
   }
@@ -100,7 +103,7 @@ export async function runBench(o: BenchOptions): Promise<{ path: string; result:
     duration_s: Math.round((Date.now() - started.getTime()) / 1000),
     machine,
     versions: versions(),
-    options: { suites: o.suites, standins: o.standins, threads: o.threads, contexts: o.contexts, new_tokens: o.newTokens, reps: o.reps, accuracy_limit: o.accuracyLimit },
+    options: { suites: o.suites, standins: o.standins, threads: o.threads, contexts: o.contexts, new_tokens: o.newTokens, reps: o.reps, accuracy_limit: o.accuracyLimit, long_tokens: o.longTokens, generations: o.generations },
     models,
     targets: checkTargets(models as Record<string, any>),
   };

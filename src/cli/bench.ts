@@ -24,6 +24,8 @@ interface BenchArgs {
   'new-tokens'?: number;
   tasks?: string;
   'accuracy-limit'?: number;
+  'long-tokens': number;
+  generations: number;
   out?: string;
   json: boolean;
   report?: string[];
@@ -46,6 +48,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('new-tokens', { type: 'number', describe: 'Tokens generated per engine-suite run', defaultDescription: '32 (64 with --full)' })
       .option('tasks', { type: 'string', describe: 'JSONL task file for the accuracy suite', defaultDescription: "the model's heldout.jsonl" })
       .option('accuracy-limit', { type: 'number', describe: 'Only the first n tasks (0 = all)', defaultDescription: '60 (all with --full)' })
+      .option('long-tokens', { type: 'number', default: 1024, describe: 'Memory/event-loop suites: length of the long generation (capped by the context)' })
+      .option('generations', { type: 'number', default: 100, describe: 'Memory suite: short generations watched for RSS growth' })
       .option('out', { type: 'string', describe: 'Result file', defaultDescription: 'bench/results/<date>-<hostname>.json' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the whole result as JSON' })
       .option('report', { type: 'string', array: true, describe: 'Measure nothing: print Markdown tables of these result files (for docs/BENCHMARKS.md)' }),
@@ -74,6 +78,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         newTokens: a['new-tokens'] ?? d.newTokens,
         tasks: a.tasks,
         accuracyLimit: a['accuracy-limit'] ?? d.accuracyLimit,
+        longTokens: a['long-tokens'],
+        generations: a.generations,
         out: a.out,
         progress,
       });
