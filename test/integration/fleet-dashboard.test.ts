@@ -1,0 +1,67 @@
+/**
+ * Issue 7: the controller's dashboard in a real headless browser (Debian's
+ * chromium driven by playwright-core). A fleet is seeded the way agents
+ * seed it, with retained status and metrics messages; the page shows every
+ * device and a chart of the selected one has data points.
+ */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { loadControllerConfig } from '../../src/fleet/config.js';
+import { buildController } from '../../src/fleet/controller.js';
+import { freePort, startBroker } from '../helpers/brokers.js';
+import { ManualClock, ManualScheduler } from '../helpers/manual-scheduler.js';
+import { tempDir } from '../helpers/models.js';
+import { Inbox } from '../helpers/mqtt-inbox.js';
+import { until } from '../helpers/waiting.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+const status = (device: string, pool: string) => ({
+  state: 'online', device, pool, agent_version: '0.1.0', started_at: 1,
+  model: { name: 'tiny', version: '1.0.0', dtype: 'q8' }, hardware: { arch: 'arm64', cpus: 4 }, ts: 1,
+});
+const metrics = (device: string, tps: number, temp: number) => ({
+  device, at: new Date().toISOString(), agent_version: '0.1.0', uptime_s: 10, model: { name: 'tiny', version: '1.0.0' },
+  throughput: { window_s: 60, tasks: 4, tasks_per_min: 4, errors_by_code: {}, decode_tokens_per_s: { p50: tps, p95: tps, p99: tps }, latency_ms: { p50: 900, p95: 1000, p99: 1000 }, queue_depth: 0 },
+  memory: { rss_bytes: 300 * 1048576 }, thermal: { zones: { cpu: temp }, guard: { state: 'normal' }, hottest_c: temp }, cpu: {}, board: { kind: 'rpi5' },
+});
+
+test('the dashboard shows a seeded fleet and charts with data points (headless chromium)', async (t) => {
+  if (!existsSync(CHROMIUM)) return t.fail(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  t.timeout(300_000);
+  const broker = await startBroker('embedded');
+  const config = loadControllerConfig({
+    broker: broker.url, 'data-dir': tempDir('reasond-controller-'), 'http-host': '127.0.0.1', 'http-port': await freePort(), 'package-host': '127.0.0.1', 'package-port': 0,
+  }, {});
+  const controller = buildController(config, { scheduler: new ManualScheduler(new ManualClock(Date.now())), log: () => {} });
+  await controller.start();
+  const seed = await new Inbox(broker.url).start([]);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  t.teardown(async () => {
+    await browser.close();
+    await seed.stop();
+    await controller.stop();
+    await broker.stop();
+  });
+
+  const devices = [['jetson-01', 'line-1'], ['pi-01', 'line-1'], ['pi-02', 'line-2']];
+  for (const [d, pool] of devices) await seed.publish(`reasond/${d}/status`, status(d, pool), { retain: true });
+  // three metrics messages for the first device: three points in its history
+  for (const [i, tps] of [21.5, 23, 22].entries()) await seed.publish('reasond/jetson-01/metrics', metrics('jetson-01', tps, 50 + i), { retain: true });
+  await until(async () => (await controller.p.registry.list()).length === 3, 'the registry to hold the seeded fleet');
+  await until(async () => (await controller.p.history.query('jetson-01', 0, Date.now() + 1000)).length === 3, 'three history samples');
+
+  const page = await browser.newPage();
+  await page.goto(controller.dashboardUrl);
+  await page.waitForSelector('body[data-loaded="yes"]');
+  const rows = await page.$$eval('#fleet tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)));
+  t.deepEqual(rows, [['jetson-01', 'yes', 'line-1', 'tiny@1.0.0'], ['pi-01', 'yes', 'line-1', 'tiny@1.0.0'], ['pi-02', 'yes', 'line-2', 'tiny@1.0.0']]);
+  await page.waitForSelector('#charts .chart[data-series="tokens_per_s"] canvas');
+  t.is(await page.textContent('#charts-title'), 'charts: jetson-01');
+  const points = await page.$$eval('#charts .chart', (divs) => divs.map((d) => [(d as HTMLElement).dataset.series, Number((d as HTMLElement).dataset.points)]));
+  t.deepEqual(points, [['tokens_per_s', 3], ['latency_ms', 3], ['temp_c', 3], ['rss_mib', 3]]);
+  t.is(await page.$$eval('script[src="/assets/uPlot.iife.min.js"]', (s) => s.length), 1);
+  t.true(await page.evaluate(() => typeof (window as any).uPlot === 'function'), 'uPlot loaded from the controller');
+});
