@@ -32,6 +32,7 @@ function check(k: ConfigKey, raw: unknown, where: string, problems: string[]): u
     return void problems.push(`${where}: must be from ${k.min} to ${k.max}; got ${shown}`);
   }
   if (k.choices && !k.choices.includes(v as string | number)) return void problems.push(`${where}: must be one of ${k.choices.join(', ')}; got ${shown}`);
+  if (k.pattern && typeof v === 'string' && !k.pattern.regex.test(v)) return void problems.push(`${where}: must be ${k.pattern.rule}; got ${shown}`);
   return v;
 }
 

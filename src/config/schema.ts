@@ -25,16 +25,22 @@ export interface ConfigKey {
   choices?: readonly (string | number)[];
   /** Never printed back (status, logs). */
   secret?: boolean;
+  /** A string key's shape, and how to say it in an error. */
+  pattern?: { regex: RegExp; rule: string };
 }
+
+// These become topic levels: MQTT wildcards or empty levels would subscribe to other devices' tasks.
+const TOPIC_LEVEL = { regex: /^[A-Za-z0-9._-]+$/, rule: 'letters, digits, ".", "_" or "-" (it is one topic level)' };
+const TOPIC_PREFIX = { regex: /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, rule: 'topic levels of letters, digits, ".", "_" or "-" separated by "/"' };
 
 export const DEFAULT_CONFIG_FILE = '/etc/reasond/config.json';
 const SYSTEM_DATA_DIR = '/var/lib/reasond';
 
 export const schema: readonly ConfigKey[] = [
   { key: 'config', type: 'string', default: '', defaultText: `${DEFAULT_CONFIG_FILE} when it exists`, description: 'JSON config file with any of these keys (snake_case)' },
-  { key: 'device_id', type: 'string', default: () => hostname(), defaultText: 'the hostname', description: 'This board\'s name in topics: <base_topic>/<device_id>/...' },
-  { key: 'pool', type: 'string', default: 'default', description: 'Pool whose shared task topic this agent serves: <base_topic>/pool/<pool>/task' },
-  { key: 'base_topic', type: 'string', default: 'reasond', description: 'First level of every topic' },
+  { key: 'device_id', type: 'string', default: () => hostname(), defaultText: 'the hostname', pattern: TOPIC_LEVEL, description: 'This board\'s name in topics: <base_topic>/<device_id>/...' },
+  { key: 'pool', type: 'string', default: 'default', pattern: TOPIC_LEVEL, description: 'Pool whose shared task topic this agent serves: <base_topic>/pool/<pool>/task' },
+  { key: 'base_topic', type: 'string', default: 'reasond', pattern: TOPIC_PREFIX, description: 'First level of every topic' },
   { key: 'data_dir', type: 'string', default: () => (existsSync(SYSTEM_DATA_DIR) ? SYSTEM_DATA_DIR : '.reasond'), defaultText: `${SYSTEM_DATA_DIR} when it exists, else ./.reasond`, description: 'Folder for the SQLite journal and outbox (reasond.db)' },
   { key: 'model', type: 'string', default: () => defaultModelDir(), defaultText: 'the shipped models/reasond-tiny', description: 'Model folder (onnx-community or onnxruntime-genai layout)' },
   { key: 'dtype', type: 'string', default: '', defaultText: 'first of q4, q8, fp32, q4f16, fp16 present', description: 'Weights file to load: q4, q4f16, q8, fp16, fp32' },
