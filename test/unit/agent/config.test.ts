@@ -71,3 +71,12 @@ test('--help options and the README table come from the schema, every key', (t) 
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
   t.true(readme.includes(configTable()), 'README.md is out of date with the config schema: run npm run readme:config');
 });
+
+test('names that become topic levels may not hold wildcards or slashes', (t) => {
+  const e = t.throws(() => loadConfig({ cli: { 'device-id': 'pi/+', pool: '#' }, env: { REASOND_BASE_TOPIC: 'site//reasond' } }), { instanceOf: ConfigError })!;
+  t.is(e.problems.length, 3);
+  t.true(e.problems.some((p) => p.startsWith('--device-id: must be letters, digits') && p.endsWith('got "pi/+"')));
+  t.true(e.problems.some((p) => p.startsWith('--pool:')));
+  t.true(e.problems.some((p) => p.startsWith('REASOND_BASE_TOPIC:') && p.endsWith('got "site//reasond"')));
+  t.is(loadConfig({ cli: { 'base-topic': 'site-3/reasond', 'device-id': 'pi-07.lab' }, env: {} }).base_topic, 'site-3/reasond');
+});
