@@ -69,10 +69,11 @@ export class MetricsHistory {
   /** Samples of one device since `since`, averaged into at most `points` equal buckets. */
   async query(device: string, since: number, until: number, points = 300): Promise<HistoryPoint[]> {
     const bucket = Math.max(1, Math.ceil((until - since) / Math.max(1, points)));
+    // sqlite3 binds numbers past 32 bits as REAL: the casts keep the bucket division whole
     return this.db.all<HistoryPoint>(
       `SELECT MIN(at) AS at, AVG(tokens_per_s) AS tokens_per_s, AVG(latency_ms) AS latency_ms, AVG(temp_c) AS temp_c, AVG(rss_bytes) AS rss_bytes,
               AVG(queue_depth) AS queue_depth, MAX(tasks) AS tasks, MAX(errors) AS errors
-       FROM metrics_samples WHERE device = ? AND at >= ? AND at <= ? GROUP BY (at - ?) / ? ORDER BY at`,
+       FROM metrics_samples WHERE device = ? AND at >= ? AND at <= ? GROUP BY (at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) ORDER BY at`,
       [device, since, until, since, bucket],
     );
   }

@@ -1,0 +1,83 @@
+/** The device registry and metrics history (issue 7) on a real SQLite file, with the controller's clock in the test's hands. */
+import test from 'ava';
+import { join } from 'node:path';
+import { MetricsHistory } from '../../../src/fleet/history.js';
+import { parseDeviceTopic, Registry } from '../../../src/fleet/registry.js';
+import { controllerMigrations } from '../../../src/fleet/schema.js';
+import { Database } from '../../../src/store/index.js';
+import { tempDir } from '../../helpers/models.js';
+
+async function setup(t: any) {
+  const db = new Database(join(tempDir('reasond-registry-'), 'controller.db'), controllerMigrations);
+  await db.start();
+  t.teardown(() => db.stop());
+  let now = Date.UTC(2026, 10, 29, 10, 0, 0);
+  const history = new MetricsHistory(db, { rawKeepMs: 3_600_000, keepMs: 86_400_000 });
+  const registry = new Registry(db, history, () => now);
+  const send = (topic: string, body: unknown) => registry.ingest('reasond', topic, Buffer.from(JSON.stringify(body)));
+  return { db, history, registry, send, tick: (ms: number) => (now += ms), at: () => now };
+}
+
+const metrics = (tps: number, temp: number, tasks = 4, errors: Record<string, number> = {}) => ({
+  throughput: { tasks, errors_by_code: errors, decode_tokens_per_s: { p50: tps }, latency_ms: { p50: 800 }, queue_depth: 1 },
+  memory: { rss_bytes: 1000 }, thermal: { hottest_c: temp, guard: { state: 'normal' } }, model: { name: 'tiny', version: '1.0.0' },
+});
+
+test('topics: only <base>/<device>/{status,metrics,events}', (t) => {
+  t.deepEqual(parseDeviceTopic('reasond', 'reasond/pi-01/status'), { device: 'pi-01', kind: 'status' });
+  t.is(parseDeviceTopic('reasond', 'reasond/pi-01/task'), undefined);
+  t.is(parseDeviceTopic('reasond', 'reasond/controller/status'), undefined);
+  t.is(parseDeviceTopic('reasond', 'other/pi-01/status'), undefined);
+});
+
+test('status: birth, last will, a new birth moves online_since; events set the update state', async (t) => {
+  const { registry, send, tick } = await setup(t);
+  await send('reasond/pi-01/status', { state: 'online', pool: 'line-1', agent_version: '0.1.0', started_at: 5, model: { name: 'tiny', version: '1.0.0' } });
+  const first = (await registry.get('pi-01'))!;
+  t.like(first, { online: 1, pool: 'line-1', model_name: 'tiny', model_version: '1.0.0' });
+  tick(1000);
+  await send('reasond/pi-01/status', { state: 'online', pool: 'line-1', started_at: 5, model: { name: 'tiny', version: '1.3.0' } }); // model switched, same process
+  t.like(await registry.get('pi-01'), { model_version: '1.3.0', online_since: first.online_since });
+  tick(1000);
+  await send('reasond/pi-01/status', { state: 'offline', reason: 'connection lost' });
+  t.like(await registry.get('pi-01'), { online: 0, model_version: '1.3.0' });
+  tick(1000);
+  await send('reasond/pi-01/status', { state: 'online', pool: 'line-1', started_at: 9, model: { name: 'tiny', version: '1.3.0' } });
+  t.is((await registry.get('pi-01'))!.online_since, first.online_since! + 3000);
+  await send('reasond/pi-01/events', { type: 'model_update', state: 'rejected', name: 'tiny', version: '1.4.0', reason: 'smoke_failed' });
+  t.like(await registry.get('pi-01'), { update_state: 'rejected', update_version: 'tiny@1.4.0', update_reason: 'smoke_failed' });
+  t.deepEqual((await registry.updateEvents('pi-01', 'tiny', '1.4.0', 0)).map((e) => e.state), ['rejected']);
+});
+
+test('metrics: last figures on the device, a history sample each, minute downsampling and retention', async (t) => {
+  const { registry, history, send, tick, at } = await setup(t);
+  const start = at();
+  for (const [tps, temp] of [[10, 50], [20, 52], [30, 54]]) {
+    await send('reasond/pi-01/metrics', metrics(tps, temp));
+    tick(20_000); // three samples in one minute
+  }
+  t.like(JSON.parse((await registry.get('pi-01'))!.metrics!), { thermal: { hottest_c: 54 } });
+  const raw = await history.query('pi-01', start, at(), 300);
+  t.deepEqual(raw.map((p) => p.tokens_per_s), [10, 20, 30]);
+  // two hours on: the three raw samples become one minute average
+  tick(2 * 3_600_000);
+  await history.downsample(at());
+  const folded = await history.query('pi-01', start, at(), 300);
+  t.deepEqual(folded.map((p) => [p.at, p.tokens_per_s, p.temp_c]), [[start, 20, 52]]);
+  // past the retention, the minute rows go too
+  tick(2 * 86_400_000);
+  await history.downsample(at());
+  t.deepEqual(await history.query('pi-01', start, at(), 300), []);
+});
+
+test('history reads average into at most `points` buckets', async (t) => {
+  const { history, send, tick, at } = await setup(t);
+  const start = at();
+  for (let i = 0; i < 10; i++) {
+    await send('reasond/pi-01/metrics', metrics(i, 40));
+    tick(1000);
+  }
+  const two = await history.query('pi-01', start, start + 10_000, 2);
+  t.deepEqual(two.map((p) => p.tokens_per_s), [2, 7]);
+  t.deepEqual(await history.baseline(['pi-01'], '1.0.0'), { tokens_per_s: 4.5, error_rate: 0 });
+});
