@@ -36,6 +36,8 @@ export interface AgentParts {
 
 /** How long start() waits for the broker before carrying on offline (tasks then wait in the broker). */
 const FIRST_CONNECT_WAIT_MS = 15000;
+/** Runs of one task that ended with the agent dying; after this many it may be what kills the agent. */
+const MAX_CRASHED_RUNS = 2;
 
 export class Agent {
   readonly journal: Journal;
@@ -196,9 +198,14 @@ export class Agent {
         id: r.id, priority: r.priority, seq: this.intake.nextSeq(), request: JSON.parse(r.request), route: JSON.parse(r.route),
         received_at: r.received_at, deadline_at: r.deadline_at ?? undefined,
       };
+      if (r.state === 'running' && r.attempts >= MAX_CRASHED_RUNS) {
+        const why = `task ${r.id} was running when the agent stopped ${r.attempts} times; it is not run again`;
+        await this.replies.error(r.id, job.route, new ReasondError('internal', why), true);
+        continue;
+      }
       this.queue.push(job);
     }
-    if (rows.length) this.p.log(`recovered ${rows.length} unfinished task(s) from the journal; running them again`);
+    if (rows.length) this.p.log(`recovered ${rows.length} unfinished task(s) from the journal`);
     this.runner.kick();
   }
 }
