@@ -7,7 +7,9 @@
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Engine } from '../../src/engine/index.js';
+import { Database, Journal, migrations } from '../../src/store/index.js';
 import { SharedEngine, spawnAgent, startAgent } from '../helpers/agents.js';
 import { brokerKinds, startBroker, stopChild } from '../helpers/brokers.js';
 import { tempDir, tinyRandom } from '../helpers/models.js';
@@ -104,6 +106,46 @@ test.serial('stopping with the grace period over answers the running and the que
   } finally {
     shared.release();
     await inbox.stop();
+    await broker.stop();
+    await engine.stop();
+  }
+});
+
+test.serial('at start, journaled tasks are run again, expired ones answered deadline_exceeded, and one that was running at two crashes answered internal', async (t) => {
+  const dataDir = tempDir('reasond-recover-');
+  const db = new Database(join(dataDir, 'reasond.db'), migrations);
+  await db.start();
+  const journal = new Journal(db);
+  const route = JSON.stringify({ topic: 'test/recover/r' });
+  const seed = async (id: string, state: 'received' | 'running', runs: number, deadline: number | null = null) => {
+    await journal.receive({ id, request: JSON.stringify({ id, prompt: id, max_new_tokens: 4 }), route, priority: 0, received_at: Date.now() - 1000, deadline_at: deadline });
+    for (let i = 0; i < runs; i++) await journal.running(id, Date.now());
+  };
+  await seed('r-received', 'received', 0);
+  await seed('r-crashed-once', 'running', 1);
+  await seed('r-crashed-twice', 'running', 2);
+  await seed('r-expired', 'received', 0, Date.now() - 1);
+  await db.stop();
+
+  const engine = new Engine({ model: tinyRandom, threads: 1 });
+  await engine.start();
+  const broker = await startBroker('embedded');
+  const inbox = await new Inbox(broker.url).start(['test/recover/#']);
+  const shared = new SharedEngine(engine);
+  const agent = await startAgent(shared, { device: `recover-${randomUUID().slice(0, 6)}`, broker: broker.url, dataDir });
+  try {
+    t.is((await inbox.final('r-received')).json.status, 'ok');
+    t.is((await inbox.final('r-crashed-once')).json.status, 'ok');
+    const poison = (await inbox.final('r-crashed-twice')).json;
+    t.is(poison.error.code, 'internal');
+    t.regex(poison.error.message, /running when the agent stopped 2 times/);
+    t.is((await inbox.final('r-expired')).json.error.code, 'deadline_exceeded');
+    t.deepEqual(shared.calls.sort(), [JSON.stringify('r-crashed-once'), JSON.stringify('r-received')]);
+    await until(async () => ((await agent.journal.countByState()).done ?? 0) === 2, 'two tasks done in the journal');
+    t.deepEqual(await agent.journal.countByState(), { done: 2, failed: 2 });
+  } finally {
+    await inbox.stop();
+    await agent.stop();
     await broker.stop();
     await engine.stop();
   }
