@@ -38,6 +38,7 @@ export interface AgentParts {
 const FIRST_CONNECT_WAIT_MS = 15000;
 /** Runs of one task that ended with the agent dying; after this many it may be what kills the agent. */
 const MAX_CRASHED_RUNS = 2;
+const PRUNE_EVERY_MS = 3600_000;
 
 export class Agent {
   readonly journal: Journal;
@@ -51,6 +52,7 @@ export class Agent {
   private readonly admin: Admin;
   private readonly startedAt = new Map<string, number>();
   private status?: StatusContext;
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(private readonly p: AgentParts) {
     const c = p.config;
@@ -132,6 +134,8 @@ export class Agent {
     this.validator.start();
     await this.p.broker?.start();
     await this.recover();
+    await this.prune();
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
     this.sender.start();
     await this.p.telemetry?.start((m) => this.sender.send(m));
     connection.onMessage((m) => this.dispatch(m));
@@ -175,6 +179,7 @@ export class Agent {
     await step('mqtt', () => connection.stop());
     await step('embedded broker', async () => this.p.broker?.stop());
     await step('engine', () => this.p.engine.stop());
+    clearInterval(this.pruneTimer);
     await step('database', () => this.p.db.stop());
   }
 
@@ -189,6 +194,17 @@ export class Agent {
     if (m.topic === t.task || m.topic === t.poolTask) return this.intake.handle(m);
     if (m.topic.startsWith(t.requestPrefix)) return this.admin.handle(m);
     return Promise.resolve();
+  }
+
+  private async prune(): Promise<void> {
+    const keep = this.p.config.journal_keep_ms;
+    if (keep === 0) return;
+    try {
+      const n = await this.journal.prune(this.p.clock.now() - keep);
+      if (n) this.p.log(`journal: forgot ${n} task(s) finished more than ${keep} ms ago`);
+    } catch (e) {
+      this.p.log(`journal: pruning failed: ${describeError(e)}`);
+    }
   }
 
   private async recover(): Promise<void> {

@@ -62,6 +62,7 @@ export const schema: readonly ConfigKey[] = [
   { key: 'max_new_tokens_limit', type: 'integer', default: 4096, min: 1, max: 1000000, description: "Largest max_new_tokens (and reasoning.budget_tokens) a task may ask for; the model's context window also limits it" },
   { key: 'grace_ms', type: 'integer', default: 30000, min: 0, max: 3600000, description: 'On SIGTERM/SIGINT, how long running tasks may take to finish before they are answered cancelled' },
   { key: 'log_level', type: 'string', default: 'info', choices: ['error', 'info', 'debug'], description: 'How much goes to stderr' },
+  { key: 'journal_keep_ms', type: 'integer', default: 7 * 24 * 3600 * 1000, min: 0, max: 10 * 365 * 24 * 3600 * 1000, description: 'How long finished tasks stay in the journal, milliseconds (a repeated task id is answered from it for that long); 0 = forever' },
   // sensors, metrics, Prometheus, Home Assistant and the thermal guard (issue 5)
   ...telemetryKeys,
 ];
@@ -93,6 +94,7 @@ export interface AgentConfig extends TelemetryConfig {
   max_new_tokens_limit: number;
   grace_ms: number;
   log_level: string;
+  journal_keep_ms: number;
 }
 
 export const envName = (key: string) => `REASOND_${key.toUpperCase()}`;

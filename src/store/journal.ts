@@ -71,6 +71,11 @@ export class Journal {
     return this.db.all<JournalEntry>("SELECT * FROM tasks WHERE state IN ('received', 'running') ORDER BY received_at, rowid");
   }
 
+  /** Forgets finished tasks that ended before `before` (epoch ms); returns how many. */
+  async prune(before: number): Promise<number> {
+    return (await this.db.run("DELETE FROM tasks WHERE state IN ('done', 'failed') AND finished_at < ?", [before])).changes;
+  }
+
   countByState(): Promise<Record<string, number>> {
     return this.db
       .all<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state')
