@@ -17,6 +17,8 @@ interface AskArgs {
   username?: string;
   password?: string;
   ca?: string;
+  cert?: string;
+  key?: string;
   stream: boolean;
   json: boolean;
   timeout: number;
@@ -43,7 +45,9 @@ export const askCommand: CommandModule<object, AskArgs> = {
       .option('base-topic', { type: 'string', default: process.env.REASOND_BASE_TOPIC || 'reasond', describe: 'First topic level [env REASOND_BASE_TOPIC]' })
       .option('username', { type: 'string', describe: 'Broker user name [env REASOND_USERNAME]', default: process.env.REASOND_USERNAME })
       .option('password', { type: 'string', describe: 'Broker password [env REASOND_PASSWORD]', default: process.env.REASOND_PASSWORD, defaultDescription: 'none' })
-      .option('ca', { type: 'string', describe: 'CA certificate file for mqtts://' })
+      .option('ca', { type: 'string', describe: 'CA certificate file for mqtts:// [env REASOND_CA]', default: process.env.REASOND_CA })
+      .option('cert', { type: 'string', describe: 'Client certificate file for mutual TLS [env REASOND_CERT]', default: process.env.REASOND_CERT })
+      .option('key', { type: 'string', describe: 'Client private key file for mutual TLS [env REASOND_KEY]', default: process.env.REASOND_KEY })
       .option('stream', { type: 'boolean', default: false, describe: 'Print reasoning and answer as they are generated' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the final reply as JSON (with --stream, every reply as one JSON line)' })
       .option('timeout', { type: 'number', default: 120, describe: 'Seconds to wait for the answer; also sent as the task deadline' })
@@ -58,7 +62,7 @@ export const askCommand: CommandModule<object, AskArgs> = {
     const id = `ask-${randomUUID()}`;
     const replyTopic = `${a['base-topic']}/replies/${id}`;
     const taskTopic = a.device ? `${a['base-topic']}/${a.device}/task` : `${a['base-topic']}/pool/${a.pool}/task`;
-    const connection = new MqttConnection({ url: a.broker, clientId: id, mqttVersion: 5, username: a.username, password: a.password, ca: a.ca, reconnectMs: 1000 });
+    const connection = new MqttConnection({ url: a.broker, clientId: id, mqttVersion: 5, username: a.username, password: a.password, ca: a.ca, cert: a.cert, key: a.key, reconnectMs: 1000 });
     let timer: NodeJS.Timeout | undefined;
     try {
       const final = new Promise<Reply>((resolve, reject) => {
