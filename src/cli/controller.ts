@@ -5,7 +5,7 @@
  * continues them.
  */
 import type { CommandModule } from 'yargs';
-import { controllerKeys, flagOf, loadControllerConfig } from '../fleet/config.js';
+import { controllerKeys, DEFAULT_CONTROLLER_CONFIG, flagOf, loadControllerConfig } from '../fleet/config.js';
 import { buildController, type Controller } from '../fleet/controller.js';
 import { cronScheduler } from '../telemetry/schedule/cron.js';
 import { reportError } from './output.js';
@@ -14,6 +14,7 @@ export const controllerCommand: CommandModule<object, Record<string, unknown>> =
   command: 'controller',
   describe: 'Run the fleet controller: device registry, metrics history, package server, rollouts, dashboard',
   builder: (y) => {
+    y.option('config', { type: 'string', describe: 'JSON file with the keys below (keys of the agent in the same file are left to it) [env REASOND_CONFIG]', defaultDescription: DEFAULT_CONTROLLER_CONFIG });
     for (const k of controllerKeys) y.option(flagOf(k.key), { type: k.type === 'integer' ? 'number' : 'string', describe: k.description, defaultDescription: JSON.stringify(k.default) });
     return y;
   },

@@ -1,9 +1,10 @@
 /**
  * `reasond controller`'s settings (issue 7): one list, every key with a
- * description and a default, read from --flag > REASOND_<KEY> > default.
- * Durations are milliseconds here; the README's table is this list.
+ * description and a default, read from --flag > REASOND_<KEY> > the config
+ * file (--config) > default. The README's table is this list.
  */
-import { ReasondError } from '../errors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { describeError, ReasondError } from '../errors.js';
 
 export interface ControllerKey {
   key: string;
@@ -53,12 +54,35 @@ export interface ControllerConfig {
 export const flagOf = (key: string) => key.replace(/_/g, '-');
 export const envOf = (key: string) => `REASOND_${key.toUpperCase()}`;
 
+/** The file systemd's reasond-controller.service names; absent is fine. */
+export const DEFAULT_CONTROLLER_CONFIG = '/etc/reasond/config.json';
+
+/**
+ * The config file's controller keys. The file may be the one the agent on the
+ * same machine reads (the shipped unit passes /etc/reasond/config.json), so
+ * keys that are not the controller's are the agent's business, not errors.
+ */
+function readConfigFile(path: string, given: boolean, problems: string[]): Record<string, unknown> {
+  if (path === '' || (!given && !existsSync(path))) return {}; // '' = no file
+  try {
+    const json = JSON.parse(readFileSync(path, 'utf8'));
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('the file must hold one JSON object');
+    return json;
+  } catch (e) {
+    problems.push(`${path}: cannot read the config file: ${describeError(e)}`);
+    return {};
+  }
+}
+
 export function loadControllerConfig(cli: Record<string, unknown>, env: Record<string, string | undefined>): ControllerConfig {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
+  const path = (cli.config as string | undefined) ?? env.REASOND_CONFIG ?? DEFAULT_CONTROLLER_CONFIG;
+  const file = readConfigFile(path, cli.config !== undefined || env.REASOND_CONFIG !== undefined, problems);
   for (const k of controllerKeys) {
     const [raw, where] = cli[flagOf(k.key)] !== undefined ? [cli[flagOf(k.key)], `--${flagOf(k.key)}`]
-      : env[envOf(k.key)] ? [env[envOf(k.key)], envOf(k.key)] : [k.default, 'default'];
+      : env[envOf(k.key)] ? [env[envOf(k.key)], envOf(k.key)]
+      : file[k.key] !== undefined && file[k.key] !== '' ? [file[k.key], `${path}: ${k.key}`] : [k.default, 'default'];
     let v = raw;
     if (k.type === 'integer') {
       v = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;

@@ -22,7 +22,7 @@ export interface ControllerProcess {
 
 export async function startController(broker: string, trusted: string, dataDir = tempDir('reasond-controller-')): Promise<ControllerProcess> {
   const args = ['--import', 'tsx', cli, 'controller', `--broker=${broker}`, `--data-dir=${dataDir}`, `--trusted-keys=${trusted}`,
-    '--http-host=127.0.0.1', '--http-port=0', '--package-host=127.0.0.1', '--package-port=0', '--reconcile-s=1'];
+    '--http-host=127.0.0.1', '--http-port=0', '--package-host=127.0.0.1', '--package-port=0', '--reconcile-s=1', '--config='];
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   const l = log('controller');
