@@ -95,6 +95,14 @@ async function history(c: FleetClient, a: Args): Promise<void> {
   ])));
 }
 
+async function label(c: FleetClient, a: Args): Promise<void> {
+  const pairs = (a.labels as string[]).map((l) => l.split('='));
+  if (pairs.some((p) => p.length !== 2 || !p[0])) throw new ReasondError('invalid_request', `labels are key=value; got ${JSON.stringify(a.labels)}`);
+  const r = await c.request('device/labels', { device: a.device, labels: Object.fromEntries(pairs) });
+  if (a.json) return json(r);
+  out(`${r.device}: ${Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(' ') || 'no labels'}\n`);
+}
+
 /** Sends the package folder in chunks; the controller verifies the signature and hashes before it keeps it. */
 async function upload(c: FleetClient, a: Args): Promise<void> {
   const m = await readManifest(a.dir);
@@ -153,6 +161,9 @@ export const fleetCommand: CommandModule<object, Args> = {
         .positional('device', { type: 'string' })
         .option('since', { type: 'string', default: '24h', describe: '30m, 24h, 7d or an ISO date' })
         .option('points', { type: 'number', default: 48, describe: 'Rows (averaged buckets)' }), withClient(history))
+      .command('label <device> [labels..]', 'Set the labels a label:key=value target selects on (key=value ...; none clears them)', (s) => s
+        .positional('device', { type: 'string' })
+        .positional('labels', { type: 'string', array: true, default: [] }), withClient(label))
       .command('upload <dir>', 'Send a signed package folder to the controller (verified there)', (s) => s.positional('dir', { type: 'string' }), withClient(upload))
       .demandCommand(1),
   handler: () => {},

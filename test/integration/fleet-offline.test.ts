@@ -43,4 +43,15 @@ test('an agent offline shows offline in fleet status; back online it catches up 
   await until(async () => (await fleetJson(broker.url, ['rollout', 'show', r.id])).rollout.state === 'completed', 'the rollout to complete', 240_000);
   const status = await untilModels(broker.url, ['pi-01', 'pi-02'], 'tiny@1.3.0');
   t.deepEqual(status.map((d) => [d.device, d.online]), [['pi-01', true], ['pi-02', true]]);
+
+  // the history and labels commands against the same controller
+  const h = await fleetJson(broker.url, ['history', 'pi-01', '--since', '1h']);
+  t.is(h.device, 'pi-01');
+  t.true(h.points.length >= 1 && h.points.every((p: any) => typeof p.temp_c === 'number'), JSON.stringify(h.points));
+  t.regex((await fleet(broker.url, ['history', 'pi-01', '--since', '1h'])).stdout, /^TIME +TOK\/S +LATENCY MS +TEMP °C +MEMORY MIB +QUEUE\n/);
+  t.is((await fleet(broker.url, ['label', 'pi-02', 'site=north'])).stdout, 'pi-02: site=north\n');
+  t.deepEqual((await fleetJson(broker.url, ['status'])).devices.map((d: any) => d.labels), [{}, { site: 'north' }]);
+  const unknown = await fleet(broker.url, ['label', 'pi-09', 'site=north']);
+  t.is(unknown.code, 2);
+  t.is(unknown.stderr, 'reasond: invalid_request: unknown device "pi-09"\n');
 });
