@@ -5,13 +5,15 @@
  * device and a chart of the selected one has data points.
  */
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { loadControllerConfig } from '../../src/fleet/config.js';
 import { buildController } from '../../src/fleet/controller.js';
-import { freePort, startBroker } from '../helpers/brokers.js';
+import { freePort, startBroker, stopChild } from '../helpers/brokers.js';
 import { ManualClock, ManualScheduler } from '../helpers/manual-scheduler.js';
-import { tempDir } from '../helpers/models.js';
+import { repoRoot, tempDir } from '../helpers/models.js';
 import { Inbox } from '../helpers/mqtt-inbox.js';
 import { until } from '../helpers/waiting.js';
 
@@ -69,4 +71,12 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   t.true(points.every(([, n]) => (n as number) >= 1), JSON.stringify(points));
   t.is(await page.$$eval('script[src="/assets/uPlot.iife.min.js"]', (s) => s.length), 1);
   t.true(await page.evaluate(() => typeof (window as any).uPlot === 'function'), 'uPlot loaded from the controller');
+
+  // the same fleet in `reasond fleet status --watch`: the table again and again, until stopped
+  const watch = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'fleet', 'status', '--watch', '--interval=1', `--broker=${broker.url}`], { cwd: repoRoot });
+  let out = '';
+  watch.stdout.on('data', (b) => (out += b));
+  await until(() => out.split('DEVICE').length > 2, 'two refreshes of fleet status --watch');
+  await stopChild(watch);
+  t.regex(out, /^DEVICE +ONLINE +MODEL +TOK\/S +TEMP +MEMORY +QUEUE +UPDATE\njetson-01 +yes +tiny@1\.0\.0 +22\.0 +52\.0°C +300 MiB +0 +-\n/);
 });
