@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { loadControllerConfig } from '../../src/fleet/config.js';
@@ -15,6 +15,7 @@ import { freePort, startBroker, stopChild } from '../helpers/brokers.js';
 import { ManualClock, ManualScheduler } from '../helpers/manual-scheduler.js';
 import { repoRoot, tempDir } from '../helpers/models.js';
 import { Inbox } from '../helpers/mqtt-inbox.js';
+import { makeKeys, makePackage } from '../helpers/packages.js';
 import { until } from '../helpers/waiting.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,8 +35,9 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   if (!existsSync(CHROMIUM)) return t.fail(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   t.timeout(300_000);
   const broker = await startBroker('embedded');
+  const keys = makeKeys();
   const config = loadControllerConfig({
-    config: '', broker: broker.url, 'data-dir': tempDir('reasond-controller-'), 'http-host': '127.0.0.1', 'http-port': await freePort(), 'package-host': '127.0.0.1', 'package-port': 0,
+    config: '', 'trusted-keys': keys.pubPath, broker: broker.url, 'data-dir': tempDir('reasond-controller-'), 'http-host': '127.0.0.1', 'http-port': await freePort(), 'package-host': '127.0.0.1', 'package-port': 0,
   }, {});
   const controller = buildController(config, { scheduler: new ManualScheduler(new ManualClock(Date.now())), log: () => {} });
   await controller.start();
@@ -58,6 +60,17 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   }
   await until(async () => (await controller.p.registry.list()).length === 3, 'the registry to hold the seeded fleet');
 
+  // a rollout to show: nobody answers the seeded devices' deploys, so it stays at its canary wave
+  const pkg = await makePackage({ keys, version: '1.3.0' });
+  for (const path of ['reasond-model.json', ...pkg.manifest.files.map((f) => f.path)]) {
+    await controller.p.packages.write({ name: 'tiny', version: '1.3.0', path, offset: 0, data: readFileSync(join(pkg.dir, path)) });
+  }
+  await controller.p.packages.commit('tiny', '1.3.0');
+  const rollout = await controller.p.engine.create({
+    name: 'tiny', version: '1.3.0', target: { kind: 'pool', pool: 'line-1' },
+    strategy: { canary: 1, waves: [100], max_failures_percent: 0, rollback_on_abort: true, max_tps_drop_percent: 50, max_error_increase_percent: 10 },
+  });
+
   const page = await browser.newPage();
   await page.goto(controller.dashboardUrl);
   await page.waitForSelector('body[data-loaded="yes"]');
@@ -69,6 +82,9 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   // the page asks for 24 h in 300 buckets (288 s each): the three samples are one or two points
   t.deepEqual(points.map(([series]) => series), ['tokens_per_s', 'latency_ms', 'temp_c', 'rss_mib']);
   t.true(points.every(([, n]) => (n as number) >= 1), JSON.stringify(points));
+  const waves = await page.$$eval(`#rollouts tr[data-rollout="${rollout.id}"] .wave`, (w) => w.map((x) => x.textContent));
+  t.deepEqual(waves, ['0: jetson-01', '1: pi-01']);
+  t.regex((await page.textContent(`#rollouts tr[data-rollout="${rollout.id}"]`)) ?? '', /tiny@1\.3\.0.*running/);
   t.is(await page.$$eval('script[src="/assets/uPlot.iife.min.js"]', (s) => s.length), 1);
   t.true(await page.evaluate(() => typeof (window as any).uPlot === 'function'), 'uPlot loaded from the controller');
 
