@@ -13,6 +13,8 @@ import { Journal, Outbox, type Database } from '../store/index.js';
 import { Runner, TaskQueue, TaskValidator, type Clock, type Job, type TaskEngine } from '../task/index.js';
 import type { AgentConfig } from '../config/index.js';
 import type { AgentTelemetry } from '../telemetry/agent-telemetry.js';
+import type { AgentUpdates } from '../update/agent-updates.js';
+import type { ModelInfo } from '../engine/index.js';
 import { Admin } from './admin.js';
 import { adminHandlers } from './admin-handlers.js';
 import { Intake } from './intake.js';
@@ -32,6 +34,8 @@ export interface AgentParts {
   log: (line: string) => void;
   /** Sensors, metrics and the thermal guard (issue 5). */
   telemetry?: AgentTelemetry;
+  /** Model deploy/rollback (issue 6): its engine is `engine`; it adds admin actions and watches task outcomes. */
+  updates?: AgentUpdates;
 }
 
 /** How long start() waits for the broker before carrying on offline (tasks then wait in the broker). */
@@ -77,11 +81,13 @@ export class Agent {
         finished: async (job, r) => {
           const startedAt = this.startedAt.get(job.id) ?? p.clock.now();
           const thermal = p.telemetry?.finished(job.id, r, startedAt, Math.max(0, startedAt - job.received_at));
+          p.updates?.taskEnded();
           await this.replies.result(job, r, startedAt, thermal && { thermal });
           this.startedAt.delete(job.id);
         },
         failed: async (job, e) => {
           p.telemetry?.failed(job.id, e.code, this.startedAt.get(job.id));
+          p.updates?.taskEnded(e.code);
           this.startedAt.delete(job.id);
           await this.replies.error(job.id, job.route, e, true);
         },
@@ -97,7 +103,7 @@ export class Agent {
       requestPrefix: p.topics.requestPrefix,
       responseTopic: p.topics.response,
       publish: (topic, payload, correlationData) => p.connection.publish(topic, payload, { qos: 1, correlationData }),
-      handlers: adminHandlers(this),
+      handlers: { ...adminHandlers(this), ...p.updates?.handlers() },
       log: p.log,
     });
   }
@@ -117,6 +123,18 @@ export class Agent {
   onlineStatus(): Record<string, unknown> {
     if (!this.status) throw new ReasondError('model_unavailable', 'the agent has not started');
     return onlineStatus(this.status, this.p.clock.now());
+  }
+
+  /** Publishes on <base>/<device>/events through the outbox (model updates, issue 6). */
+  publishEvent(payload: Record<string, unknown>): Promise<void> {
+    return this.sender.send({ topic: this.p.topics.events, payload: JSON.stringify(payload), created_at: this.p.clock.now() });
+  }
+
+  /** The engine switched models between tasks (issue 6): the retained status names the new one. */
+  async modelSwitched(model: ModelInfo): Promise<void> {
+    if (!this.status) return;
+    this.status = { ...this.status, model, modelSha256: await sha256File(model.file) };
+    if (this.p.connection.connected) await this.p.connection.publish(this.p.topics.status, JSON.stringify(this.onlineStatus()), { qos: 1, retain: true });
   }
 
   get connected(): boolean {
@@ -154,6 +172,7 @@ export class Agent {
     const first = await Promise.race([connecting, waited]);
     clearTimeout(timer);
     if (first === 'late') log(`the broker is not reachable yet; retrying every ${c.reconnect_ms} ms`);
+    await this.p.updates?.start();
     log(`agent ${c.device_id} ready: tasks on ${topics.task} and ${topics.poolTask}`);
   }
 
@@ -178,6 +197,7 @@ export class Agent {
     );
     await step('mqtt', () => connection.stop());
     await step('embedded broker', async () => this.p.broker?.stop());
+    await step('updates', async () => this.p.updates?.stop());
     await step('engine', () => this.p.engine.stop());
     clearInterval(this.pruneTimer);
     await step('database', () => this.p.db.stop());

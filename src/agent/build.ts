@@ -9,6 +9,10 @@ import { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import { resolveTelemetry } from '../telemetry/config.js';
 import type { Scheduler } from '../telemetry/schedule/scheduler.js';
 import type { CommandRunner } from '../telemetry/sensors/index.js';
+import { describeError } from '../errors.js';
+import { buildUpdates } from '../update/agent-updates.js';
+import type { FreeSpaceReader } from '../update/disk.js';
+import type { Prober } from '../update/probe.js';
 import { Agent } from './agent.js';
 import { offlineStatus } from './status.js';
 
@@ -19,6 +23,10 @@ export interface BuildOverrides {
   /** Telemetry's schedule and board tools (issue 5): a manual clock and fixture answers in tests. */
   scheduler?: Scheduler;
   commands?: CommandRunner;
+  /** Model updates (issue 6): the package fetch, the free-space reader and the probe. */
+  fetch?: typeof fetch;
+  freeSpace?: FreeSpaceReader;
+  probe?: Prober;
 }
 
 export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
@@ -38,15 +46,22 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     keepaliveMs: c.keepalive_ms, reconnectMs: c.reconnect_ms,
     log,
   });
-  const engine = o.engine ?? new Engine({
-    model: c.model,
-    dtype: c.dtype ? parseDtype(c.dtype) : undefined,
-    threads: c.threads || undefined,
-    log: c.log_level === 'debug' ? log : undefined,
-  });
-  const db = new Database(join(c.data_dir, 'reasond.db'), migrations);
   const clock = o.clock ?? systemClock;
   let agent: Agent | undefined;
+  // A test's own engine serves as is; otherwise the engine can switch model versions (issue 6).
+  const updates = o.engine ? undefined : buildUpdates({
+    config: c, clock, log, fetch: o.fetch, freeSpace: o.freeSpace, probe: o.probe,
+    makeEngine: (dir, dtype) => new Engine({
+      model: dir,
+      dtype: dtype ? parseDtype(dtype) : undefined,
+      threads: c.threads || undefined,
+      log: c.log_level === 'debug' ? log : undefined,
+    }),
+    emit: (e) => void agent?.publishEvent({ ...e }).catch((err) => log(`update event not queued: ${describeError(err)}`)),
+    switched: (info) => void agent?.modelSwitched(info).catch((err) => log(`status after the model switch not sent: ${describeError(err)}`)),
+  });
+  const engine = o.engine ?? updates!.engine;
+  const db = new Database(join(c.data_dir, 'reasond.db'), migrations);
   const telemetry = new AgentTelemetry({
     settings: resolveTelemetry(c), base_topic: c.base_topic, device_id: c.device_id, link: connection, db,
     now: () => clock.now(), log, scheduler: o.scheduler, run: o.commands,
@@ -60,6 +75,6 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     },
     queueDepth: () => agent?.queue.size ?? 0,
   });
-  agent = new Agent({ config: c, topics: t, engine, connection, broker, db, clock, log, telemetry });
+  agent = new Agent({ config: c, topics: t, engine, connection, broker, db, clock, log, telemetry, updates });
   return agent;
 }

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { defaultModelDir } from '../paths.js';
 import type { TelemetryConfig } from '../telemetry/config.js';
 import { telemetryKeys } from '../telemetry/config-keys.js';
+import { updateKeys, type UpdateConfig } from '../update/config-keys.js';
 
 export type KeyType = 'string' | 'integer' | 'boolean';
 
@@ -65,10 +66,12 @@ export const schema: readonly ConfigKey[] = [
   { key: 'journal_keep_ms', type: 'integer', default: 7 * 24 * 3600 * 1000, min: 0, max: 10 * 365 * 24 * 3600 * 1000, description: 'How long finished tasks stay in the journal, milliseconds (a repeated task id is answered from it for that long); 0 = forever' },
   // sensors, metrics, Prometheus, Home Assistant and the thermal guard (issue 5)
   ...telemetryKeys,
+  // model packages: trusted keys, kept versions, probe and automatic rollback (issue 6)
+  ...updateKeys,
 ];
 
 /** The resolved configuration, keys as in the schema. */
-export interface AgentConfig extends TelemetryConfig {
+export interface AgentConfig extends TelemetryConfig, UpdateConfig {
   config: string;
   device_id: string;
   pool: string;

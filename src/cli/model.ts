@@ -1,0 +1,162 @@
+/**
+ * `reasond model ...` (issue 6): make and check signed model packages,
+ * serve them on the LAN, and look after the versions installed on this
+ * board. list/activate/rollback change the models folder on disk; a running
+ * agent picks the change up at its next start (to switch a running agent,
+ * send it model/activate or model/rollback over MQTT).
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { loadConfig } from '../config/index.js';
+import { ReasondError } from '../errors.js';
+import { agentVersion } from '../paths.js';
+import { identity } from '../update/manifest.js';
+import { packModel } from '../update/pack.js';
+import { PackageServer } from '../update/server.js';
+import { generateKeyPair, readPrivateKey, readTrustedKey } from '../update/signing.js';
+import { VersionStore } from '../update/store.js';
+import { verifyPackage } from '../update/verify.js';
+import { reportError } from './output.js';
+
+type Args = Record<string, any>;
+
+const guarded = (fn: (a: Args) => Promise<void>) => async (a: Args) => {
+  try {
+    await fn(a);
+  } catch (e) {
+    reportError(e);
+  }
+};
+
+function storeOf(a: Args): VersionStore {
+  const c = loadConfig({ cli: { 'data-dir': a['data-dir'], 'models-dir': a['models-dir'], config: a.config }, env: process.env });
+  return new VersionStore(c.models_dir || join(c.data_dir, 'models'));
+}
+
+const storeOptions = (y: Argv) =>
+  y
+    .option('models-dir', { type: 'string', describe: "The agent's models folder", defaultDescription: '<data_dir>/models' })
+    .option('data-dir', { type: 'string', describe: "The agent's data folder (as for reasond start)" })
+    .option('config', { type: 'string', describe: "The agent's config file" });
+
+const keygen: CommandModule<object, Args> = {
+  command: 'keygen',
+  describe: 'Make an Ed25519 key pair: <out>.key (keep secret) and <out>.pub (give to agents as trusted_keys)',
+  builder: (y) => y.option('out', { type: 'string', demandOption: true, describe: 'Path prefix for the two files' }),
+  handler: guarded(async (a) => {
+    for (const p of [`${a.out}.key`, `${a.out}.pub`]) if (existsSync(p)) throw new ReasondError('invalid_request', `${p} exists; keygen does not overwrite keys`);
+    const k = generateKeyPair();
+    writeFileSync(`${a.out}.key`, k.privatePem, { mode: 0o600 });
+    chmodSync(`${a.out}.key`, 0o600);
+    writeFileSync(`${a.out}.pub`, k.publicPem);
+    process.stdout.write(`key ${k.keyId}: ${a.out}.key (private), ${a.out}.pub (public)\n`);
+  }),
+};
+
+const pack: CommandModule<object, Args> = {
+  command: 'pack <dir>',
+  describe: 'Sign a model folder as a package: writes reasond-model.json with every file, its size and sha256',
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true, describe: 'Model folder (onnx-community or genai layout)' })
+      .option('name', { type: 'string', demandOption: true, describe: 'Package name (lower case)' })
+      .option('version', { type: 'string', demandOption: true, describe: 'Package version (semver)' })
+      .option('key', { type: 'string', demandOption: true, describe: 'Private key file (.key)' })
+      .option('out', { type: 'string', describe: 'Write the package to this new folder', defaultDescription: 'sign <dir> in place' })
+      .option('smoke', { type: 'string', describe: 'JSON file with smoke checks {prompts: [{prompt, expect}], min_tokens_per_s, max_rss_mb}' })
+      .option('min-agent-version', { type: 'string', describe: 'Oldest agent that may install it', default: agentVersion })
+      .option('dtype', { type: 'string', describe: 'Weights file the package is for (q4, q8, fp32, ...)' }),
+  handler: guarded(async (a) => {
+    const smoke = a.smoke ? JSON.parse(readFileSync(a.smoke, 'utf8')) : undefined;
+    const { dir, manifest } = await packModel({
+      dir: a.dir, out: a.out, name: a.name, version: a.version, key: readPrivateKey(a.key), smoke,
+      minAgentVersion: a['min-agent-version'], dtype: a.dtype,
+    });
+    process.stdout.write(`${identity(manifest)}: ${manifest.files.length} files signed by key ${manifest.signature!.key_id} in ${dir}\n`);
+  }),
+};
+
+const verify: CommandModule<object, Args> = {
+  command: 'verify <dir>',
+  describe: 'Check a package: signature by a trusted key, paths, sizes, sha256, ONNX external data',
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true })
+      .option('pub', { type: 'string', array: true, demandOption: true, describe: 'Trusted public key file(s)' }),
+  handler: guarded(async (a) => {
+    const m = await verifyPackage(a.dir, { trusted: (a.pub as string[]).map(readTrustedKey), agentVersion });
+    process.stdout.write(`${identity(m)}: ok (${m.files.length} files, key ${m.signature!.key_id})\n`);
+  }),
+};
+
+const list: CommandModule<object, Args> = {
+  command: 'list',
+  describe: 'Versions installed on this board, the active one and those marked bad',
+  builder: storeOptions,
+  handler: guarded(async (a) => {
+    const s = storeOf(a);
+    await s.start();
+    const active = await s.active();
+    const bad = new Set(s.snapshot.bad);
+    for (const v of await s.installed()) {
+      const id = identity(v);
+      process.stdout.write(`${active && identity(active) === id ? '*' : ' '} ${id}${bad.has(id) ? ' (bad)' : ''}\n`);
+    }
+    if (!active) process.stdout.write('(no installed version is active: the configured model serves)\n');
+  }),
+};
+
+const activate: CommandModule<object, Args> = {
+  command: 'activate <version>',
+  describe: 'Make an installed version the active one (at the agent\'s next start)',
+  builder: (y) => storeOptions(y).positional('version', { type: 'string', demandOption: true }).option('name', { type: 'string', describe: 'Package name', defaultDescription: 'the active one\'s' }),
+  handler: guarded(async (a) => {
+    const s = storeOf(a);
+    await s.start();
+    const name = a.name ?? (await s.active())?.name;
+    if (!name) throw new ReasondError('invalid_request', 'no version is active; name the package with --name');
+    const v = { name, version: String(a.version) };
+    if (s.isBad(v)) throw new ReasondError('invalid_request', `${identity(v)} is marked bad on this board`);
+    await s.activate(v);
+    process.stdout.write(`active: ${identity(v)}\n`);
+  }),
+};
+
+const rollback: CommandModule<object, Args> = {
+  command: 'rollback',
+  describe: 'Activate the previous version (or the configured model) at the agent\'s next start',
+  builder: storeOptions,
+  handler: guarded(async (a) => {
+    const s = storeOf(a);
+    await s.start();
+    const prev = await s.previous();
+    if (prev) await s.activate(prev);
+    else await s.deactivate();
+    process.stdout.write(`active: ${prev ? identity(prev) : 'the configured model'}\n`);
+  }),
+};
+
+const serve: CommandModule<object, Args> = {
+  command: 'serve <dir>',
+  describe: 'Serve package folders over HTTP (with Range) for agents to deploy from',
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true })
+      .option('port', { type: 'number', default: 8080 })
+      .option('host', { type: 'string', default: '0.0.0.0' }),
+  handler: guarded(async (a) => {
+    const server = new PackageServer({ root: a.dir, host: a.host, port: a.port, log: (l) => process.stderr.write(`[reasond] ${l}\n`) });
+    const url = await server.start();
+    process.stderr.write(`[reasond] serving ${a.dir} on ${url} (index: ${url}index.json)\n`);
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+    await server.stop();
+  }),
+};
+
+export const modelCommand: CommandModule = {
+  command: 'model <command>',
+  describe: 'Signed model packages: keygen, pack, verify, serve; list, activate, rollback on this board',
+  builder: (y) => y.command(keygen).command(pack).command(verify).command(list).command(activate).command(rollback).command(serve).demandCommand(1),
+  handler: () => {},
+};

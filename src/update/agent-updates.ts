@@ -1,0 +1,115 @@
+/**
+ * Builds the update path for one agent from its config (issue 6): the
+ * version store, trusted keys, the swappable engine the agent runs tasks
+ * on, and the Updater. The agent sees only AgentUpdates.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AdminHandler } from '../agent/admin.js';
+import type { AgentConfig } from '../config/index.js';
+import { parseDtype, readModelFolder, type ModelInfo } from '../engine/index.js';
+import { describeError, ReasondError } from '../errors.js';
+import { agentVersion } from '../paths.js';
+import type { Clock, TaskEngine } from '../task/index.js';
+import { modelActions } from './admin-actions.js';
+import { freeSpace, type FreeSpaceReader } from './disk.js';
+import type { Fetch } from './download.js';
+import type { UpdateEvent } from './events.js';
+import { MANIFEST_FILE } from './manifest.js';
+import { probePackage, type Prober } from './probe.js';
+import { readTrustedKey } from './signing.js';
+import { VersionStore } from './store.js';
+import { SwappableEngine } from './swappable-engine.js';
+import { Updater } from './updater.js';
+
+export interface AgentUpdates {
+  readonly engine: TaskEngine;
+  readonly updater: Updater;
+  handlers(): Record<string, AdminHandler>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  taskEnded(code?: string): void;
+}
+
+export interface UpdateDeps {
+  config: AgentConfig;
+  /** Makes the engine for a model folder (the real Engine, or a test's). */
+  makeEngine: (dir: string, dtype?: string) => TaskEngine;
+  clock: Clock;
+  log: (line: string) => void;
+  emit: (e: UpdateEvent) => void;
+  /** The serving model changed (the agent re-publishes its status). */
+  switched: (info: ModelInfo) => void;
+  fetch?: Fetch;
+  freeSpace?: FreeSpaceReader;
+  probe?: Prober;
+}
+
+/** A package's own dtype, so the agent loads the weights file the probe checked. */
+function packageDtype(dir: string): string | undefined {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) return undefined;
+  const dtype = JSON.parse(readFileSync(path, 'utf8')).dtype;
+  return typeof dtype === 'string' && dtype !== 'genai' ? parseDtype(dtype) : undefined;
+}
+
+function baseIdentity(dir: string): { name?: string; version?: string } {
+  try {
+    const spec = readModelFolder(dir);
+    return { name: spec.name, version: spec.version };
+  } catch {
+    return {}; // the engine reports an unreadable folder when it loads it
+  }
+}
+
+export function buildUpdates(d: UpdateDeps): AgentUpdates {
+  const c = d.config;
+  const store = new VersionStore(c.models_dir || join(c.data_dir, 'models'));
+  const trusted = c.trusted_keys.split(',').map((s) => s.trim()).filter(Boolean).map((path) => {
+    try {
+      return readTrustedKey(path);
+    } catch (e) {
+      throw new ReasondError('invalid_config', `trusted_keys: cannot read the public key ${path}: ${describeError(e)}`);
+    }
+  });
+  let updater: Updater | undefined;
+  const engine = new SwappableEngine(
+    (dir) => d.makeEngine(dir, dir === c.model ? c.dtype || undefined : packageDtype(dir)),
+    () => updater!.bootModel(),
+  );
+  updater = new Updater({
+    store, trusted, agentVersion,
+    baseModel: { dir: c.model, ...baseIdentity(c.model) },
+    keepVersions: c.keep_versions,
+    diskReserveBytes: c.disk_reserve_mb * 1024 * 1024,
+    probeTimeoutMs: c.probe_timeout_ms,
+    threads: c.threads,
+    crashLoopBoots: c.crash_loop_boots,
+    stableAfterMs: c.stable_after_ms,
+    rollbackWindowMs: c.rollback_window_ms,
+    rollbackMinTasks: c.rollback_min_tasks,
+    rollbackErrorPercent: c.rollback_error_percent,
+    fetch: d.fetch ?? fetch,
+    freeSpace: d.freeSpace ?? freeSpace,
+    probe: d.probe ?? probePackage,
+    clock: d.clock,
+    emit: d.emit,
+    load: async (dir) => {
+      const next = await engine.load(dir);
+      return () => {
+        engine.switch(next);
+        d.switched(next.info);
+      };
+    },
+    log: d.log,
+  });
+  const u = updater;
+  return {
+    engine,
+    updater: u,
+    handlers: () => modelActions(u),
+    start: () => u.start(),
+    stop: () => u.stop(),
+    taskEnded: (code) => u.taskEnded(code),
+  };
+}
