@@ -144,9 +144,10 @@ const serve: CommandModule<object, Args> = {
     y
       .positional('dir', { type: 'string', demandOption: true })
       .option('port', { type: 'number', default: 8080 })
-      .option('host', { type: 'string', default: '0.0.0.0' }),
+      .option('host', { type: 'string', default: '0.0.0.0' })
+      .option('bytes-per-second', { type: 'number', default: 0, describe: 'Cap each download at this rate (0 = no cap)' }),
   handler: guarded(async (a) => {
-    const server = new PackageServer({ root: a.dir, host: a.host, port: a.port, log: (l) => process.stderr.write(`[reasond] ${l}\n`) });
+    const server = new PackageServer({ root: a.dir, host: a.host, port: a.port, bytesPerSecond: a['bytes-per-second'], log: (l) => process.stderr.write(`[reasond] ${l}\n`) });
     const url = await server.start();
     process.stderr.write(`[reasond] serving ${a.dir} on ${url} (index: ${url}index.json)\n`);
     await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));

@@ -8,6 +8,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
 import { join, relative, sep } from 'node:path';
 import { MANIFEST_FILE } from './manifest.js';
 import { parseRange } from './range.js';
@@ -19,6 +20,17 @@ export interface PackageServerOptions {
   log?: (line: string) => void;
   /** Called for each request (tests check the Range header a resumed download sends). */
   onRequest?: (path: string, range: string | undefined) => void;
+  /** Caps each response's rate, so serving a fleet does not saturate a site's link; 0 = no cap. */
+  bytesPerSecond?: number;
+}
+
+/** Paces a stream to a byte rate: each chunk waits for the time its bytes take at that rate. */
+function paced(bytesPerSecond: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      setTimeout(() => done(null, chunk), Math.ceil((chunk.length * 1000) / bytesPerSecond));
+    },
+  });
 }
 
 export class PackageServer {
@@ -75,7 +87,11 @@ export class PackageServer {
       ...(range === 'none' ? {} : { 'content-range': `bytes ${start}-${end}/${st.size}` }),
     });
     if (req.method === 'HEAD' || st.size === 0) return void res.end();
-    createReadStream(file, { start, end }).pipe(res);
+    const rate = this.o.bytesPerSecond ?? 0;
+    const body = createReadStream(file, { start, end, highWaterMark: rate > 0 ? Math.max(1024, Math.min(65536, Math.floor(rate / 10))) : undefined });
+    if (rate > 0) body.pipe(paced(rate)).pipe(res);
+    else body.pipe(res);
+    res.on('close', () => body.destroy());
   }
 
   private async index(res: ServerResponse): Promise<void> {

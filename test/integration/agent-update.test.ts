@@ -1,0 +1,128 @@
+/**
+ * Model updates through the agent (issue 6): deploy over MQTT while tasks
+ * run, and kill -9 of a real `reasond start` process at each stage.
+ */
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { buildAgent } from '../../src/agent/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { PackageServer } from '../../src/update/server.js';
+import { agentFlags, spawnAgent, type AgentProcess } from '../helpers/agents.js';
+import { freePort } from '../helpers/brokers.js';
+import { Inbox } from '../helpers/mqtt-inbox.js';
+import { tempDir } from '../helpers/models.js';
+import { makeKeys, makePackage } from '../helpers/packages.js';
+
+const keys = makeKeys();
+
+async function packageServer(t: any, bytesPerSecond = 0) {
+  const root = tempDir('reasond-serve-');
+  await makePackage({ keys, version: '1.0.0', out: join(root, 'tiny', '1.0.0') });
+  const requests: { path: string; range?: string }[] = [];
+  const server = new PackageServer({ root, bytesPerSecond, onRequest: (path, range) => requests.push({ path, range }) });
+  const url = await server.start();
+  t.teardown(() => server.stop());
+  return { url: `${url}tiny/1.0.0/`, requests };
+}
+
+const task = (inbox: Inbox, device: string, id: string) =>
+  inbox.publish(`reasond/${device}/task`, { id, prompt: 'Hello', max_new_tokens: 8, temperature: 0, reply_to: `test/replies/${device}` });
+
+test.serial('a deploy while tasks run: every task answered once, the later ones by the new version', async (t) => {
+  const pkg = await packageServer(t);
+  const device = `upd-${randomUUID().slice(0, 6)}`;
+  const port = await freePort();
+  const config = loadConfig({ cli: agentFlags({ device, embeddedPort: port, extra: { 'trusted-keys': keys.pubPath, threads: 1 } }), env: {} });
+  const agent = buildAgent(config, { log: () => {} });
+  await agent.start();
+  const inbox = await new Inbox(`mqtt://127.0.0.1:${port}`).start([`test/replies/${device}`, `reasond/${device}/events`, `reasond/${device}/response/#`]);
+  t.teardown(async () => {
+    await inbox.stop();
+    await agent.stop();
+  });
+  const before = ['a', 'b', 'c'].map((x) => `before-${x}`);
+  for (const id of before) await task(inbox, device, id);
+  await inbox.publish(`reasond/${device}/request/model/deploy`, { id: 'd1', name: 'tiny', version: '1.0.0', url: pkg.url });
+  const reply = (await inbox.next((m) => m.topic.endsWith('/response/model/deploy'), 'the deploy reply')).json;
+  t.is(reply.status, 'ok');
+  t.is(reply.data.state, 'accepted');
+  for (const id of ['during-a', 'during-b']) await task(inbox, device, id);
+  await inbox.next((m) => m.json?.type === 'model_update' && m.json.state === 'active', 'the active event');
+  const after = ['after-a', 'after-b'];
+  for (const id of after) await task(inbox, device, id);
+  const all = [...before, 'during-a', 'during-b', ...after];
+  for (const id of all) await inbox.final(id);
+  for (const id of all) t.is(inbox.finals(id).length, 1, `${id} answered once`);
+  for (const id of after) t.like(inbox.finals(id)[0].json.model, { name: 'tiny', version: '1.0.0' });
+  for (const id of all) t.true(['tiny-random', 'tiny'].includes(inbox.finals(id)[0].json.model.name));
+  const states = inbox.messages.filter((m) => m.json?.type === 'model_update').map((m) => m.json.state);
+  t.deepEqual([...new Set(states)], ['downloading', 'verifying', 'probing', 'switching', 'active']);
+  const list = inbox.publish(`reasond/${device}/request/model/list`, { id: 'l1' });
+  await list;
+  const listed = (await inbox.next((m) => m.topic.endsWith('/response/model/list'), 'the list reply')).json;
+  t.is(listed.data.active, 'tiny@1.0.0');
+  await inbox.publish(`reasond/${device}/request/model/rollback`, { id: 'r1' });
+  const rb = (await inbox.next((m) => m.topic.endsWith('/response/model/rollback'), 'the rollback reply')).json;
+  t.deepEqual(rb.data, { from: 'tiny@1.0.0', to: null });
+  await task(inbox, device, 'after-rollback');
+  t.is((await inbox.final('after-rollback')).json.model.name, 'tiny-random');
+});
+
+test.serial('kill -9 at each stage: the agent always comes back serving a complete model, and the deploy resumes and finishes', async (t) => {
+  // ~430 kB of external data at 100 kB/s: the download lasts long enough to be killed in the middle
+  const pkg = await packageServer(t, 100_000);
+  const device = `kill-${randomUUID().slice(0, 6)}`;
+  const port = await freePort();
+  const dataDir = tempDir('reasond-agent-');
+  const setup = { device, embeddedPort: port, dataDir, extra: { 'trusted-keys': keys.pubPath, 'crash-loop-boots': 10 } };
+  let agent: AgentProcess | undefined;
+  let inbox: Inbox | undefined;
+  t.teardown(async () => {
+    await inbox?.stop().catch(() => {});
+    agent?.child.kill('SIGKILL');
+  });
+  const boot = async () => {
+    const since = Date.now();
+    agent = spawnAgent(setup);
+    inbox = new Inbox(`mqtt://127.0.0.1:${port}`);
+    // the agent's embedded broker comes up with it; the test client retries until it answers
+    await inbox.start([`test/replies/${device}`, `reasond/${device}/events`, `reasond/${device}/response/#`, `reasond/${device}/status`]);
+    await inbox.next((m) => m.topic.endsWith('/status') && m.json?.state === 'online' && m.json.started_at >= since - 1000, 'the birth message');
+    return since;
+  };
+  const kill = async () => {
+    agent!.child.kill('SIGKILL');
+    await agent!.exited;
+    await inbox!.stop().catch(() => {});
+  };
+  const serves = async (label: string) => {
+    const id = `${label}-${randomUUID().slice(0, 6)}`;
+    await task(inbox!, device, id);
+    const r = (await inbox!.final(id)).json;
+    t.is(r.status, 'ok', label);
+    t.true((r.model.name === 'tiny-random' && r.model.version === undefined) || (r.model.name === 'tiny' && r.model.version === '1.0.0'), `${label}: ${JSON.stringify(r.model)}`);
+  };
+  const stage = (since: number, match: (e: any) => boolean, what: string) =>
+    inbox!.next((m) => m.json?.type === 'model_update' && m.json.ts >= since && match(m.json), what, 120_000);
+
+  let since = await boot();
+  await inbox!.publish(`reasond/${device}/request/model/deploy`, { id: 'd1', name: 'tiny', version: '1.0.0', url: pkg.url });
+  await stage(since, (e) => e.state === 'downloading' && e.percent >= 20 && e.percent < 90, 'a download in progress');
+  await kill();
+  for (const next of ['verifying', 'probing', 'switching', 'active']) {
+    since = await boot();
+    await serves(`before-${next}`);
+    await stage(since, (e) => e.state === next, next);
+    await kill();
+  }
+  t.true(pkg.requests.some((r) => /^bytes=[1-9]\d*-$/.test(r.range ?? '')), 'the interrupted download resumed with a Range request');
+  since = await boot();
+  await serves('final');
+  await inbox!.publish(`reasond/${device}/request/model/list`, { id: 'l-final' });
+  const listed = (await inbox!.next((m) => m.topic.endsWith('/response/model/list') && m.json.id === 'l-final', 'the list reply')).json;
+  t.is(listed.data.active, 'tiny@1.0.0');
+  t.is(listed.data.desired, null);
+  t.deepEqual(listed.data.bad, []);
+  await kill();
+});
