@@ -1,0 +1,41 @@
+/**
+ * Signs the shipped model as a package (issue 6) with the DEV key in
+ * models/dev-keys: runs it greedily on held-out tasks, keeps up to three it
+ * answers right as the smoke checks (so the probe on a board checks the
+ * model still reasons, not just that it loads), and packs the folder in place.
+ *   npm run model:sign [-- --version 1.0.1]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../../src/engine/index.js';
+import { shippedModelDir, packageRoot } from '../../src/paths.js';
+import { packModel } from '../../src/update/pack.js';
+import { readPrivateKey } from '../../src/update/signing.js';
+
+const args = process.argv.slice(2);
+const at = args.indexOf('--version');
+const version = at >= 0 ? args[at + 1] : '1.0.0';
+const dir = shippedModelDir;
+if (!existsSync(join(dir, 'config.json'))) throw new Error(`${dir} has no model yet: run npm run model:build first`);
+const tasks = readFileSync(join(dir, 'heldout.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { question: string; answer: string });
+
+const engine = new Engine({ model: dir });
+await engine.start();
+const prompts: { prompt: string; expect: string; max_new_tokens: number }[] = [];
+const families = new Set<string>();
+for (const t of tasks) {
+  if (prompts.length === 3) break;
+  const family = (t as { family?: string }).family ?? '';
+  if (families.has(family)) continue;
+  const r = await engine.generate({ prompt: t.question, max_new_tokens: 256, temperature: 0 });
+  if (r.answer.trim() === t.answer.trim()) {
+    prompts.push({ prompt: t.question, expect: t.answer, max_new_tokens: 256 });
+    families.add(family);
+  }
+}
+await engine.stop();
+const { manifest } = await packModel({
+  dir, name: 'reasond-tiny', version, key: readPrivateKey(join(packageRoot, 'models/dev-keys/dev.key')),
+  smoke: { prompts, min_tokens_per_s: 0, max_rss_mb: 0 },
+});
+process.stdout.write(`signed ${manifest.name}@${manifest.version}: ${manifest.files.length} files, ${prompts.length} smoke prompts, DEV key ${manifest.signature!.key_id}\n`);
