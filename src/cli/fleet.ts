@@ -59,7 +59,7 @@ async function rollout(c: FleetClient, a: Args): Promise<void> {
   if (!version) throw new ReasondError('invalid_request', `name the package as name@1.2.3 or name-1.2.3; got ${JSON.stringify(a.package)}`);
   const { rollout: r } = await c.request('rollout/create', {
     name, version, target: a.to, canary: a.canary, waves: a.waves, max_failures: a['max-failures'], rollback_on_abort: a['rollback-on-abort'],
-    max_tps_drop: a['max-tps-drop'], max_error_increase: a['max-error-increase'],
+    max_tps_drop: a['max-tps-drop'], max_error_increase: a['max-error-increase'], min_tasks: a['gate-tasks'],
   });
   if (!a.wait) return a.json ? json(r) : out(`rollout ${r.id} started\n`);
   let last = '';
@@ -151,6 +151,7 @@ export const fleetCommand: CommandModule<object, Args> = {
         .option('rollback-on-abort', { type: 'boolean', default: true, describe: 'On abort, return updated devices to their previous version' })
         .option('max-tps-drop', { type: 'string', default: '50%', describe: "How far tokens/s may fall below the previous version's" })
         .option('max-error-increase', { type: 'string', default: '10%', describe: 'Error-rate points the new version may add' })
+        .option('gate-tasks', { type: 'number', default: 0, describe: 'Tasks each device must serve on the new version before its wave gate judges it' })
         .option('wait', { type: 'boolean', default: true, describe: 'Show progress until the rollout ends (--no-wait returns at once)' }), withClient(rolloutVerb))
       .command('rollouts', 'Recent rollouts', () => {}, withClient(async (c, a) => {
         const r = await c.request('rollouts');

@@ -54,6 +54,8 @@ export function deviceSummary(d: DeviceRow) {
 export function strategyOf(b: Record<string, unknown>): Strategy {
   const canary = b.canary === undefined ? 0 : Number(b.canary);
   if (!Number.isInteger(canary) || canary < 0) throw new ReasondError('invalid_request', `canary must be a whole number of devices; got ${JSON.stringify(b.canary)}`);
+  const minTasks = b.min_tasks === undefined ? 0 : Number(b.min_tasks);
+  if (!Number.isInteger(minTasks) || minTasks < 0) throw new ReasondError('invalid_request', `min_tasks must be a whole number of tasks; got ${JSON.stringify(b.min_tasks)}`);
   if (b.rollback_on_abort !== undefined && typeof b.rollback_on_abort !== 'boolean') throw new ReasondError('invalid_request', `rollback_on_abort must be true or false; got ${JSON.stringify(b.rollback_on_abort)}`);
   return {
     canary,
@@ -62,6 +64,7 @@ export function strategyOf(b: Record<string, unknown>): Strategy {
     rollback_on_abort: (b.rollback_on_abort as boolean | undefined) ?? true,
     max_tps_drop_percent: parsePercent(b.max_tps_drop ?? 50, 'max_tps_drop'),
     max_error_increase_percent: parsePercent(b.max_error_increase ?? 10, 'max_error_increase'),
+    min_tasks: minTasks,
   };
 }
 

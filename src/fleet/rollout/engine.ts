@@ -20,7 +20,7 @@ import { describeError, ReasondError } from '../../errors.js';
 import { ExclusiveRunner } from '../../update/exclusive-runner.js';
 import type { MetricsHistory } from '../history.js';
 import type { DeviceRow, Registry } from '../registry.js';
-import { healthProblem, waveVerdict, type DeviceState, type Strategy } from './gates.js';
+import { hasEvidence, healthProblem, waveVerdict, type DeviceState, type Strategy } from './gates.js';
 import { describeTarget, planWaves, selectDevices, type Target } from './plan.js';
 import type { Rollout, RolloutDevice, RolloutStore } from './store.js';
 
@@ -159,10 +159,14 @@ export class RolloutEngine {
     const rows = (await this.d.store.devices(r.id)).filter((x) => x.wave === r.wave);
     const verdict0 = waveVerdict(rows.map((x) => x.state), r.strategy, r.wave);
     if (verdict0.kind === 'pass') {
+      const active = rows.filter((x) => x.state === 'active');
+      const samples = await Promise.all(active.map((row) => this.d.history.latest(row.device, r.version, row.done_at ?? 0)));
+      const short = active.filter((_, i) => !hasEvidence(samples[i], r.strategy)).map((x) => x.device);
+      if (short.length) return this.noteOnce(r, `wave ${r.wave}: waiting for ${r.strategy.min_tasks} tasks on the new version from ${short.join(', ')}`);
       // health: the new version's figures against the previous version's, per active device
-      for (const row of rows.filter((x) => x.state === 'active')) {
+      for (const [i, row] of active.entries()) {
         const before = await this.d.history.baseline([row.device], row.from_version?.split('@')[1] ?? null);
-        const problem = healthProblem(await this.d.history.latest(row.device, r.version, row.done_at ?? 0), before, r.strategy);
+        const problem = healthProblem(samples[i], before, r.strategy);
         if (problem) {
           await this.d.store.setDevice(r.id, row.device, { state: 'failed', reason: `unhealthy: ${problem}` });
           await this.d.store.log(r.id, r.wave, `${row.device}: unhealthy: ${problem}`);
@@ -181,6 +185,12 @@ export class RolloutEngine {
     }
     await this.startWave(r, r.wave + 1);
     await this.pass(r.id);
+  }
+
+  /** Logs a waiting note once per rollout and wave, not on every pass. */
+  private async noteOnce(r: Rollout, message: string): Promise<void> {
+    const log = await this.d.store.logOf(r.id);
+    if (!log.some((l) => l.wave === r.wave && l.message.startsWith(`wave ${r.wave}: waiting for`))) await this.d.store.log(r.id, r.wave, message);
   }
 
   private async rollBack(r: Rollout, now: number): Promise<void> {

@@ -20,6 +20,12 @@ export interface Strategy {
   max_tps_drop_percent: number;
   /** How many percentage points the new version's error rate may exceed the previous version's. */
   max_error_increase_percent: number;
+  /**
+   * Tasks each device of a wave must have served on the new version (in its
+   * metrics' throughput window) before the gate judges it: evidence for the
+   * health check. 0 = judge at once, with whatever metrics there are.
+   */
+  min_tasks?: number;
 }
 
 export type Verdict = { kind: 'wait' } | { kind: 'pass' } | { kind: 'abort'; reason: string };
@@ -31,6 +37,11 @@ export function waveVerdict(states: DeviceState[], s: Strategy, wave: number): V
     return { kind: 'abort', reason: `wave ${wave}: ${failed} of ${states.length} devices failed (${Math.round(percent)}% > ${s.max_failures_percent}%)` };
   }
   return states.every((x) => x === 'active' || x === 'failed') ? { kind: 'pass' } : { kind: 'wait' };
+}
+
+/** Whether an active device has served enough tasks on the new version for the gate to judge it. */
+export function hasEvidence(now: Sample | undefined, s: Strategy): boolean {
+  return !s.min_tasks || (now?.tasks ?? 0) >= s.min_tasks;
 }
 
 /** Why an active device's figures on the new version fail the gate, or undefined. No tasks, no evidence: it passes. */

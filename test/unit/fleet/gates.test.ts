@@ -1,7 +1,7 @@
 /** Health gates and abort thresholds (issue 7), with exact figures. */
 import test from 'ava';
 import type { Sample } from '../../../src/fleet/history.js';
-import { healthProblem, waveVerdict, type Strategy } from '../../../src/fleet/rollout/gates.js';
+import { hasEvidence, healthProblem, waveVerdict, type Strategy } from '../../../src/fleet/rollout/gates.js';
 
 const s: Strategy = { canary: 1, waves: [50, 100], max_failures_percent: 10, rollback_on_abort: true, max_tps_drop_percent: 20, max_error_increase_percent: 5 };
 const sample = (p: Partial<Sample>): Sample => ({ model_version: '1.3.0', tokens_per_s: null, latency_ms: null, temp_c: null, rss_bytes: null, queue_depth: null, tasks: null, errors: null, ...p });
@@ -29,4 +29,12 @@ test('health: error rate and tokens/s against the previous version', (t) => {
   t.is(healthProblem(undefined, before, s), undefined);
   // no baseline: only the error-rate limit applies
   t.is(healthProblem(sample({ tasks: 10, errors: 0, tokens_per_s: 1 }), { tokens_per_s: null, error_rate: null }, s), undefined);
+});
+
+test('evidence: with min_tasks, a device must have served that many tasks on the new version', (t) => {
+  t.true(hasEvidence(undefined, s), 'min_tasks unset: judge at once');
+  const strict = { ...s, min_tasks: 2 };
+  t.false(hasEvidence(undefined, strict));
+  t.false(hasEvidence(sample({ tasks: 1 }), strict));
+  t.true(hasEvidence(sample({ tasks: 2 }), strict));
 });
