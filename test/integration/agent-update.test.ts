@@ -126,3 +126,48 @@ test.serial('kill -9 at each stage: the agent always comes back serving a comple
   t.deepEqual(listed.data.bad, []);
   await kill();
 });
+
+test.serial('a crash loop after a switch: the agent rolls back by itself at start-up, marks the version bad and refuses it again', async (t) => {
+  const pkg = await packageServer(t);
+  const device = `loop-${randomUUID().slice(0, 6)}`;
+  const port = await freePort();
+  const setup = { device, embeddedPort: port, dataDir: tempDir('reasond-agent-'), extra: { 'trusted-keys': keys.pubPath, 'crash-loop-boots': 2 } };
+  let agent: AgentProcess | undefined;
+  let inbox: Inbox | undefined;
+  t.teardown(async () => {
+    await inbox?.stop().catch(() => {});
+    agent?.child.kill('SIGKILL');
+  });
+  const boot = async () => {
+    const since = Date.now();
+    agent = spawnAgent(setup);
+    inbox = await new Inbox(`mqtt://127.0.0.1:${port}`).start([`test/replies/${device}`, `reasond/${device}/events`, `reasond/${device}/response/#`, `reasond/${device}/status`]);
+    return (await inbox.next((m) => m.topic.endsWith('/status') && m.json?.state === 'online' && m.json.started_at >= since - 1000, 'the birth message')).json;
+  };
+  const kill = async () => {
+    agent!.child.kill('SIGKILL');
+    await agent!.exited;
+    await inbox!.stop().catch(() => {});
+  };
+  await boot();
+  await inbox!.publish(`reasond/${device}/request/model/deploy`, { id: 'd1', name: 'tiny', version: '1.0.0', url: pkg.url });
+  await inbox!.next((m) => m.json?.type === 'model_update' && m.json.state === 'active', 'the active event');
+  await kill();
+  // two start-ups that never last stable_after_ms (crash_loop_boots 2)...
+  for (let i = 0; i < 2; i++) {
+    t.like((await boot()).model, { name: 'tiny', version: '1.0.0' });
+    await kill();
+  }
+  // ...and the third comes up on the configured model
+  const status = await boot();
+  t.like(status.model, { name: 'tiny-random', version: null });
+  const rb = (await inbox!.next((m) => m.json?.type === 'model_update' && m.json.state === 'rolled_back', 'the rolled_back event')).json;
+  t.regex(rb.reason, /crash loop/);
+  t.is(rb.to, null);
+  await inbox!.publish(`reasond/${device}/request/model/deploy`, { id: 'd2', name: 'tiny', version: '1.0.0', url: pkg.url });
+  const again = (await inbox!.next((m) => m.topic.endsWith('/response/model/deploy') && m.json.id === 'd2', 'the second deploy reply')).json;
+  t.is(again.status, 'error');
+  t.is(again.error.code, 'package_rejected');
+  t.regex(again.error.message, /^marked_bad/);
+  await kill();
+});
