@@ -158,6 +158,7 @@ const serve: CommandModule<object, Args> = {
 export const modelCommand: CommandModule = {
   command: 'model <command>',
   describe: 'Signed model packages: keygen, pack, verify, serve; list, activate, rollback on this board',
-  builder: (y) => y.command(keygen).command(pack).command(verify).command(list).command(activate).command(rollback).command(serve).demandCommand(1),
+  // --version and <version> mean the package's here, not the agent's (yargs' global --version)
+  builder: (y) => y.version(false).command(keygen).command(pack).command(verify).command(list).command(activate).command(rollback).command(serve).demandCommand(1),
   handler: () => {},
 };
