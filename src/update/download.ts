@@ -15,6 +15,10 @@ import { parseManifest, type Manifest, MANIFEST_FILE } from './manifest.js';
 
 export type Fetch = typeof fetch;
 
+const MANIFEST_TIMEOUT_MS = 30000;
+/** A connection that sends nothing for this long is dropped (and the download can resume later). */
+export const STALL_MS = 60000;
+
 export interface Progress {
   done: number;
   total: number;
@@ -26,7 +30,8 @@ export const fileUrl = (base: string, path: string) =>
 
 export async function fetchManifest(base: string, fetchFn: Fetch, signal?: AbortSignal): Promise<{ manifest: Manifest; text: string }> {
   const url = fileUrl(base, MANIFEST_FILE);
-  const res = await fetchFn(url, { signal }).catch((e) => {
+  // the admin handler waits for this, and MQTT reads nothing meanwhile: never wait long
+  const res = await fetchFn(url, { signal: signal ?? AbortSignal.timeout(MANIFEST_TIMEOUT_MS) }).catch((e) => {
     throw new UpdateError('download_failed', `cannot fetch ${url}: ${(e as Error).message}`);
   });
   if (!res.ok) throw new UpdateError('download_failed', `GET ${url} answered ${res.status}`);
@@ -45,6 +50,7 @@ export interface DownloadOptions {
   fetch: Fetch;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  stallMs?: number;
 }
 
 /** Bytes already in the staging folder (complete files plus .part files). */
@@ -73,10 +79,21 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
     if (have > f.size) have = 0;
     if (have < f.size || f.size === 0) {
       const url = fileUrl(o.base, f.path);
-      const res = await o.fetch(url, { signal: o.signal, headers: have > 0 ? { range: `bytes=${have}-` } : {} }).catch((e) => {
+      const stall = new AbortController();
+      let timer = setTimeout(() => stall.abort(new Error(`no data for ${o.stallMs ?? STALL_MS} ms`)), o.stallMs ?? STALL_MS);
+      const alive = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => stall.abort(new Error(`no data for ${o.stallMs ?? STALL_MS} ms`)), o.stallMs ?? STALL_MS);
+      };
+      const signal = o.signal ? AbortSignal.any([o.signal, stall.signal]) : stall.signal;
+      const res = await o.fetch(url, { signal, headers: have > 0 ? { range: `bytes=${have}-` } : {} }).catch((e) => {
+        clearTimeout(timer);
         throw new UpdateError('download_failed', `cannot fetch ${url}: ${(e as Error).message}`);
       });
-      if (res.status !== 200 && res.status !== 206) throw new UpdateError('download_failed', `GET ${url} answered ${res.status}`);
+      if (res.status !== 200 && res.status !== 206) {
+        clearTimeout(timer);
+        throw new UpdateError('download_failed', `GET ${url} answered ${res.status}`);
+      }
       if (res.status === 200 && have > 0) {
         done -= have; // the server ignored Range: start this file over
         have = 0;
@@ -85,6 +102,7 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
       const out = await open(part, have > 0 ? 'a' : 'w');
       try {
         for await (const chunk of Readable.fromWeb(res.body as never)) {
+          alive();
           await out.write(chunk as Buffer);
           done += (chunk as Buffer).length;
           report();
@@ -92,6 +110,7 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
       } catch (e) {
         throw new UpdateError('download_failed', `download of ${url} stopped after ${(await out.stat()).size} of ${f.size} bytes: ${(e as Error).message}`);
       } finally {
+        clearTimeout(timer);
         await out.close();
       }
     }
