@@ -21,7 +21,7 @@ import type { Prober } from './probe.js';
 import type { TrustedKey } from './signing.js';
 import type { DeployRequest, VersionRef, VersionStore } from './store.js';
 import type { BootModel } from './swappable-engine.js';
-import { checkFiles, checkManifest } from './verify.js';
+import { checkFiles, checkInstalled, checkManifest } from './verify.js';
 
 export interface UpdaterOptions {
   store: VersionStore;
@@ -76,6 +76,12 @@ export class Updater {
     let active = await s.active();
     if (active && !s.isInstalled(active)) active = undefined; // a dangling link: serve the configured model
     if (active) {
+      try {
+        await checkInstalled(active.dir, this.o.trusted);
+      } catch (e) {
+        await this.fallBack(active, `its files no longer check out: ${describeError(e)}`);
+        return this.bootModel();
+      }
       const boots = await s.countBoot(active);
       if (boots > this.o.crashLoopBoots) {
         await this.fallBack(active, `crash loop: the agent started ${boots - 1} times on ${identity(active)} without running ${this.o.stableAfterMs} ms`);

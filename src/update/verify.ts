@@ -86,3 +86,19 @@ export async function verifyPackage(dir: string, p: ManifestPolicy): Promise<Man
   await checkFiles(dir, m);
   return m;
 }
+
+/**
+ * The check at each start-up of an installed version: the signature (a key
+ * removed from trusted_keys stops its packages) and every file's size (a
+ * truncated file). Hashes were checked before install; re-hashing a large
+ * model at every boot would cost minutes on a Pi.
+ */
+export async function checkInstalled(dir: string, trusted: TrustedKey[]): Promise<Manifest> {
+  const m = await readManifest(dir);
+  checkSignature(m, trusted);
+  for (const f of m.files) {
+    const st = await lstat(join(dir, f.path)).catch(() => undefined);
+    if (!st?.isFile() || st.size !== f.size) throw new UpdateError('size_mismatch', `${f.path} in ${dir} is ${st ? `${st.size} bytes` : 'missing'}; the manifest says ${f.size}`);
+  }
+  return m;
+}

@@ -172,3 +172,13 @@ test('an unfinished deploy is resumed by the next start (desired state on disk)'
   t.is(await active(r.store), 'tiny@1.0.0');
   t.is(r.store.snapshot.desired, undefined);
 });
+
+test('at start-up an installed version with a truncated file is not loaded: rolled back to the configured model', async (t) => {
+  const r = await rig(t);
+  await r.publish('1.0.0');
+  await r.deploy('1.0.0');
+  writeFileSync(join(r.store.versionDir({ name: 'tiny', version: '1.0.0' }), 'onnx/model_quantized.onnx'), 'half');
+  t.is((await r.make().bootModel()).dir, tinyRandom);
+  t.deepEqual(r.store.snapshot.bad, ['tiny@1.0.0']);
+  t.regex(r.events.at(-1)!.reason!, /no longer check out: size_mismatch/);
+});
