@@ -17,7 +17,11 @@ const arg = (name: string, otherwise: string) => (args.includes(name) ? args[arg
 const version = arg('--version', '1.0.0');
 const dir = arg('--dir', shippedModelDir);
 if (!existsSync(join(dir, 'config.json'))) throw new Error(`${dir} has no model yet: run npm run model:build first`);
-const tasks = readFileSync(join(dir, 'heldout.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { question: string; answer: string });
+const all = readFileSync(join(dir, 'heldout.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { question: string; answer: string; family?: string });
+// round-robin over the task families, so the smoke prompts cover more than one skill
+const byFamily = new Map<string, typeof all>();
+for (const t of all) byFamily.set(t.family ?? '', [...(byFamily.get(t.family ?? '') ?? []), t]);
+const tasks = Array.from({ length: Math.max(...[...byFamily.values()].map((l) => l.length)) }, (_, i) => [...byFamily.values()].map((l) => l[i])).flat().filter((t) => t !== undefined);
 
 const engine = new Engine({ model: dir });
 await engine.start();
@@ -26,7 +30,7 @@ const families = new Set<string>();
 // at most 40 tries: a few minutes on a Pi even when the model gets most of them wrong
 for (const t of tasks.slice(0, 40)) {
   if (prompts.length === 3) break;
-  const family = (t as { family?: string }).family ?? '';
+  const family = t.family ?? '';
   if (families.has(family)) continue;
   const r = await engine.generate({ prompt: t.question, max_new_tokens: 256, temperature: 0 });
   if (r.answer.trim() === t.answer.trim()) {
