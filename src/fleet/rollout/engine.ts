@@ -140,6 +140,8 @@ export class RolloutEngine {
       const bad = (await this.d.registry.updateEvents(row.device, r.name, r.version, row.sent_at ?? now)).find((e) => e.state === 'rejected' || e.state === 'rolled_back');
       if (bad) return set({ state: 'failed', reason: `${bad.state}: ${bad.reason ?? 'no reason given'}`, done_at: now }, `${bad.state} (${bad.reason ?? 'no reason'})`);
       if (r.state === 'rolling_back' && !dev?.online) return set({ state: 'skipped', reason: 'offline when the rollout aborted' }, 'skipped: offline when the rollout aborted');
+      // an aborted rollout sends no new deploys: one that may never have arrived is given up
+      if (r.state === 'rolling_back' && this.mustSend(row, dev)) return set({ state: 'skipped', reason: 'its deploy may not have arrived before the abort' }, 'skipped: its deploy may not have arrived before the abort');
       if (this.mustSend(row, dev)) {
         await this.d.commands.deploy(row.device, { name: r.name, version: r.version });
         return set({ sent_at: now, sent_boot: this.boot }, row.sent_at === null ? 'deploy sent' : 'deploy sent again');
