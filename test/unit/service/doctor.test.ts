@@ -3,11 +3,12 @@
  * reported with its fix and makes the exit code non-zero; warnings do not.
  */
 import test from 'ava';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/index.js';
 import { probeBroker } from '../../../src/service/doctor/context.js';
 import { runDoctor, type DoctorContext, type DoctorRow } from '../../../src/service/doctor/index.js';
+import { makeKeys, makePackage } from '../../helpers/packages.js';
 import { copySysFixture } from '../../helpers/sysfs.js';
 import { tempDir, tinyRandom } from '../../helpers/models.js';
 
@@ -46,15 +47,18 @@ async function doctor(ctx: DoctorContext) {
   return { ...result, printed, row };
 }
 
-test('a healthy Raspberry Pi 5: every check ok, exit 0', async (t) => {
-  const d = await doctor(context());
+test('a healthy Raspberry Pi 5 with a signed package: every check ok, exit 0', async (t) => {
+  const keys = makeKeys();
+  const { dir } = await makePackage({ keys, version: '1.2.0' });
+  const d = await doctor(context({ flags: { model: dir, 'trusted-keys': keys.pubPath } }));
   t.deepEqual(d.rows.map((r) => `${r.name}:${r.status}`), [
-    'node:ok', 'cpu:ok', 'clock:ok', 'model:ok', 'onnxruntime:ok', 'memory:ok', 'broker:ok', 'sensors:ok', 'disk:ok',
+    'node:ok', 'cpu:ok', 'clock:ok', 'model:ok', 'package:ok', 'onnxruntime:ok', 'memory:ok', 'broker:ok', 'sensors:ok', 'disk:ok',
   ]);
+  t.regex(d.row('package').detail, new RegExp(`^tiny@1\\.2\\.0: signed by key ${keys.trusted.keyId}; all \\d+ files match$`));
   t.is(d.exitCode, 0);
   t.deepEqual(d.printed, d.rows, 'each row is printed as it is known');
   t.is(d.row('onnxruntime').detail, 'onnxruntime 1.30.0: cpu loads, cuda does not load');
-  t.regex(d.row('model').detail, /^tiny-random \(hf, q8\) in /);
+  t.regex(d.row('model').detail, /\(hf, q8\) in /);
   t.is(d.row('cpu').detail, 'arm64 with ARMv8.2 dot product (asimddp)');
   t.is(d.row('sensors').detail, '1 thermal zone(s), 2 hwmon temperature(s)');
   t.is(d.row('broker').fix, undefined);
@@ -127,4 +131,28 @@ test('a full disk under the data dir fails', async (t) => {
   const d = await doctor(context({ freeBytes: async () => 100 * 2 ** 20 }));
   t.is(d.row('disk').status, 'fail');
   t.is(d.exitCode, 1);
+});
+
+test('model package: a changed file fails with the hash, a foreign key fails, no trusted_keys warns, a plain folder warns', async (t) => {
+  const keys = makeKeys();
+  const { dir } = await makePackage({ keys, version: '1.0.0' });
+  const plain = await doctor(context());
+  t.is(plain.row('package').status, 'warn');
+  t.regex(plain.row('package').detail, /has no reasond-model\.json: a plain model folder, unsigned/);
+  t.is(plain.exitCode, 0);
+
+  const unchecked = await doctor(context({ flags: { model: dir } }));
+  t.is(unchecked.row('package').status, 'warn');
+  t.regex(unchecked.row('package').detail, /^tiny@1\.0\.0: all \d+ files match their sizes and sha256, but the signature is not checked: no trusted_keys$/);
+
+  const foreign = await doctor(context({ flags: { model: dir, 'trusted-keys': makeKeys('other').pubPath } }));
+  t.is(foreign.row('package').status, 'fail');
+  t.regex(foreign.row('package').detail, /untrusted_key: tiny@1\.0\.0 is signed by key \S+, which is not trusted/);
+  t.is(foreign.exitCode, 1);
+
+  writeFileSync(join(dir, 'tokenizer_config.json'), '{"tampered":1}'.padEnd(readFileSync(join(dir, 'tokenizer_config.json')).length));
+  const tampered = await doctor(context({ flags: { model: dir, 'trusted-keys': keys.pubPath } }));
+  t.is(tampered.row('package').status, 'fail');
+  t.regex(tampered.row('package').detail, /hash_mismatch: tokenizer_config\.json has sha256 [0-9a-f]{64}; the manifest says [0-9a-f]{64}/);
+  t.regex(tampered.row('package').fix!, /reasond model verify/);
 });
