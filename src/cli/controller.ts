@@ -8,6 +8,7 @@ import type { CommandModule } from 'yargs';
 import { controllerKeys, DEFAULT_CONTROLLER_CONFIG, flagOf, loadControllerConfig } from '../fleet/config.js';
 import { buildController, type Controller } from '../fleet/controller.js';
 import { cronScheduler } from '../telemetry/schedule/cron.js';
+import { SdNotify } from '../service/sd-notify.js';
 import { reportError } from './output.js';
 
 export const controllerCommand: CommandModule<object, Record<string, unknown>> = {
@@ -20,6 +21,8 @@ export const controllerCommand: CommandModule<object, Record<string, unknown>> =
   },
   handler: async (a) => {
     let controller: Controller | undefined;
+    // reasond-controller.service is Type=notify (issue 8): a no-op without NOTIFY_SOCKET.
+    const notify = new SdNotify({ env: process.env, pid: process.pid, log: (l) => process.stderr.write(`[controller] ${l}\n`) });
     try {
       const config = loadControllerConfig(a, process.env);
       controller = buildController(config, { scheduler: cronScheduler() });
@@ -27,7 +30,9 @@ export const controllerCommand: CommandModule<object, Record<string, unknown>> =
         for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
       });
       await controller.start();
+      await notify.ready('controller serving');
       const signal = await stopping;
+      await notify.stopping(`${signal}: stopping`);
       process.stderr.write(`[controller] ${signal}: stopping\n`);
       for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => process.exit(130));
       await controller.stop();

@@ -53,3 +53,28 @@ test('reasond start sends READY after the model and broker, WATCHDOG at half of 
   t.true(sock.messages.slice(1, stopping).every((m) => m === 'WATCHDOG=1'), sock.messages.join(' | '));
   t.deepEqual(sock.messages.slice(stopping + 1), [], 'nothing after STOPPING: the watchdog stopped with it');
 });
+
+test('reasond controller sends READY once started and STOPPING on SIGTERM (reasond-controller.service is Type=notify too)', async (t) => {
+  const { EmbeddedBroker } = await import('../../src/mqtt/index.js');
+  const sock = await listenNotify();
+  t.teardown(() => sock.stop());
+  const port = await freePort();
+  const broker = new EmbeddedBroker({ host: '127.0.0.1', port });
+  await broker.start();
+  t.teardown(() => broker.stop());
+  const child = spawn(process.execPath, [
+    '--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'controller', `--broker=mqtt://127.0.0.1:${port}`,
+    `--data-dir=${tempDir('reasond-controller-')}`, '--http-host=127.0.0.1', '--http-port=0', '--package-host=127.0.0.1', '--package-port=0',
+  ], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '200000', NO_COLOR: '1' } });
+  let log = '';
+  child.stdout!.on('data', (b) => (log += b));
+  child.stderr!.on('data', (b) => (log += b));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => void child.kill('SIGKILL'));
+
+  await until(() => sock.messages.filter((m) => m === 'WATCHDOG=1').length >= 1, `READY and a watchdog ping (controller log: ${log})`);
+  t.is(sock.messages[0], `READY=1\nSTATUS=controller serving\nMAINPID=${child.pid}`);
+  child.kill('SIGTERM');
+  t.is(await exited, 0, log);
+  t.is(sock.messages.at(-1), 'STOPPING=1\nSTATUS=SIGTERM: stopping');
+});
