@@ -24,7 +24,7 @@ SFT_STEPS = int(E("RT_SFT_STEPS", 6000))
 BATCH = int(E("RT_BATCH", 32))
 LR = float(E("RT_LR", 1.5e-3))
 EVAL_EVERY = int(E("RT_EVAL_EVERY", 750))
-RW_QUESTIONS = int(E("RT_RW_QUESTIONS", 1200))
+RW_QUESTIONS = int(E("RT_RW_QUESTIONS", 900))
 RW_K = int(E("RT_RW_K", 4))
 RW_TEMP = float(E("RT_RW_TEMP", 0.8))
 RW_STEPS = int(E("RT_RW_STEPS", 300))
@@ -113,14 +113,22 @@ def heldout(n=None):
     return items
 
 
-def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, min_frac=0.1):
+def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, min_frac=0.1, max_seconds=None):
+    """Cosine schedule over `steps`, or over `max_seconds` of wall clock if that comes first:
+    the build machine is shared, so the schedule must anneal by the time budget (issue 3: ≤ ~90 min)."""
     rng = random.Random(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     it = batches(examples, BATCH, rng)
     model.train()
     t0, toks, hist = time.time(), 0, []
     for step in range(1, steps + 1):
-        f = step / warmup if step < warmup else min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+        prog = (step - warmup) / max(1, steps - warmup)
+        if max_seconds:
+            prog = max(prog, (time.time() - t0) / max_seconds)
+        if prog >= 1:
+            steps = step - 1
+            break
+        f = step / warmup if step < warmup else min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * max(0.0, prog)))
         for gr in opt.param_groups:
             gr["lr"] = lr * f
         x, y = collate(next(it))
@@ -134,12 +142,17 @@ def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, mi
         if step % 50 == 0:
             el = time.time() - t0
             log(f"[{tag}] step {step}/{steps} loss {loss.item():.4f} lr {lr * f:.2e} tok/s {toks / el:.0f} elapsed {el / 60:.1f} min")
-        if eval_items and (step % EVAL_EVERY == 0 or step == steps):
+        if eval_items and step % EVAL_EVERY == 0:
             r = evaluate(model, eval_items)
             r["step"] = step
             hist.append(r)
             log(f"[{tag}] eval step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in r.items() if k != "step"))
             torch.save(model.state_dict(), os.path.join(BUILD_DIR, f"{tag}-last.pt"))
+    if eval_items:
+        r = evaluate(model, eval_items)
+        r["step"] = steps
+        hist.append(r)
+        log(f"[{tag}] final eval step {steps}: " + " ".join(f"{k}={v:.3f}" for k, v in r.items() if k != "step"))
     el = time.time() - t0
     return {"steps": steps, "seconds": el, "tokens": toks, "tokens_per_s": toks / el, "eval_history": hist}
 
@@ -149,10 +162,17 @@ def cmd_sft():
     torch.manual_seed(TORCH_SEED)
     model = Student(c)
     model.init_weights(torch.Generator().manual_seed(TORCH_SEED))
-    log(f"params {model.n_params()} config {c.to_dict()}")
+    init = E("RT_SFT_INIT")  # continue from a checkpoint (fresh optimizer), e.g. after an interrupted run
+    if init:
+        model.load_state_dict(torch.load(init))
+    log(f"params {model.n_params()} config {c.to_dict()} init {init}")
     train = load(os.path.join(BUILD_DIR, "train.json"))
     ex = [encode_example(x["question"], tasks.completion(x["trace"], x["answer"])) for x in train]
-    rep = train_loop(model, ex, SFT_STEPS, LR, TORCH_SEED, "sft", heldout(60), warmup=200, min_frac=0.05)
+    budget = float(E("RT_SFT_MAX_MINUTES", 50)) * 60
+    rep = train_loop(model, ex, SFT_STEPS, LR, int(E("RT_SFT_DATA_SEED", TORCH_SEED)), "sft", heldout(60),
+                     warmup=int(E("RT_WARMUP", 200)), min_frac=0.05, max_seconds=budget)
+    rep["init"] = init
+    rep["steps_before_init"] = int(E("RT_SFT_INIT_STEPS", 0))
     torch.save(model.state_dict(), os.path.join(BUILD_DIR, "sft.pt"))
     t = time.time()
     rep["heldout"] = evaluate(model, heldout())
@@ -197,7 +217,8 @@ def cmd_reward():
     train = load(os.path.join(BUILD_DIR, "train.json"))
     rng = random.Random(TORCH_SEED + 2)
     teacher = [encode_example(x["question"], tasks.completion(x["trace"], x["answer"])) for x in rng.sample(train, len(kept))]
-    rep = train_loop(model, kept + teacher, RW_STEPS, RW_LR, TORCH_SEED + 3, "reward", heldout(60), warmup=50, min_frac=0.0)
+    rep = train_loop(model, kept + teacher, RW_STEPS, RW_LR, TORCH_SEED + 3, "reward", heldout(60), warmup=50, min_frac=0.0,
+                     max_seconds=float(E("RT_RW_MAX_MINUTES", 10)) * 60)
     torch.save(model.state_dict(), os.path.join(BUILD_DIR, "reward.pt"))
     rep.update({"questions": len(rw), "k": RW_K, "temperature": RW_TEMP, "samples": n_samples,
                 "kept_traces": len(kept), "sample_pass_rate_any": solved / len(rw), "sampling_seconds": sample_s})
