@@ -68,7 +68,9 @@ async function measureModel(label: string, dir: string, suites: Suite[], o: Benc
   if (suites.includes('engine')) {
     // Single decode steps are cheap even at 4096, so the fetch cost is always probed there too.
     const fetchContexts = [...new Set([...o.contexts.filter((c) => c >= 256), 1024, 4096])].sort((a, b) => a - b);
-    m.engine = await step('engine', () => engineSuite({ dir: fixed, threads: o.threads, contexts: o.contexts, newTokens: o.newTokens, reps: o.reps, fetchContexts, progress }));
+    // A small model's step takes a millisecond: a few dozen tokens would time mostly noise.
+    const newTokens = m.file_mb < 50 ? Math.max(o.newTokens, 128) : o.newTokens;
+    m.engine = await step('engine', () => engineSuite({ dir: fixed, threads: o.threads, contexts: o.contexts, newTokens, reps: o.reps, fetchContexts, progress }));
     if (!('error' in m.engine)) m.engine.file = file; // not the fixed-length copy's temp path
   }
   if (suites.includes('concurrency')) m.concurrency = await step('concurrency', () => concurrencySuite({ dir: fixed, threads: o.threads, newTokens: o.newTokens, reps: Math.max(1, o.reps - 1), progress }));

@@ -5,12 +5,15 @@
  * the floor's first; a mismatch is reported instead of its speed.
  */
 import { Engine } from '../../engine/index.js';
+import { generate } from '../../engine/generate.js';
+import { loadModel, unloadModel } from '../../engine/load-model.js';
 import { Floor, type FetchCost } from '../floor.js';
 import { TransformersPeer } from '../peer-transformers.js';
 import { PromptMaker } from '../prompts.js';
 import { firstMismatch, interleave, ratios, round, summarize, type Summary } from '../stats.js';
 
-export type Impl = 'engine' | 'floor' | 'transformers_js';
+/** engine_in_process: the same generate() on the calling thread, to tell the worker hop's cost from the loop's. */
+export type Impl = 'engine' | 'engine_in_process' | 'floor' | 'transformers_js';
 
 export interface EngineSuiteOptions {
   dir: string;
@@ -67,11 +70,16 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
   await peer.start().catch((e) => (peerError = `transformers.js could not load the model: ${(e as Error).message.split('\n')[0]}`));
   if (peerError) o.progress(peerError);
   const maker = new PromptMaker(o.dir, info.dtype as never);
+  const inProcess = await loadModel(o.dir, { threads: info.threads });
 
   const run: Record<Impl, (p: { prompt: string; ids: number[] }, maxNew: number) => Promise<Sample>> = {
     engine: async (p, maxNew) => {
       const r = await engine.generate({ prompt: p.prompt, temperature: 0, seed: 1, max_new_tokens: maxNew });
       if (r.usage.prompt_tokens !== p.ids.length) throw new Error(`the engine counted ${r.usage.prompt_tokens} prompt tokens, the bench ${p.ids.length}`);
+      return { tokens: r.tokens, first_token_ms: r.timing.first_token_ms, decode_tokens_per_s: r.timing.decode_tokens_per_s, prefill_tokens_per_s: perSec(p.ids.length, r.timing.first_token_ms) };
+    },
+    engine_in_process: async (p, maxNew) => {
+      const r = await generate(inProcess, { prompt: p.prompt, temperature: 0, seed: 1, max_new_tokens: maxNew });
       return { tokens: r.tokens, first_token_ms: r.timing.first_token_ms, decode_tokens_per_s: r.timing.decode_tokens_per_s, prefill_tokens_per_s: perSec(p.ids.length, r.timing.first_token_ms) };
     },
     floor: async (p, maxNew) => {
@@ -83,7 +91,7 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
       return { tokens: r.tokens, first_token_ms: r.first_token_ms, decode_tokens_per_s: perSec(r.tokens.length - 1, r.decode_ms), prefill_tokens_per_s: perSec(p.ids.length, r.first_token_ms) };
     },
   };
-  const impls: Impl[] = peerError ? ['engine', 'floor'] : ['engine', 'floor', 'transformers_js'];
+  const impls: Impl[] = ['engine', 'engine_in_process', 'floor', ...(peerError ? [] : ['transformers_js' as const])];
 
   const result: EngineSuiteResult = { dtype: info.dtype, file: info.file, threads: info.threads, reps: o.reps, contexts: [], fetch_cost: [], skipped_contexts: [] };
   try {
@@ -145,6 +153,7 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
   } finally {
     await engine.stop();
     await floor.stop();
+    await unloadModel(inProcess);
     if (!peerError) await peer.stop();
   }
   return result;
