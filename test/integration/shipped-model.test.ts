@@ -1,0 +1,100 @@
+/**
+ * The shipped model (issue 3) through the TypeScript engine: exactly the
+ * PyTorch greedy tokens, its held-out accuracy through `reasond eval`, and a
+ * held-out set that shares no question with what it was trained on.
+ */
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generate } from '../../src/engine/generate.js';
+import { loadModel } from '../../src/engine/load-model.js';
+import { readModelFolder } from '../../src/engine/model-folder.js';
+import { readJson, repoRoot, shippedModel } from '../helpers/models.js';
+
+interface RefCase { id: string; messages: { role: 'user'; content: string }[]; input_ids: number[]; output_ids: number[]; answer: string }
+const reference = readJson<{ cases: RefCase[] }>(join(shippedModel, 'reference.json')).cases;
+const heldout = readFileSync(join(shippedModel, 'heldout.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+test('the shipped model is the default and loads its 4-bit file first', (t) => {
+  const spec = readModelFolder(shippedModel);
+  t.is(spec.dtype, 'q4');
+  t.is(spec.onnxPath, join(shippedModel, 'onnx', 'model_q4.onnx'));
+  t.is(spec.name, 'reasond-tiny');
+});
+
+test('the fp32 export through the TypeScript engine gives exactly the PyTorch greedy tokens for 20 held-out prompts', async (t) => {
+  t.is(reference.length, 20);
+  const model = await loadModel(shippedModel, { dtype: 'fp32', threads: 1 });
+  try {
+    for (const c of reference) {
+      const r = await generate(model, { messages: c.messages, max_new_tokens: 200 });
+      t.is(r.usage.prompt_tokens, c.input_ids.length, c.id);
+      t.deepEqual(r.tokens, c.output_ids, c.id);
+      t.is(r.finish_reason, 'stop');
+    }
+  } finally {
+    await model.session.release();
+  }
+});
+
+test('the shipped model reasons inside <think> and answers after it', async (t) => {
+  const model = await loadModel(shippedModel, { threads: 1 });
+  try {
+    t.true(model.info.template_opens_thinking);
+    const r = await generate(model, { prompt: 'A train leaves at 9:40 and arrives at 11:15. How long is the trip?' });
+    t.is(r.answer, '1 h 35 min');
+    t.true(r.usage.reasoning_tokens > 0);
+    t.is(r.finish_reason, 'stop');
+    // a budget of 3 tokens cuts the reasoning short; the model still answers, and says why it stopped
+    const short = await generate(model, { prompt: 'A train leaves at 9:40 and arrives at 11:15. How long is the trip?', reasoning: { budget_tokens: 3 } });
+    t.is(short.usage.reasoning_tokens, 3);
+    t.is(short.finish_reason, 'budget');
+    t.true(short.answer.length > 0);
+  } finally {
+    await model.session.release();
+  }
+});
+
+test('held-out accuracy of the shipped (q4) model through reasond eval, greedy: the exact figure', (t) => {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'eval', '--json', '--threads', '1'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const report = JSON.parse(out);
+  t.is(report.tasks, 300);
+  t.is(report.model.dtype, 'q4');
+  t.log(`held-out accuracy ${report.accuracy}% (${report.correct}/300): ${report.families.map((f: any) => `${f.family} ${f.accuracy}%`).join(', ')}`);
+  // Deterministic greedy decoding: these are exact, and a change that costs accuracy shows here.
+  t.deepEqual(
+    report.families.map((f: any) => [f.family, f.tasks, f.correct]),
+    EXPECTED_FAMILIES,
+  );
+});
+
+test('the held-out set shares no question with the training or reward-stage questions', (t) => {
+  t.is(heldout.length, 300);
+  const py = `
+import json, sys
+sys.path.insert(0, 'scripts/model')
+import tasks
+train, _ = tasks.make_set(1, 60000)
+train_q = frozenset(x['question'] for x in train)
+held = [json.loads(l)['question'] for l in open('models/reasond-tiny/heldout.jsonl')]
+rw, _ = tasks.make_set(101, 301, exclude=train_q | frozenset(held))
+rw_q = frozenset(x['question'] for x in rw)
+print(json.dumps({'train': len(train_q), 'reward': len(rw_q), 'held': len(set(held)),
+  'overlap_train': sum(q in train_q for q in held), 'overlap_reward': sum(q in rw_q for q in held)}))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout), { train: 180000, reward: 903, held: 300, overlap_train: 0, overlap_reward: 0 });
+});
+
+// Measured with `reasond eval` on the committed model_q4.onnx (see docs/models.md).
+const EXPECTED_FAMILIES: [string, number, number][] = [
+  ['arithmetic', 100, 81],
+  ['logic', 100, 84],
+  ['time', 100, 100],
+]; // 265/300 = 88.33%: below the issue's 95% target (see docs/models.md)
