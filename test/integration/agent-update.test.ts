@@ -9,7 +9,7 @@ import { buildAgent } from '../../src/agent/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { PackageServer } from '../../src/update/server.js';
 import { agentFlags, spawnAgent, type AgentProcess } from '../helpers/agents.js';
-import { freePort } from '../helpers/brokers.js';
+import { freePort, startBroker } from '../helpers/brokers.js';
 import { Inbox } from '../helpers/mqtt-inbox.js';
 import { tempDir } from '../helpers/models.js';
 import { makeKeys, makePackage } from '../helpers/packages.js';
@@ -130,28 +130,30 @@ test.serial('kill -9 at each stage: the agent always comes back serving a comple
 test.serial('a crash loop after a switch: the agent rolls back by itself at start-up, marks the version bad and refuses it again', async (t) => {
   const pkg = await packageServer(t);
   const device = `loop-${randomUUID().slice(0, 6)}`;
-  const port = await freePort();
-  const setup = { device, embeddedPort: port, dataDir: tempDir('reasond-agent-'), extra: { 'trusted-keys': keys.pubPath, 'crash-loop-boots': 2 } };
+  // A broker that outlives the agent, as on a site: the test stays subscribed across the
+  // restarts, so the rolled_back event sent while the agent starts cannot slip past it.
+  const broker = await startBroker('embedded');
+  const setup = { device, broker: broker.url, dataDir: tempDir('reasond-agent-'), extra: { 'trusted-keys': keys.pubPath, 'crash-loop-boots': 2 } };
   let agent: AgentProcess | undefined;
-  let inbox: Inbox | undefined;
+  const inbox = await new Inbox(broker.url).start([`test/replies/${device}`, `reasond/${device}/events`, `reasond/${device}/response/#`, `reasond/${device}/status`]);
   t.teardown(async () => {
-    await inbox?.stop().catch(() => {});
     agent?.child.kill('SIGKILL');
+    await inbox.stop().catch(() => {});
+    await broker.stop();
   });
   const boot = async () => {
     const since = Date.now();
     agent = spawnAgent(setup);
-    inbox = await new Inbox(`mqtt://127.0.0.1:${port}`).start([`test/replies/${device}`, `reasond/${device}/events`, `reasond/${device}/response/#`, `reasond/${device}/status`]);
-    return (await inbox.next((m) => m.topic.endsWith('/status') && m.json?.state === 'online' && m.json.started_at >= since - 1000, 'the birth message')).json;
+    // strictly this start's birth: earlier starts' messages are still in the inbox
+    return (await inbox.next((m) => m.topic.endsWith('/status') && m.json?.state === 'online' && m.json.started_at >= since, 'the birth message')).json;
   };
   const kill = async () => {
     agent!.child.kill('SIGKILL');
     await agent!.exited;
-    await inbox!.stop().catch(() => {});
   };
   await boot();
-  await inbox!.publish(`reasond/${device}/request/model/deploy`, { id: 'd1', name: 'tiny', version: '1.0.0', url: pkg.url });
-  await inbox!.next((m) => m.json?.type === 'model_update' && m.json.state === 'active', 'the active event');
+  await inbox.publish(`reasond/${device}/request/model/deploy`, { id: 'd1', name: 'tiny', version: '1.0.0', url: pkg.url });
+  await inbox.next((m) => m.json?.type === 'model_update' && m.json.state === 'active', 'the active event');
   await kill();
   // two start-ups that never last stable_after_ms (crash_loop_boots 2)...
   for (let i = 0; i < 2; i++) {
@@ -161,11 +163,11 @@ test.serial('a crash loop after a switch: the agent rolls back by itself at star
   // ...and the third comes up on the configured model
   const status = await boot();
   t.like(status.model, { name: 'tiny-random', version: null });
-  const rb = (await inbox!.next((m) => m.json?.type === 'model_update' && m.json.state === 'rolled_back', 'the rolled_back event')).json;
+  const rb = (await inbox.next((m) => m.json?.type === 'model_update' && m.json.state === 'rolled_back', 'the rolled_back event')).json;
   t.regex(rb.reason, /crash loop/);
   t.is(rb.to, null);
-  await inbox!.publish(`reasond/${device}/request/model/deploy`, { id: 'd2', name: 'tiny', version: '1.0.0', url: pkg.url });
-  const again = (await inbox!.next((m) => m.topic.endsWith('/response/model/deploy') && m.json.id === 'd2', 'the second deploy reply')).json;
+  await inbox.publish(`reasond/${device}/request/model/deploy`, { id: 'd2', name: 'tiny', version: '1.0.0', url: pkg.url });
+  const again = (await inbox.next((m) => m.topic.endsWith('/response/model/deploy') && m.json.id === 'd2', 'the second deploy reply')).json;
   t.is(again.status, 'error');
   t.is(again.error.code, 'package_rejected');
   t.regex(again.error.message, /^marked_bad/);
