@@ -13,6 +13,8 @@ export interface ClientOptions {
   username?: string;
   password?: string;
   ca?: string;
+  cert?: string;
+  key?: string;
   timeoutMs: number;
 }
 
@@ -25,7 +27,7 @@ export class FleetClient {
   constructor(private readonly o: ClientOptions) {
     this.connection = new MqttConnection({
       url: o.broker, clientId: `reasond-fleet-${randomUUID().slice(0, 8)}`, mqttVersion: 5,
-      username: o.username, password: o.password, ca: o.ca, reconnectMs: 1000,
+      username: o.username, password: o.password, ca: o.ca, cert: o.cert, key: o.key, reconnectMs: 1000,
     });
   }
 

@@ -21,6 +21,8 @@ export const controllerKeys: readonly ControllerKey[] = [
   { key: 'username', type: 'string', default: '', description: 'Broker user name' },
   { key: 'password', type: 'string', default: '', description: 'Broker password' },
   { key: 'ca', type: 'string', default: '', description: 'CA certificate file for mqtts://' },
+  { key: 'cert', type: 'string', default: '', description: 'Client certificate file (PEM) for brokers that require one (systemd/mosquitto example: CN reasond-controller)' },
+  { key: 'key', type: 'string', default: '', description: 'Client private key file (PEM) for the certificate' },
   { key: 'data_dir', type: 'string', default: '/var/lib/reasond-controller', description: 'controller.db (registry, history, rollouts) and the package store' },
   { key: 'trusted_keys', type: 'string', default: '', description: 'Comma-separated Ed25519 public key files (.pub); uploads signed by any other key are refused' },
   { key: 'http_host', type: 'string', default: '0.0.0.0', description: 'Address the dashboard (and its JSON) listens on' },
@@ -39,6 +41,8 @@ export interface ControllerConfig {
   username: string;
   password: string;
   ca: string;
+  cert: string;
+  key: string;
   data_dir: string;
   trusted_keys: string;
   http_host: string;

@@ -121,7 +121,7 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
   const packageServer = new PackageServer({ root: packages.root, host: c.package_host, port: c.package_port, log });
   const connection = new MqttConnection({
     url: c.broker, clientId: `reasond-controller-${hostname()}`, mqttVersion: 5,
-    username: c.username || undefined, password: c.password || undefined, ca: c.ca || undefined, reconnectMs: 1000, log,
+    username: c.username || undefined, password: c.password || undefined, ca: c.ca || undefined, cert: c.cert || undefined, key: c.key || undefined, reconnectMs: 1000, log,
   });
   const t = controllerTopics(c.base_topic);
   let controller: Controller | undefined;
