@@ -16,8 +16,9 @@ export function modelBytes(onnxFile: string): number {
 export function noEosCopy(dir: string): string {
   const out = mkdtempSync(join(tmpdir(), 'reasond-bench-model-'));
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  // The last row of the embedding: past every real token of the tokenizer.
-  const never = config.vocab_size - 1;
+  // One past the last row of the logits: argmax can never pick it (the last row itself can be a
+  // real special token, as <|im_end|> is in the shipped model's vocabulary).
+  const never = config.vocab_size;
   for (const name of readdirSync(dir)) {
     if (name === 'config.json' || name === 'generation_config.json') continue;
     symlinkSync(resolve(dir, name), join(out, name));
