@@ -45,7 +45,7 @@ export function renderReport(r: any, name: string): string {
     }
     if (x.memory?.rss_idle_mb !== undefined) {
       const a = x.memory;
-      out.push('Agent process (embedded broker, SQLite, telemetry, engine worker):', '', table(['model file MB', 'RSS idle MB', 'RSS peak MB', 'long generation', 'RSS growth over 100 generations', 'event-loop delay p50 / p99 / max ms'], [[
+      out.push('Agent process (embedded broker, SQLite, telemetry, engine worker):', '', table(['model file MB', 'RSS idle MB', 'RSS peak MB', 'long generation', `RSS growth over ${a.growth.generations} generations`, 'event-loop delay p50 / p99 / max ms'], [[
         s(x.file_mb), s(a.rss_idle_mb), s(a.rss_peak_mb), `${a.long_generation.tokens} tokens at ${s(a.long_generation.decode_tokens_per_s)} tok/s`,
         `${s(a.growth.growth_mb)} MB (${a.growth.rss_series_mb.join(', ')})`, `${s(a.event_loop_delay_ms.p50, 2)} / ${s(a.event_loop_delay_ms.p99, 2)} / ${s(a.event_loop_delay_ms.max, 2)}`]]), '');
     } else if (x.memory?.error) out.push(`Memory probe failed: ${x.memory.error}`, '');
