@@ -17,7 +17,7 @@ export function noEosCopy(dir: string): string {
   const out = mkdtempSync(join(tmpdir(), 'reasond-bench-model-'));
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   // One past the last row of the logits: argmax can never pick it (the last row itself can be a
-  // real special token, as <|im_end|> is in the shipped model's vocabulary).
+  // real special token: </think> is the shipped model's last id).
   const never = config.vocab_size;
   for (const name of readdirSync(dir)) {
     if (name === 'config.json' || name === 'generation_config.json') continue;
