@@ -100,6 +100,8 @@ export class MqttConnection {
           });
         };
         client.on('connect', () => {
+          // see embedded-broker.ts: small MQTT packets must not wait for Nagle (issue 9)
+          (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
           this.everConnected = true;
           resolve();
           for (const l of this.connectListeners) l();
