@@ -119,8 +119,17 @@ test.serial('kill -9 at each stage: the agent always comes back serving a comple
   t.true(pkg.requests.some((r) => /^bytes=[1-9]\d*-$/.test(r.range ?? '')), 'the interrupted download resumed with a Range request');
   since = await boot();
   await serves('final');
-  await inbox!.publish(`reasond/${device}/request/model/list`, { id: 'l-final' });
-  const listed = (await inbox!.next((m) => m.topic.endsWith('/response/model/list') && m.json.id === 'l-final', 'the list reply')).json;
+  const list = async (id: string) => {
+    await inbox!.publish(`reasond/${device}/request/model/list`, { id });
+    return (await inbox!.next((m) => m.topic.endsWith('/response/model/list') && m.json.id === id, 'the list reply')).json;
+  };
+  // Killed after the active event but before the finished deploy was cleared on disk, the
+  // restarted agent resumes it, finds it installed and active, and clears it: wait for that.
+  let listed = await list('l-final-0');
+  for (let i = 1; listed.data.desired !== null && i <= 60; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    listed = await list(`l-final-${i}`);
+  }
   t.is(listed.data.active, 'tiny@1.0.0');
   t.is(listed.data.desired, null);
   t.deepEqual(listed.data.bad, []);
