@@ -7,7 +7,7 @@ import type { Engine, GenerateHooks, GenerateRequest, GenerationResult, ModelInf
 import type { TaskEngine } from '../task/index.js';
 
 export class BorrowedEngine implements TaskEngine {
-  constructor(private readonly engine: Engine) {}
+  constructor(protected readonly engine: Engine) {}
   async start(): Promise<ModelInfo> {
     return this.engine.info;
   }

@@ -6,31 +6,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { buildAgent, type Agent } from '../../src/agent/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import type { Engine, GenerateHooks, GenerateRequest, GenerationResult, ModelInfo } from '../../src/engine/index.js';
-import type { TaskEngine } from '../../src/task/index.js';
+import { BorrowedEngine } from '../../src/bench/engines.js';
+import type { GenerateHooks, GenerateRequest, GenerationResult } from '../../src/engine/index.js';
 import { repoRoot, tempDir, tinyRandom } from './models.js';
 
 /** Borrows a started engine: start/stop do nothing, generate calls are counted and can be held. */
-export class SharedEngine implements TaskEngine {
+export class SharedEngine extends BorrowedEngine {
   calls: string[] = [];
   private gate?: Promise<void>;
   private openGate?: () => void;
-
-  constructor(private readonly engine: Engine) {}
-
-  async start(): Promise<ModelInfo> {
-    return this.engine.info;
-  }
-
-  async stop(): Promise<void> {}
-
-  get info(): ModelInfo {
-    return this.engine.info;
-  }
-
-  countPromptTokens(req: GenerateRequest): number {
-    return this.engine.countPromptTokens(req);
-  }
 
   /** Until release(), generate() waits before it starts: the queue fills deterministically. */
   hold(): void {
@@ -42,11 +26,11 @@ export class SharedEngine implements TaskEngine {
     this.gate = undefined;
   }
 
-  async generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult> {
+  override async generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult> {
     this.calls.push(JSON.stringify(req.messages ?? req.prompt));
     // A held task still notices cancellation, as a running one would.
     if (this.gate) await Promise.race([this.gate, aborted(hooks?.signal)]);
-    return this.engine.generate(req, hooks);
+    return super.generate(req, hooks);
   }
 }
 

@@ -4,8 +4,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../src/bench/brokers.js';
 import { EmbeddedBroker } from '../../src/mqtt/index.js';
 import { tempDir } from './models.js';
 
@@ -31,16 +32,7 @@ export function brokerKinds(): BrokerKind[] {
   return ['embedded', 'mosquitto'];
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export async function startBroker(kind: BrokerKind, port?: number): Promise<TestBroker> {
   const p = port ?? (await freePort());
