@@ -8,7 +8,6 @@ import { Worker } from 'node:worker_threads';
 import { ReasondError, reviveError } from '../errors.js';
 import { loadChatTemplate, type ChatTemplate } from './chat-template.js';
 import { promptTokens } from './generate.js';
-import type { LoadedModel } from './load-model.js';
 import { readModelFolder } from './model-folder.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
@@ -78,8 +77,7 @@ export class Engine {
   /** Prompt tokens after the chat template; throws context_overflow when no room is left to answer. */
   countPromptTokens(req: GenerateRequest): number {
     if (!this.counter || !this.modelInfo) throw new ReasondError('model_unavailable', 'the engine has not loaded a model');
-    const shim = { ...this.counter, info: this.modelInfo } as unknown as LoadedModel;
-    return promptTokens(shim, req).length;
+    return promptTokens({ ...this.counter, info: this.modelInfo }, req).length;
   }
 
   generate(req: GenerateRequest, hooks: GenerateHooks = {}, internal: { useCache?: boolean } = {}): Promise<GenerationResult> {

@@ -42,7 +42,7 @@ function messagesOf(req: GenerateRequest): ChatMessage[] {
 }
 
 /** Token ids of the chat-templated prompt, checked against the context window. */
-export function promptTokens(model: LoadedModel, req: GenerateRequest): number[] {
+export function promptTokens(model: Pick<LoadedModel, 'tokenizer' | 'template' | 'info'>, req: GenerateRequest): number[] {
   const ids = model.tokenizer.encode(model.template.render(messagesOf(req)));
   const ctx = model.info.context_length;
   if (ids.length >= ctx) {
