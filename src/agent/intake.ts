@@ -90,7 +90,7 @@ export class Intake {
       deadline_at: deadlines.length ? Math.min(...deadlines) : undefined,
     };
     try {
-      this.d.engine.countPromptTokens(engineRequest(job, this.d.defaultMaxNewTokens));
+      await this.d.engine.checkPrompt(engineRequest(job, this.d.defaultMaxNewTokens));
     } catch (e) {
       return this.d.replies.error(task.id, route, isReasondError(e) ? e : new ReasondError('internal', describeError(e)), false);
     }

@@ -15,8 +15,8 @@ export class BorrowedEngine implements TaskEngine {
   get info(): ModelInfo {
     return this.engine.info;
   }
-  countPromptTokens(req: GenerateRequest): number {
-    return this.engine.countPromptTokens(req);
+  checkPrompt(req: GenerateRequest): Promise<void> {
+    return this.engine.checkPrompt(req);
   }
   generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult> {
     return this.engine.generate(req, hooks);
@@ -36,9 +36,7 @@ export class InstantEngine implements TaskEngine {
       execution_provider: 'cpu', threads: 1, template_opens_thinking: false, supports_reasoning: false,
     };
   }
-  countPromptTokens(req: GenerateRequest): number {
-    return Math.ceil((req.prompt ?? '').length / 4) + 8;
-  }
+  async checkPrompt(): Promise<void> {}
   async generate(): Promise<GenerationResult> {
     return {
       answer: '5', reasoning: '', finish_reason: 'stop', tokens: [1, 0],

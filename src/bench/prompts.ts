@@ -22,11 +22,7 @@ export class PromptMaker {
   constructor(dir: string, dtype?: Dtype) {
     const spec = readModelFolder(dir, dtype);
     const tok = loadTokenizer(spec.tokenizerJson, spec.tokenizerConfig);
-    const template = loadChatTemplate(spec.tokenizerConfig, {
-      bos_token: tok.specialToken('bos_token'),
-      eos_token: tok.specialToken('eos_token'),
-      pad_token: tok.specialToken('pad_token'),
-    });
+    const template = loadChatTemplate(spec.tokenizerConfig);
     this.encode = (text) => tok.encode(template.render([{ role: 'user', content: text }]));
   }
 

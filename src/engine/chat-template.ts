@@ -10,6 +10,13 @@ export interface ChatTemplate {
   render(messages: ChatMessage[]): string;
 }
 
+/** A special token in tokenizer_config.json: a string, or an AddedToken object with `content`. */
+export function tokenText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
+}
+
 function pickTemplate(raw: unknown): string | undefined {
   if (typeof raw === 'string') return raw;
   // Some tokenizer_config.json files carry a list of named templates.
@@ -17,7 +24,13 @@ function pickTemplate(raw: unknown): string | undefined {
   return undefined;
 }
 
-export function loadChatTemplate(tokenizerConfig: Record<string, unknown>, specials: Record<string, string | undefined>): ChatTemplate {
+/** Needs tokenizer_config.json only (not tokenizer.json), so the main thread can render prompts cheaply. */
+export function loadChatTemplate(tokenizerConfig: Record<string, unknown>): ChatTemplate {
+  const specials = {
+    bos_token: tokenText(tokenizerConfig.bos_token),
+    eos_token: tokenText(tokenizerConfig.eos_token),
+    pad_token: tokenText(tokenizerConfig.pad_token),
+  };
   const source = pickTemplate(tokenizerConfig.chat_template);
   if (!source) {
     // No template: the prompt goes in as plain text, as with a base model.

@@ -1,17 +1,22 @@
 /**
  * The engine as the rest of reasond sees it: start() loads a model in a
  * worker thread, generate() streams deltas and resolves to a result,
- * stop() unloads. Prompt token counting runs here on the main thread (the
- * tokenizer is cheap; the worker may be busy in a forward pass).
+ * stop() unloads. The tokenizer lives in the worker only (a Qwen tokenizer
+ * is ~150 MB of heap): the main thread renders the chat template, which
+ * needs only tokenizer_config.json, and asks the worker for an exact count
+ * only when a prompt might not fit (checkPrompt).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ReasondError, reviveError } from '../errors.js';
 import { loadChatTemplate, type ChatTemplate } from './chat-template.js';
-import { promptTokens } from './generate.js';
-import { readModelFolder } from './model-folder.js';
+import { messagesOf } from './generate.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 import type { GenerateHooks, GenerateRequest, GenerationResult, LoadOptions, ModelInfo } from './types.js';
+
+/** Tokens never outnumber the UTF-8 bytes of the text they encode; this margin covers a normalizer's prefix. */
+const BYTES_MARGIN = 8;
 
 export interface EngineOptions extends LoadOptions {
   model: string;
@@ -40,10 +45,12 @@ function spawnWorker(): Worker {
 export class Engine {
   private worker?: Worker;
   private modelInfo?: ModelInfo;
-  private counter?: { tokenizer: TextTokenizer; template: ChatTemplate };
+  private template?: ChatTemplate;
+  private anyText = false;
   private readonly pending = new Map<number, Pending>();
+  private readonly counts = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
   private nextId = 1;
-  private loading?: { resolve: (i: ModelInfo) => void; reject: (e: Error) => void };
+  private loading?: { resolve: (loaded: { info: ModelInfo; anyText: boolean }) => void; reject: (e: Error) => void };
   private failure?: Error;
 
   constructor(private readonly options: EngineOptions) {}
@@ -54,30 +61,61 @@ export class Engine {
   }
 
   async start(): Promise<ModelInfo> {
-    const spec = readModelFolder(this.options.model, this.options.dtype);
-    const tokenizer = loadTokenizer(spec.tokenizerJson, spec.tokenizerConfig);
-    const template = loadChatTemplate(spec.tokenizerConfig, {
-      bos_token: tokenizer.specialToken('bos_token'),
-      eos_token: tokenizer.specialToken('eos_token'),
-      pad_token: tokenizer.specialToken('pad_token'),
-    });
-    this.counter = { tokenizer, template };
     this.worker = spawnWorker();
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (e) => this.fail(new ReasondError('internal', `engine worker failed: ${e.message}`)));
     this.worker.on('exit', (code) => this.fail(new ReasondError('model_unavailable', `engine worker exited with code ${code}`)));
     const { model: dir, log: _log, ...load } = this.options;
-    this.modelInfo = await new Promise<ModelInfo>((resolve, reject) => {
-      this.loading = { resolve, reject };
-      this.post({ type: 'load', dir, options: load });
-    });
+    let loaded: { info: ModelInfo; anyText: boolean };
+    try {
+      loaded = await new Promise((resolve, reject) => {
+        this.loading = { resolve, reject };
+        this.post({ type: 'load', dir, options: load });
+      });
+    } catch (e) {
+      // A model that does not load leaves no worker behind (it would keep the process alive).
+      const worker = this.worker;
+      this.worker = undefined;
+      worker?.removeAllListeners('exit');
+      await worker?.terminate();
+      this.fail(e as Error);
+      throw e;
+    }
+    // The worker read the folder and parsed this file already: it exists and is JSON (or is absent).
+    let config: Record<string, unknown> = {};
+    try {
+      config = JSON.parse(readFileSync(join(loaded.info.dir, 'tokenizer_config.json'), 'utf8'));
+    } catch {
+      // absent: the worker loaded the model without one too
+    }
+    this.template = loadChatTemplate(config);
+    this.anyText = loaded.anyText;
+    this.modelInfo = loaded.info;
     return this.modelInfo;
   }
 
-  /** Prompt tokens after the chat template; throws context_overflow when no room is left to answer. */
-  countPromptTokens(req: GenerateRequest): number {
-    if (!this.counter || !this.modelInfo) throw new ReasondError('model_unavailable', 'the engine has not loaded a model');
-    return promptTokens({ ...this.counter, info: this.modelInfo }, req).length;
+  /** Exact prompt tokens after the chat template, counted by the worker's tokenizer (between forward passes);
+   *  rejects with context_overflow when no room is left to answer. */
+  countPromptTokens(req: GenerateRequest): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.worker || !this.modelInfo) return Promise.reject(new ReasondError('model_unavailable', 'the engine has not loaded a model'));
+    const id = this.nextId++;
+    return new Promise<number>((resolve, reject) => {
+      this.counts.set(id, { resolve, reject });
+      this.post({ type: 'count', id, req });
+    });
+  }
+
+  /**
+   * Resolves when the prompt can run: rejects with invalid_request or context_overflow as generate() would.
+   * A prompt whose templated text has fewer UTF-8 bytes than the context has tokens fits whatever the
+   * tokenizer does, so only longer ones (or text a byte-level vocabulary may refuse) go to the worker.
+   */
+  async checkPrompt(req: GenerateRequest): Promise<void> {
+    if (!this.template || !this.modelInfo) throw new ReasondError('model_unavailable', 'the engine has not loaded a model');
+    const text = this.template.render(messagesOf(req));
+    if (this.anyText && Buffer.byteLength(text, 'utf8') + BYTES_MARGIN < this.modelInfo.context_length) return;
+    await this.countPromptTokens(req);
   }
 
   generate(req: GenerateRequest, hooks: GenerateHooks = {}, internal: { useCache?: boolean } = {}): Promise<GenerationResult> {
@@ -123,7 +161,7 @@ export class Engine {
         this.options.log?.(m.line);
         return;
       case 'loaded':
-        this.loading?.resolve(m.info);
+        this.loading?.resolve({ info: m.info, anyText: m.anyText });
         this.loading = undefined;
         return;
       case 'load_failed':
@@ -133,6 +171,14 @@ export class Engine {
       case 'delta':
         this.pending.get(m.id)?.hooks.onDelta?.(m.delta);
         return;
+      case 'counted':
+      case 'count_failed': {
+        const c = this.counts.get(m.id);
+        this.counts.delete(m.id);
+        if (m.type === 'counted') c?.resolve(m.tokens);
+        else c?.reject(reviveError(m.error));
+        return;
+      }
       case 'result':
       case 'failed': {
         const p = this.pending.get(m.id);
@@ -155,5 +201,7 @@ export class Engine {
       p.reject(error);
     }
     this.pending.clear();
+    for (const c of this.counts.values()) c.reject(error);
+    this.counts.clear();
   }
 }

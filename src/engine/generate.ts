@@ -28,7 +28,7 @@ export interface GenerateControl {
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function messagesOf(req: GenerateRequest): ChatMessage[] {
+export function messagesOf(req: GenerateRequest): ChatMessage[] {
   if (req.messages !== undefined) {
     if (!Array.isArray(req.messages) || req.messages.length === 0) {
       throw new ReasondError('invalid_request', `messages must be a non-empty list; got ${JSON.stringify(req.messages)}`);

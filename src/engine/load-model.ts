@@ -25,12 +25,7 @@ export interface LoadedModel {
 export async function loadModel(dir: string, options: LoadOptions = {}, log: (line: string) => void = () => {}): Promise<LoadedModel> {
   const spec = readModelFolder(dir, options.dtype);
   const tokenizer = loadTokenizer(spec.tokenizerJson, spec.tokenizerConfig);
-  const specials = {
-    bos_token: tokenizer.specialToken('bos_token'),
-    eos_token: tokenizer.specialToken('eos_token'),
-    pad_token: tokenizer.specialToken('pad_token'),
-  };
-  const template = loadChatTemplate(spec.tokenizerConfig, specials);
+  const template = loadChatTemplate(spec.tokenizerConfig);
   const session = await openSession(spec.onnxPath, options, log);
   let io: DecoderIo;
   try {

@@ -4,6 +4,8 @@ import type { Delta, GenerateRequest, GenerationResult, LoadOptions, ModelInfo }
 export type ToWorker =
   | { type: 'load'; dir: string; options: LoadOptions }
   | { type: 'generate'; id: number; req: GenerateRequest; cancel: SharedArrayBuffer; useCache: boolean }
+  /** Answered between forward passes, not after the generations queued before it. */
+  | { type: 'count'; id: number; req: GenerateRequest }
   | { type: 'unload' };
 
 export interface WireError {
@@ -12,10 +14,13 @@ export interface WireError {
 }
 
 export type FromWorker =
-  | { type: 'loaded'; info: ModelInfo }
+  /** anyText: the tokenizer can encode any text (see TextTokenizer.anyText). */
+  | { type: 'loaded'; info: ModelInfo; anyText: boolean }
   | { type: 'load_failed'; error: WireError }
   | { type: 'delta'; id: number; delta: Delta }
   | { type: 'result'; id: number; result: GenerationResult }
   | { type: 'failed'; id: number; error: WireError }
+  | { type: 'counted'; id: number; tokens: number }
+  | { type: 'count_failed'; id: number; error: WireError }
   | { type: 'log'; line: string }
   | { type: 'unloaded' };

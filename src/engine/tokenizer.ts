@@ -12,13 +12,19 @@ export interface TextTokenizer {
   /** Special tokens are dropped; spaces are never "cleaned up". */
   decode(ids: number[]): string;
   tokenId(token: string): number | undefined;
-  specialToken(name: 'bos_token' | 'eos_token' | 'pad_token'): string | undefined;
+  /** True when encode() can never refuse text: not byte-level, or byte-level with all 256 byte symbols. */
+  readonly anyText: boolean;
 }
 
-function tokenText(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
-  return undefined;
+/** GPT-2's byte-to-unicode symbols: printable bytes stand for themselves, the rest for U+0100 onwards. */
+function byteSymbols(): string[] {
+  const out: string[] = [];
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+    out.push(String.fromCodePoint(printable ? b : 256 + n++));
+  }
+  return out;
 }
 
 function isByteLevel(json: any): boolean {
@@ -30,7 +36,9 @@ export function loadTokenizer(tokenizerJson: object, tokenizerConfig: Record<str
   // clean_up_tokenization_spaces would change " ," to "," and break exact streaming.
   const tok = new Tokenizer(tokenizerJson, { ...tokenizerConfig, clean_up_tokenization_spaces: false });
   const byteLevel = isByteLevel(tokenizerJson);
+  const anyText = !byteLevel || byteSymbols().every((s) => tok.token_to_id(s) !== undefined);
   return {
+    anyText,
     encode(text) {
       const ids = tok.encode(text, { add_special_tokens: false }).ids;
       if (byteLevel) {
@@ -47,6 +55,5 @@ export function loadTokenizer(tokenizerJson: object, tokenizerConfig: Record<str
     },
     decode: (ids) => (ids.length ? tok.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false }) : ''),
     tokenId: (token) => tok.token_to_id(token),
-    specialToken: (name) => tokenText(tokenizerConfig[name]),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { isReasondError } from '../errors.js';
-import { generate } from './generate.js';
+import { generate, promptTokens } from './generate.js';
 import { assertModel, loadModel, unloadModel, type LoadedModel } from './load-model.js';
 import type { FromWorker, ToWorker, WireError } from './protocol.js';
 
@@ -25,7 +25,7 @@ async function handle(m: ToWorker): Promise<void> {
         await unloadModel(model);
         model = undefined;
         model = await loadModel(m.dir, m.options, (line) => send({ type: 'log', line }));
-        send({ type: 'loaded', info: model.info });
+        send({ type: 'loaded', info: model.info, anyText: model.tokenizer.anyText });
       } catch (e) {
         send({ type: 'load_failed', error: wire(e) });
       }
@@ -52,6 +52,16 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
+/** Counting needs only the tokenizer: done at once (between two forward passes of a running generation). */
+function count(m: Extract<ToWorker, { type: 'count' }>): void {
+  try {
+    send({ type: 'counted', id: m.id, tokens: promptTokens(assertModel(model), m.req).length });
+  } catch (e) {
+    send({ type: 'count_failed', id: m.id, error: wire(e) });
+  }
+}
+
 port.on('message', (m: ToWorker) => {
+  if (m.type === 'count') return count(m);
   chain = chain.then(() => handle(m));
 });

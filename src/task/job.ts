@@ -23,7 +23,8 @@ export interface TaskEngine {
   start(): Promise<ModelInfo>;
   stop(): Promise<void>;
   readonly info: ModelInfo;
-  countPromptTokens(req: GenerateRequest): number;
+  /** Rejects (invalid_request, context_overflow) a prompt that generate() would refuse, before it is journaled. */
+  checkPrompt(req: GenerateRequest): Promise<void>;
   generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult>;
 }
 

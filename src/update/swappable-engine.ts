@@ -65,8 +65,8 @@ export class SwappableEngine implements TaskEngine {
     if (old) this.retire(old);
   }
 
-  countPromptTokens(req: GenerateRequest): number {
-    return this.engine().countPromptTokens(req);
+  checkPrompt(req: GenerateRequest): Promise<void> {
+    return this.engine().checkPrompt(req);
   }
 
   async generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult> {

@@ -30,7 +30,20 @@ test.serial('the worker gives the PyTorch reference tokens and streams deltas th
   t.is(engine.info.name, 'tiny-random');
   t.is(r.model.file, join(tinyRandom, 'onnx', 'model.onnx'));
   t.is(r.usage.prompt_tokens, ref.input_ids.length);
-  t.is(engine.countPromptTokens({ messages: ref.messages }), ref.input_ids.length);
+  t.is(await engine.countPromptTokens({ messages: ref.messages }), ref.input_ids.length);
+});
+
+test.serial('a prompt count is answered between forward passes, not after the running generation', async (t) => {
+  const abort = new AbortController();
+  let finished = false;
+  const running = engine
+    .generate({ prompt: 'Hello', max_new_tokens: 400 }, { signal: abort.signal }, { useCache: false })
+    .then((r) => { finished = true; return r; });
+  const ref = readJson(join(tinyRandom, 'reference.json')).cases[3];
+  t.is(await engine.countPromptTokens({ messages: ref.messages }), ref.input_ids.length);
+  t.false(finished);
+  abort.abort();
+  t.is((await running).finish_reason, 'cancelled');
 });
 
 test.serial('an AbortSignal that fires mid-generation ends it as cancelled, within a step or two', async (t) => {
@@ -86,7 +99,13 @@ test.serial('bad requests are refused with stable codes and the engine keeps ser
   const long = await t.throwsAsync(engine.generate({ prompt: 'x'.repeat(600) }));
   t.true(hasCode(long, 'context_overflow'));
   t.regex(long!.message, /the prompt is 6\d\d tokens; the model's context window is 512 tokens/);
-  t.throws(() => engine.countPromptTokens({ prompt: 'x'.repeat(600) }), { message: /context window is 512/ });
+  await t.throwsAsync(engine.countPromptTokens({ prompt: 'x'.repeat(600) }), { message: /context window is 512/ });
+  // checkPrompt refuses what generate() would, before anything runs
+  const over = await t.throwsAsync(engine.checkPrompt({ prompt: 'x'.repeat(600) }));
+  t.true(hasCode(over, 'context_overflow'));
+  const none = await t.throwsAsync(engine.checkPrompt({ prompt: '' }));
+  t.is(none!.message, 'prompt must be a non-empty string; got ""');
+  await t.notThrowsAsync(engine.checkPrompt({ prompt: 'x'.repeat(400) }));
 
   for (const max of [0, 513, 1.5, -1]) {
     const e = await t.throwsAsync(engine.generate({ prompt: 'Hello', max_new_tokens: max }));
@@ -126,6 +145,9 @@ test('a byte-level tokenizer missing byte symbols refuses text it would silently
     const e = await t.throwsAsync(e2.generate({ prompt: 'Grüße' }));
     t.true(hasCode(e, 'invalid_request'));
     t.is(e!.message, `the model's tokenizer cannot represent "üß"; it would be dropped silently`);
+    // a short prompt still goes to the worker's tokenizer when the vocabulary may refuse text
+    const early = await t.throwsAsync(e2.checkPrompt({ prompt: 'Grüße' }));
+    t.is(early!.message, `the model's tokenizer cannot represent "üß"; it would be dropped silently`);
     const ok = await e2.generate({ prompt: 'Hello', max_new_tokens: 2 });
     t.is(ok.tokens.length, 2);
   } finally {

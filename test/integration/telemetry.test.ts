@@ -96,7 +96,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
     get info() {
       return real.info;
     },
-    countPromptTokens: (r) => real.countPromptTokens(r),
+    checkPrompt: (r) => real.checkPrompt(r),
     generate: (r, h) => {
       requests.push(r);
       return real.generate(r, h);

@@ -19,9 +19,7 @@ class FakeEngine implements TaskEngine {
   get info() {
     return { name: this.dir } as ModelInfo;
   }
-  countPromptTokens() {
-    return 1;
-  }
+  async checkPrompt() {}
   async generate() {
     await new Promise<void>((resolve) => this.held.push(resolve));
     return { answer: this.dir } as GenerationResult;
