@@ -5,11 +5,15 @@
  * the floor must not share the engine's code, or a cost in that code would
  * show in both and the ratio would hide it.
  *
- * It runs on the calling thread (no worker), feeds the onnx-community inputs
+ * Floor runs on the calling thread; FloorInWorker runs it in a worker thread
+ * of its own, as the engine runs (the bench uses that one). It feeds the onnx-community inputs
  * (input_ids, attention_mask, position_ids, past_key_values.N.*) and hands
  * each step's present.* outputs back as the next step's past.
  */
 import os from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../engine/spawn-worker.js';
+import type { FloorCall, FloorReply } from './floor-worker.js';
 import ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
 
@@ -141,5 +145,61 @@ export class Floor {
     const copy = performance.now() - t;
     const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
     return { context, present_bytes: bytes, all_outputs_ms: med(all), logits_only_ms: med(logitsOnly), preallocated_ms: med(pre), js_copy_ms: copy };
+  }
+}
+
+type CallBody = FloorCall extends infer C ? (C extends FloorCall ? Omit<C, 'id'> : never) : never;
+
+/** The same Floor, in a worker thread of its own; timings are taken inside the worker. */
+export class FloorInWorker {
+  private worker?: Worker;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly file: string, private readonly threads: number, private readonly eos: number[]) {}
+
+  async start(): Promise<void> {
+    this.worker = spawnWorker(import.meta.url, 'floor-worker', { file: this.file, threads: this.threads, eos: this.eos });
+    this.worker.on('message', (m: FloorReply) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) w?.reject(new Error(m.error));
+      else w?.resolve(m.value);
+    });
+    this.worker.on('error', (e) => this.failAll(e));
+    this.worker.on('exit', (code) => this.failAll(new Error(`the floor's worker exited with code ${code}`)));
+    await this.call({ op: 'start' });
+  }
+
+  generate(ids: number[], maxNew: number): Promise<FloorRun> {
+    return this.call({ op: 'generate', ids, maxNew });
+  }
+
+  fetchCost(context: number, reps: number): Promise<FetchCost> {
+    return this.call({ op: 'fetchCost', context, reps });
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.call({ op: 'stop' }).catch(() => {});
+    this.worker = undefined;
+    worker.removeAllListeners('exit');
+    await worker.terminate();
+  }
+
+  private call<T>(body: CallBody): Promise<T> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error('the floor is not started'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ ...body, id });
+    });
+  }
+
+  private failAll(e: Error): void {
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
   }
 }

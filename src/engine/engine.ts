@@ -8,11 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ReasondError, reviveError } from '../errors.js';
 import { loadChatTemplate, type ChatTemplate } from './chat-template.js';
 import { messagesOf } from './generate.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { spawnWorker } from './spawn-worker.js';
 import type { GenerateHooks, GenerateRequest, GenerationResult, LoadOptions, ModelInfo } from './types.js';
 
 /** Tokens never outnumber the UTF-8 bytes of the text they encode; this margin covers a normalizer's prefix. */
@@ -31,16 +32,6 @@ interface Pending {
   detach: () => void;
 }
 
-// The worker is TypeScript under tsx (tests) and JavaScript once built.
-const fromSource = import.meta.url.endsWith('.ts');
-const workerUrl = new URL(`./worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-
-function spawnWorker(): Worker {
-  if (!fromSource) return new Worker(workerUrl);
-  // Under tsx the worker must register tsx's loader itself before importing TypeScript.
-  const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
 
 export class Engine {
   private worker?: Worker;
@@ -61,7 +52,7 @@ export class Engine {
   }
 
   async start(): Promise<ModelInfo> {
-    this.worker = spawnWorker();
+    this.worker = spawnWorker(import.meta.url, 'worker');
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (e) => this.fail(new ReasondError('internal', `engine worker failed: ${e.message}`)));
     this.worker.on('exit', (code) => this.fail(new ReasondError('model_unavailable', `engine worker exited with code ${code}`)));

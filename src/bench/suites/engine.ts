@@ -7,7 +7,7 @@
 import { Engine } from '../../engine/index.js';
 import { generate } from '../../engine/generate.js';
 import { loadModel, unloadModel } from '../../engine/load-model.js';
-import { Floor, type FetchCost } from '../floor.js';
+import { FloorInWorker, type FetchCost } from '../floor.js';
 import { TransformersPeer } from '../peer-transformers.js';
 import { PromptMaker } from '../prompts.js';
 import { firstMismatch, interleave, ratios, round, summarize, type Summary } from '../stats.js';
@@ -63,7 +63,7 @@ const perSec = (n: number, ms: number) => (ms > 0 ? (n / ms) * 1000 : 0);
 export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteResult> {
   const engine = new Engine({ model: o.dir, threads: o.threads });
   const info = await engine.start();
-  const floor = new Floor(info.file, info.threads, info.eos_token_ids);
+  const floor = new FloorInWorker(info.file, info.threads, info.eos_token_ids);
   await floor.start();
   const peer = new TransformersPeer(o.dir, info.dtype, info.threads);
   let peerError: string | undefined;
