@@ -16,8 +16,14 @@ export type StandinName = (typeof STANDINS)[number];
 
 export const standinCache = (): string => process.env.REASOND_STANDIN_DIR ?? join(os.homedir(), '.cache', 'reasond', 'standins');
 
+/** Part of the cache folder's name: bump it whenever make-standin.py's output changes, so no stale stand-in
+ *  is measured. 2: the int8 embedding is gathered before it is scaled (no whole-table DequantizeLinear). */
+const FORMAT = 2;
+
+export const standinDir = (name: StandinName): string => join(standinCache(), `${name}-v${FORMAT}`);
+
 export async function ensureStandin(name: StandinName, dtype: 'q4' | 'q8', progress: (l: string) => void): Promise<string> {
-  const dir = join(standinCache(), name);
+  const dir = standinDir(name);
   const file = join(dir, 'onnx', dtype === 'q4' ? 'model_q4.onnx' : 'model_quantized.onnx');
   if (existsSync(file)) return dir;
   const python = process.env.PYTHON ?? '/usr/bin/python3';
