@@ -55,6 +55,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
       model: dir,
       dtype: dtype ? parseDtype(dtype) : undefined,
       threads: c.threads || undefined,
+      prefill_chunk: c.prefill_chunk,
       log: c.log_level === 'debug' ? log : undefined,
     }),
     emit: (e) => void agent?.publishEvent({ ...e }).catch((err) => log(`update event not queued: ${describeError(err)}`)),

@@ -3,7 +3,7 @@
  * reasoning streamed (dimmed) before the answer, or one JSON result.
  */
 import type { CommandModule } from 'yargs';
-import { Engine, parseDtype, type Delta, type GenerateRequest } from '../engine/index.js';
+import { DEFAULT_PREFILL_CHUNK, Engine, parseDtype, type Delta, type GenerateRequest } from '../engine/index.js';
 import { defaultModelDir } from '../paths.js';
 import { dim, isColour, reportError } from './output.js';
 
@@ -23,6 +23,7 @@ interface RunArgs {
   system?: string;
   'deadline-ms'?: number;
   threads?: number;
+  'prefill-chunk'?: number;
   'graph-optimization'?: 'disabled' | 'basic' | 'extended' | 'all';
   'execution-provider'?: string[];
   json: boolean;
@@ -49,6 +50,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('system', { type: 'string', describe: 'A system message for the chat template' })
       .option('deadline-ms', { type: 'number', describe: 'Give up after this many milliseconds (finish_reason "deadline")' })
       .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads', defaultDescription: 'all cores' })
+      .option('prefill-chunk', { type: 'number', describe: 'Prompt tokens per forward pass (0 = all at once); bounds the memory for the prompt\'s logits', defaultDescription: String(DEFAULT_PREFILL_CHUNK) })
       .option('graph-optimization', { choices: ['disabled', 'basic', 'extended', 'all'] as const, describe: 'onnxruntime graph optimisation level', defaultDescription: 'all' })
       .option('execution-provider', { type: 'string', array: true, describe: 'Execution providers to try before cpu (e.g. cuda)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON result instead of streaming text' })
@@ -63,6 +65,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         model: a.model ?? defaultModelDir(),
         dtype: a.dtype === undefined ? undefined : parseDtype(a.dtype),
         threads: a.threads,
+        prefill_chunk: a['prefill-chunk'],
         graph_optimization: a['graph-optimization'],
         execution_providers: a['execution-provider'],
         log: (line) => (a.verbose || !a.json) && process.stderr.write(dim(`[reasond] ${line}`) + '\n'),

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { DEFAULT_PREFILL_CHUNK } from '../engine/types.js';
 import { defaultModelDir } from '../paths.js';
 import type { TelemetryConfig } from '../telemetry/config.js';
 import { telemetryKeys } from '../telemetry/config-keys.js';
@@ -46,6 +47,7 @@ export const schema: readonly ConfigKey[] = [
   { key: 'model', type: 'string', default: () => defaultModelDir(), defaultText: 'the shipped models/reasond-tiny', description: 'Model folder (onnx-community or onnxruntime-genai layout)' },
   { key: 'dtype', type: 'string', default: '', defaultText: 'first of q4, q8, fp32, q4f16, fp16 present', description: 'Weights file to load: q4, q4f16, q8, fp16, fp32' },
   { key: 'threads', type: 'integer', default: 0, min: 0, max: 256, description: 'onnxruntime intra-op threads (0 = all cores)' },
+  { key: 'prefill_chunk', type: 'integer', default: DEFAULT_PREFILL_CHUNK, min: 0, max: 1000000, description: "Prompt tokens per forward pass (0 = the whole prompt in one): each pass's logits take tokens × vocabulary × 4 bytes, and a long prefill can be cancelled between passes" },
   { key: 'broker', type: 'string', default: '', defaultText: 'none: start the embedded broker', description: 'Broker URL (mqtt://, mqtts://, ws://, wss://); empty starts the embedded broker' },
   { key: 'embedded_host', type: 'string', default: '127.0.0.1', description: 'Address the embedded broker listens on (0.0.0.0 opens it to the LAN, with no authentication)' },
   { key: 'embedded_port', type: 'integer', default: 1883, min: 1, max: 65535, description: "The embedded broker's TCP port" },
@@ -80,6 +82,7 @@ export interface AgentConfig extends TelemetryConfig, UpdateConfig {
   model: string;
   dtype: string;
   threads: number;
+  prefill_chunk: number;
   broker: string;
   embedded_host: string;
   embedded_port: number;

@@ -103,6 +103,7 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
   const all = [...promptIds];
   const generated: number[] = [];
   let pending = promptIds;
+  let prefillStart: number | undefined;
   let prefillMs = 0;
   let firstTokenAt = 0;
   let finish: FinishReason | undefined;
@@ -112,11 +113,18 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
       if (ctl.cancelled?.()) { finish = 'cancelled'; break; }
       if (opts.deadline_at !== undefined && now() >= opts.deadline_at) { finish = 'deadline'; break; }
       const useCache = ctl.useCache !== false;
-      const stepStart = now();
-      const { logits, outputs } = await forward(model, useCache ? cache : new KvCache(model.io), useCache ? pending : all);
-      if (useCache) cache.update(outputs, pending.length);
+      prefillStart ??= now();
+      // A long prompt goes in model.prefillChunk tokens at a time; only the last pass's logits are used.
+      const chunked = useCache && model.prefillChunk > 0 && pending.length > model.prefillChunk;
+      const feed = chunked ? pending.slice(0, model.prefillChunk) : pending;
+      const { logits, outputs } = await forward(model, useCache ? cache : new KvCache(model.io), useCache ? feed : all);
+      if (useCache) cache.update(outputs, feed.length);
       else for (const l of model.io.layers) { outputs[l.presentKey].dispose?.(); outputs[l.presentValue].dispose?.(); }
-      if (generated.length === 0) prefillMs = now() - stepStart;
+      if (chunked) {
+        pending = pending.slice(feed.length);
+        continue;
+      }
+      if (generated.length === 0) prefillMs = now() - prefillStart;
 
       let next: number;
       if (inReasoning && opts.budget_tokens !== undefined && decoders.reasoning.tokens.length >= opts.budget_tokens) {

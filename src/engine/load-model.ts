@@ -9,7 +9,7 @@ import { describeIo, mapDecoderIo, type DecoderIo } from './graph-io.js';
 import { readModelFolder, type ModelSpec } from './model-folder.js';
 import { openSession, type OnnxSession } from './onnx-session.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-import type { LoadOptions, ModelInfo } from './types.js';
+import { DEFAULT_PREFILL_CHUNK, type LoadOptions, type ModelInfo } from './types.js';
 
 export interface LoadedModel {
   spec: ModelSpec;
@@ -20,6 +20,8 @@ export interface LoadedModel {
   info: ModelInfo;
   thinkOpenId?: number;
   thinkCloseId?: number;
+  /** Prompt tokens per forward pass; 0 = all at once. */
+  prefillChunk: number;
 }
 
 export async function loadModel(dir: string, options: LoadOptions = {}, log: (line: string) => void = () => {}): Promise<LoadedModel> {
@@ -52,7 +54,12 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
     supports_reasoning: thinkOpenId !== undefined && thinkCloseId !== undefined,
   };
   log(`model ${info.name}${info.version ? ' ' + info.version : ''}: ${spec.layout} layout, file ${spec.onnxPath} (dtype ${spec.dtype}), ${describeIo(io)}, context ${info.context_length}, ${info.execution_provider} x${info.threads} threads`);
-  return { spec, session, io, tokenizer, template, info, thinkOpenId, thinkCloseId };
+  const prefillChunk = options.prefill_chunk ?? DEFAULT_PREFILL_CHUNK;
+  if (!Number.isInteger(prefillChunk) || prefillChunk < 0) {
+    await session.release();
+    throw new ReasondError('invalid_request', `prefill_chunk must be a whole number of tokens, 0 or more; got ${prefillChunk}`);
+  }
+  return { spec, session, io, tokenizer, template, info, thinkOpenId, thinkCloseId, prefillChunk };
 }
 
 export async function unloadModel(model: LoadedModel | undefined): Promise<void> {

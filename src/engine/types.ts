@@ -99,7 +99,17 @@ export interface SessionSettings {
 
 export interface LoadOptions extends SessionSettings {
   dtype?: Dtype;
+  /** Prompt tokens per forward pass (0 = the whole prompt in one); default DEFAULT_PREFILL_CHUNK. */
+  prefill_chunk?: number;
 }
+
+/**
+ * A graph returns logits for every position it is fed: prompt tokens × vocabulary × 4 bytes, which
+ * onnxruntime allocates and then copies into JavaScript (2.3 GiB each for 4096 tokens of Qwen's
+ * 151,936-token vocabulary). Feeding the prompt 128 tokens at a time bounds that at ~74 MiB, and a
+ * long prefill can be cancelled between passes.
+ */
+export const DEFAULT_PREFILL_CHUNK = 128;
 
 export interface ModelInfo extends ModelRef {
   dir: string;

@@ -211,3 +211,42 @@ test('step_pause_ms waits after every decode step and changes no token', async (
   t.deepEqual(pauses, [25, 25, 25, 25, 25], 'after each of the first five steps; the sixth ends the generation');
   await t.throwsAsync(generate(fp32, { prompt: 'Hello', step_pause_ms: -5 }), { message: 'step_pause_ms must be an integer from 0 to 10000; got -5' });
 });
+
+test('a prompt fed in chunks (prefill_chunk 4, 1 and whole) gives the PyTorch reference tokens for every fixture prompt', async (t) => {
+  for (const chunk of [4, 1, 0]) {
+    const model = await loadModel(tinyRandom, { dtype: 'fp32', threads: 1, prefill_chunk: chunk });
+    try {
+      t.is(model.prefillChunk, chunk);
+      for (const c of reference) {
+        const r = await generate(model, { messages: c.messages, max_new_tokens: 24, temperature: 0 });
+        const firstEos = c.output_ids.findIndex((id) => EOS.includes(id));
+        const expected = firstEos >= 0 ? c.output_ids.slice(0, firstEos + 1) : c.output_ids;
+        t.deepEqual(r.tokens, expected, `prefill_chunk ${chunk}: ${c.messages.at(-1)!.content}`);
+        t.is(r.usage.prompt_tokens, c.input_ids.length);
+      }
+    } finally {
+      await model.session.release();
+    }
+  }
+  t.is(fp32.prefillChunk, 128, 'the default');
+});
+
+test('cancellation is polled between prefill chunks: a long prefill stops with no token generated', async (t) => {
+  const model = await loadModel(tinyRandom, { dtype: 'fp32', threads: 1, prefill_chunk: 4 });
+  try {
+    let polls = 0;
+    const r = await generate(model, { prompt: 'A long prompt fed four tokens at a time', max_new_tokens: 20 }, { cancelled: () => ++polls > 2 });
+    t.is(r.finish_reason, 'cancelled');
+    t.deepEqual(r.tokens, []);
+    t.is(polls, 3, 'two passes of four prompt tokens ran, the third poll stopped it');
+    t.true(r.usage.prompt_tokens > 8);
+  } finally {
+    await model.session.release();
+  }
+});
+
+test('a prefill_chunk that is not a whole number of tokens fails the load with invalid_request', async (t) => {
+  for (const bad of [-1, 2.5]) {
+    await t.throwsAsync(loadModel(tinyRandom, { dtype: 'fp32', prefill_chunk: bad }), { message: `prefill_chunk must be a whole number of tokens, 0 or more; got ${bad}` });
+  }
+});
