@@ -16,12 +16,31 @@ ITEMS = ["apples", "stamps", "cards", "marbles", "coins", "books", "shells", "pe
 
 
 # ---------------------------------------------------------------- arithmetic
+def ones_first(a, op, b):
+    """The digits of a ± b as column arithmetic computes them, ones first, in brackets, then the number:
+    "147+61=[802]=208", "481-396=[580]=85". Written most-significant first, each digit of a sum depends
+    on every carry to its right; ones first, each depends only on its own column and the digit just
+    written (the first build, with "147+61=208", got 81% on arithmetic, nearly all carry/borrow errors).
+    A difference keeps as many digits as a has, so the student never has to foresee leading zeros."""
+    r = a + b if op == "+" else a - b
+    digits = str(r) if op == "+" else str(r).zfill(len(str(a)))
+    return f"[{digits[::-1]}]={r}", r
+
+
+def add_sub(a, op, b):
+    tail, r = ones_first(a, op, b)
+    if b < 10 and a < 10:
+        return f"{a}{op}{b}={r}", r
+    return f"{a}{op}{b}={tail}", r
+
+
 def mul_step(a, b):
     """a one digit, b up to two digits: split b into tens and ones so each part is a table fact."""
     r = a * b
     if b < 10 or b % 10 == 0:
         return f"{a}*{b}={r}", r
-    return f"{a}*{b}={a * (b // 10 * 10)}+{a * (b % 10)}={r}", r
+    hi, lo = a * (b // 10 * 10), a * (b % 10)
+    return f"{a}*{b}={hi}+{lo}={ones_first(hi, '+', lo)[0]}", r
 
 
 def arith_expr(rng):
@@ -37,7 +56,7 @@ def arith_expr(rng):
             if r1 < 0 or r2 < 0:
                 continue
             q = f"{a} {o1} {b} {o2} {c}"
-            steps = [f"{a}{o1}{b}={r1}", f"{r1}{o2}{c}={r2}"]
+            steps = [add_sub(a, o1, b)[0], add_sub(r1, o2, c)[0]]
             ans = r2
         elif kind < 0.75:  # a * b ± c
             a, b, c = rng.randint(2, 9), rng.randint(2, 99), rng.randint(2, 99)
@@ -47,7 +66,7 @@ def arith_expr(rng):
             if r2 < 0 or r1 > 999 or r2 > 999:
                 continue
             q = f"{a} * {b} {o} {c}" if rng.random() < 0.5 else f"{b} * {a} {o} {c}"
-            steps = [s1, f"{r1}{o}{c}={r2}"]
+            steps = [s1, add_sub(r1, o, c)[0]]
             ans = r2
         else:  # c ± a * b
             a, b, c = rng.randint(2, 9), rng.randint(2, 99), rng.randint(2, 999)
@@ -57,7 +76,7 @@ def arith_expr(rng):
             if r2 < 0 or r2 > 999 or r1 > 999:
                 continue
             q = f"{c} {o} {a} * {b}" if rng.random() < 0.5 else f"{c} {o} {b} * {a}"
-            steps = [s1, f"{c}{o}{r1}={r2}"]
+            steps = [s1, add_sub(c, o, r1)[0]]
             ans = r2
         lead, end = rng.choice([("What is ", "?"), ("Compute ", "."), ("Calculate ", ".")])
         return lead + q + end, "\n".join(steps), str(ans)
@@ -75,14 +94,14 @@ def arith_word(rng):
             if r2 < 0:
                 continue
             q = f"{n} has {a} {item}. {p.capitalize()} buys {b} more and gives away {c}. How many {item} does {n} have now?"
-            steps = [f"{a}+{b}={r1}", f"{r1}-{c}={r2}"]
+            steps = [add_sub(a, "+", b)[0], add_sub(r1, "-", c)[0]]
         elif t == 1:
             a, b, c = rng.randint(2, 99), rng.randint(2, 99), rng.randint(2, 99)
             r1, r2 = a - b, a - b + c
             if r1 < 0:
                 continue
             q = f"{n} had {a} {item}, lost {b} and then found {c}. How many {item} does {n} have now?"
-            steps = [f"{a}-{b}={r1}", f"{r1}+{c}={r2}"]
+            steps = [add_sub(a, "-", b)[0], add_sub(r1, "+", c)[0]]
         elif t == 2:
             a, b, c = rng.randint(2, 9), rng.randint(2, 99), rng.randint(2, 99)
             s1, r1 = mul_step(a, b)
@@ -90,7 +109,7 @@ def arith_word(rng):
             if r2 > 999:
                 continue
             q = f"A box holds {a} {item}. How many {item} are in {b} boxes and {c} more loose ones?"
-            steps = [s1, f"{r1}+{c}={r2}"]
+            steps = [s1, add_sub(r1, "+", c)[0]]
         elif t == 3:
             a, b, c = rng.randint(2, 9), rng.randint(2, 99), rng.randint(10, 999)
             s1, r1 = mul_step(a, b)
@@ -98,7 +117,7 @@ def arith_word(rng):
             if r2 < 0:
                 continue
             q = f"{n} reads {a} pages a day for {b} days. The book has {c} pages. How many pages are left?"
-            steps = [s1, f"{c}-{r1}={r2}"]
+            steps = [s1, add_sub(c, "-", r1)[0]]
         else:
             a, b, c = rng.randint(2, 9), rng.randint(2, 99), rng.randint(10, 999)
             s1, r1 = mul_step(a, b)
@@ -106,7 +125,7 @@ def arith_word(rng):
             if r2 < 0:
                 continue
             q = f"A ticket costs {a} dollars. {n} buys {b} tickets and pays with {c} dollars. How much change does {p} get?"
-            steps = [s1, f"{c}-{r1}={r2}"]
+            steps = [s1, add_sub(c, "-", r1)[0]]
         return q, "\n".join(steps), str(r2)
 
 
@@ -202,6 +221,12 @@ def logic(rng):
         rank = {a: 0, b: 1, c: 2}
         truth = rank[x] < rank[y] if word == more else rank[x] > rank[y]
         q, ans = f"Is {x} {word} than {y}?", "yes" if truth else "no"
+        # state the asked comparison in the chain's direction, then the pair as the chain orders it:
+        # the answer is whether the two lines agree (without these lines the first build answered
+        # "yes" to every such question, 85% on logic)
+        asked = f"{x}>{y}" if word == more else f"{y}>{x}"
+        p, r = (x, y) if rank[x] < rank[y] else (y, x)
+        steps += [f"{asked}?", f"{p}>{r}"]
     return " ".join(facts) + " " + q, "\n".join(steps), ans
 
 

@@ -28,7 +28,7 @@ RW_QUESTIONS = int(E("RT_RW_QUESTIONS", 900))
 RW_K = int(E("RT_RW_K", 4))
 RW_TEMP = float(E("RT_RW_TEMP", 0.8))
 RW_STEPS = int(E("RT_RW_STEPS", 300))
-RW_LR = float(E("RT_RW_LR", 4e-4))
+RW_LR = float(E("RT_RW_LR", 1e-4))
 
 
 def encode_example(q, comp):
