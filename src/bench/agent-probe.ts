@@ -19,6 +19,7 @@ import { Engine } from '../engine/index.js';
 export interface ProbeArgs {
   dir: string;
   threads: number;
+  prefillChunk?: number;
   longTokens: number;
   shortTokens: number;
   generations: number;
@@ -33,7 +34,7 @@ const freePort = () => new Promise<number>((resolve) => {
 });
 
 async function main(a: ProbeArgs): Promise<Record<string, unknown>> {
-  const engine = new Engine({ model: a.dir, threads: a.threads });
+  const engine = new Engine({ model: a.dir, threads: a.threads, prefill_chunk: a.prefillChunk });
   const config = loadConfig({
     cli: { 'device-id': 'bench', 'data-dir': mkdtempSync(join(tmpdir(), 'reasond-bench-agent-')), model: a.dir, broker: '', 'embedded-port': await freePort(), threads: a.threads },
     env: {},

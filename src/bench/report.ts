@@ -14,7 +14,7 @@ export function renderReport(r: any, name: string): string {
     ['date', r.date], ['machine', `${m.cpu}, ${m.cores} cores, ${m.arch}, ${m.memory_gb} GB, ${m.os}`],
     ['load average at start', m.load_average_at_start.join(' ')],
     ['versions', `reasond ${v.reasond} (${v.git_commit}), node ${v.node}, onnxruntime-node ${v.onnxruntime_node}, transformers.js ${v.transformers_js}`],
-    ['options', `suites ${r.options.suites.join(',')}; threads ${r.options.threads || 'all'}; contexts ${r.options.contexts.join(',')}; ${r.options.new_tokens} new tokens; ${r.options.reps} reps; ${r.duration_s} s`],
+    ['options', `suites ${r.options.suites.join(',')}; threads ${r.options.threads || 'all'}; ${r.options.prefill_chunk === undefined ? '' : `engine prefill chunk ${r.options.prefill_chunk || 'off'}; `}contexts ${r.options.contexts.join(',')}; ${r.options.new_tokens} new tokens; ${r.options.reps} reps; ${r.duration_s} s`],
   ]), '');
   for (const [model, x] of Object.entries<any>(r.models)) {
     out.push(`#### ${model}: ${x.dtype}, ${x.file_mb} MB, context ${x.context_length}`, '');

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { DEFAULT_PREFILL_CHUNK } from '../engine/types.js';
 import { readModelFolder } from '../engine/model-folder.js';
 import { packageRoot } from '../paths.js';
 import { machineInfo, versions } from './machine.js';
@@ -28,6 +29,8 @@ export interface BenchOptions {
   /** Suites that also run on the stand-ins (the rest only on the main model). */
   standinSuites: Suite[];
   threads: number;
+  /** The engine's prefill_chunk; undefined = its default. */
+  prefillChunk?: number;
   contexts: number[];
   newTokens: number;
   reps: number;
@@ -70,14 +73,14 @@ async function measureModel(label: string, dir: string, suites: Suite[], o: Benc
     const fetchContexts = [...new Set([...o.contexts.filter((c) => c >= 256), 1024, 4096])].sort((a, b) => a - b);
     // A small model's step takes a millisecond: a few dozen tokens would time mostly noise.
     const newTokens = m.file_mb < 50 ? Math.max(o.newTokens, 128) : o.newTokens;
-    m.engine = await step('engine', () => engineSuite({ dir: fixed, threads: o.threads, contexts: o.contexts, newTokens, reps: o.reps, fetchContexts, progress }));
+    m.engine = await step('engine', () => engineSuite({ dir: fixed, threads: o.threads, prefillChunk: o.prefillChunk, contexts: o.contexts, newTokens, reps: o.reps, fetchContexts, progress }));
     if (!('error' in m.engine)) m.engine.file = file; // not the fixed-length copy's temp path
   }
   if (suites.includes('concurrency')) m.concurrency = await step('concurrency', () => concurrencySuite({ dir: fixed, threads: o.threads, newTokens: o.newTokens, reps: Math.max(1, o.reps - 1), progress }));
   if (suites.includes('mqtt')) m.mqtt = await step('mqtt', () => mqttSuite({ dir, threads: o.threads, samples: 40, pipelineTasks: 2000, progress }));
   if (suites.includes('memory') || suites.includes('eventloop')) {
     m.memory = await step('memory and event loop', async () => {
-      const r = await agentProbe({ dir: fixed, threads: o.threads, longTokens: o.longTokens, shortTokens: 16, generations: o.generations });
+      const r = await agentProbe({ dir: fixed, threads: o.threads, prefillChunk: o.prefillChunk, longTokens: o.longTokens, shortTokens: 16, generations: o.generations });
       progress(`memory: RSS idle ${r.rss_idle_mb} MB, peak ${r.rss_peak_mb} MB (file ${m.file_mb} MB); growth over ${o.generations} generations ${r.growth.growth_mb} MB; event loop p99 ${r.event_loop_delay_ms.p99} ms`);
       return r;
     });
@@ -105,7 +108,7 @@ export async function runBench(o: BenchOptions): Promise<{ path: string; result:
     duration_s: Math.round((Date.now() - started.getTime()) / 1000),
     machine,
     versions: versions(),
-    options: { suites: o.suites, standins: o.standins, threads: o.threads, contexts: o.contexts, new_tokens: o.newTokens, reps: o.reps, accuracy_limit: o.accuracyLimit, long_tokens: o.longTokens, generations: o.generations },
+    options: { suites: o.suites, standins: o.standins, threads: o.threads, prefill_chunk: o.prefillChunk ?? DEFAULT_PREFILL_CHUNK, contexts: o.contexts, new_tokens: o.newTokens, reps: o.reps, accuracy_limit: o.accuracyLimit, long_tokens: o.longTokens, generations: o.generations },
     models,
     targets: checkTargets(models as Record<string, any>),
   };

@@ -19,6 +19,7 @@ interface BenchArgs {
   standins?: string;
   full: boolean;
   threads: number;
+  'prefill-chunk'?: number;
   contexts?: string;
   reps?: number;
   'new-tokens'?: number;
@@ -43,6 +44,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('standins', { type: 'string', describe: `Real-size random-weight stand-ins to measure too (${STANDINS.join(', ')}, or none); made on first use`, defaultDescription: 'qwen2.5-0.5b (both with --full); none with --model' })
       .option('full', { type: 'boolean', default: false, describe: 'Context 16-4096, 5 repetitions, 64 new tokens, both stand-ins (engine, memory, event loop): long' })
       .option('threads', { type: 'number', default: 0, describe: 'onnxruntime intra-op threads for every implementation (0 = all cores)' })
+      .option('prefill-chunk', { type: 'number', describe: "The engine's prompt tokens per forward pass (engine suite, memory, event loop); the floor and transformers.js always take the whole prompt", defaultDescription: 'the engine default, 128' })
       .option('contexts', { type: 'string', describe: 'Prompt lengths for the engine suite, comma-separated', defaultDescription: '16,256,1024 (with --full 16,256,1024,4096)' })
       .option('reps', { type: 'number', describe: 'Repetitions per measurement', defaultDescription: '3 (5 with --full)' })
       .option('new-tokens', { type: 'number', describe: 'Tokens generated per engine-suite run', defaultDescription: '32 (64 with --full)' })
@@ -73,6 +75,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         suites,
         standins,
         threads: a.threads,
+        prefillChunk: a['prefill-chunk'],
         contexts: a.contexts ? list(a.contexts).map(Number) : d.contexts,
         reps: a.reps ?? d.reps,
         newTokens: a['new-tokens'] ?? d.newTokens,

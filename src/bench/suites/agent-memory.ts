@@ -4,11 +4,12 @@
  * the targets (RSS <= file + 80 MB, no growth, event-loop p99 <= 20 ms).
  */
 import { spawn } from 'node:child_process';
+import type { ProbeArgs } from '../agent-probe.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 const probe = new URL(`../agent-probe${fromSource ? '.ts' : '.js'}`, import.meta.url);
 
-export async function agentProbe(args: { dir: string; threads: number; longTokens: number; shortTokens: number; generations: number }): Promise<any> {
+export async function agentProbe(args: ProbeArgs): Promise<any> {
   const node = [...(fromSource ? ['--import', 'tsx'] : []), '--expose-gc', probe.pathname, JSON.stringify(args)];
   const child = spawn(process.execPath, node, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

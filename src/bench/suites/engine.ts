@@ -18,6 +18,7 @@ export type Impl = 'engine' | 'engine_in_process' | 'floor' | 'transformers_js';
 export interface EngineSuiteOptions {
   dir: string;
   threads: number;
+  prefillChunk?: number;
   contexts: number[];
   newTokens: number;
   reps: number;
@@ -61,7 +62,7 @@ export interface EngineSuiteResult {
 const perSec = (n: number, ms: number) => (ms > 0 ? (n / ms) * 1000 : 0);
 
 export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteResult> {
-  const engine = new Engine({ model: o.dir, threads: o.threads });
+  const engine = new Engine({ model: o.dir, threads: o.threads, prefill_chunk: o.prefillChunk });
   const info = await engine.start();
   const floor = new FloorInWorker(info.file, info.threads, info.eos_token_ids);
   await floor.start();
@@ -70,7 +71,7 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
   await peer.start().catch((e) => (peerError = `transformers.js could not load the model: ${(e as Error).message.split('\n')[0]}`));
   if (peerError) o.progress(peerError);
   const maker = new PromptMaker(o.dir, info.dtype as never);
-  const inProcess = await loadModel(o.dir, { threads: info.threads });
+  const inProcess = await loadModel(o.dir, { threads: info.threads, prefill_chunk: o.prefillChunk });
 
   const run: Record<Impl, (p: { prompt: string; ids: number[] }, maxNew: number) => Promise<Sample>> = {
     engine: async (p, maxNew) => {

@@ -3,6 +3,7 @@ import test from 'ava';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasCode } from '../../../src/errors.js';
+import { generate } from '../../../src/engine/generate.js';
 import { loadModel } from '../../../src/engine/load-model.js';
 import { parseDtype, readModelFolder } from '../../../src/engine/model-folder.js';
 import { copyModel, tempDir, tinyRandom, tinyRandomGenai } from '../../helpers/models.js';
@@ -50,6 +51,11 @@ test('the genai graph (int32 ids, no position_ids, fp16 cache) runs through the 
     t.is(model.io.kvType, 'float16');
     t.is(model.io.layers.length, 2);
     t.deepEqual(model.io.layers[1], { pastKey: 'past.1.key', pastValue: 'past.1.value', presentKey: 'cache.1.key', presentValue: 'cache.1.value' });
+    // the fp16 cache round-trips step to step: the tokens of a full recomputation
+    const req = { prompt: 'Hello there', max_new_tokens: 12, temperature: 0 };
+    const cached = await generate(model, req);
+    t.is(cached.tokens.length, 12);
+    t.deepEqual(cached.tokens, (await generate(model, req, { useCache: false })).tokens);
   } finally {
     await model.session.release();
   }
