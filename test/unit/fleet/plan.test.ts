@@ -1,7 +1,7 @@
 /** Rollout plans (issue 7): targets, wave splits, percentages — exact outputs. */
 import test from 'ava';
 import { hasCode } from '../../../src/errors.js';
-import { parsePercent, parseTarget, parseWaves, planWaves, selectDevices } from '../../../src/fleet/rollout/plan.js';
+import { parsePercent, parseTarget, parseWaves, planWaves, selectDevices, type TargetDevice } from '../../../src/fleet/rollout/plan.js';
 
 const six = ['pi-01', 'pi-02', 'pi-03', 'pi-04', 'pi-05', 'pi-06'];
 
@@ -18,7 +18,7 @@ test('every wave after the canary takes at least one new device; waves with noth
 });
 
 test('targets: all, a pool, a list, a label selector', (t) => {
-  const known = [
+  const known: TargetDevice[] = [
     { device: 'b', pool: 'line-2', labels: { site: 'north' } },
     { device: 'a', pool: 'line-1', labels: { site: 'north', rack: '1' } },
     { device: 'c', pool: 'line-2', labels: {} },
