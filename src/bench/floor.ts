@@ -148,7 +148,9 @@ export class Floor {
   }
 }
 
-type CallBody = FloorCall extends infer C ? (C extends FloorCall ? Omit<C, 'id'> : never) : never;
+/** Omit member by member: Omit over a union would merge its members. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type CallBody = WithoutId<FloorCall>;
 
 /** The same Floor, in a worker thread of its own; timings are taken inside the worker. */
 export class FloorInWorker {

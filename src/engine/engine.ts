@@ -6,8 +6,6 @@
  * needs only tokenizer_config.json, and asks the worker for an exact count
  * only when a prompt might not fit (checkPrompt).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ReasondError, reviveError } from '../errors.js';
 import { loadChatTemplate, type ChatTemplate } from './chat-template.js';
@@ -15,6 +13,8 @@ import { messagesOf } from './generate.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { spawnWorker } from './spawn-worker.js';
 import type { GenerateHooks, GenerateRequest, GenerationResult, LoadOptions, ModelInfo } from './types.js';
+
+type Loaded = Extract<FromWorker, { type: 'loaded' }>;
 
 /** Tokens never outnumber the UTF-8 bytes of the text they encode; this margin covers a normalizer's prefix. */
 const BYTES_MARGIN = 8;
@@ -41,7 +41,7 @@ export class Engine {
   private readonly pending = new Map<number, Pending>();
   private readonly counts = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
   private nextId = 1;
-  private loading?: { resolve: (loaded: { info: ModelInfo; anyText: boolean }) => void; reject: (e: Error) => void };
+  private loading?: { resolve: (loaded: Loaded) => void; reject: (e: Error) => void };
   private failure?: Error;
 
   constructor(private readonly options: EngineOptions) {}
@@ -57,7 +57,7 @@ export class Engine {
     this.worker.on('error', (e) => this.fail(new ReasondError('internal', `engine worker failed: ${e.message}`)));
     this.worker.on('exit', (code) => this.fail(new ReasondError('model_unavailable', `engine worker exited with code ${code}`)));
     const { model: dir, log: _log, ...load } = this.options;
-    let loaded: { info: ModelInfo; anyText: boolean };
+    let loaded: Loaded;
     try {
       loaded = await new Promise((resolve, reject) => {
         this.loading = { resolve, reject };
@@ -72,14 +72,7 @@ export class Engine {
       this.fail(e as Error);
       throw e;
     }
-    // The worker read the folder and parsed this file already: it exists and is JSON (or is absent).
-    let config: Record<string, unknown> = {};
-    try {
-      config = JSON.parse(readFileSync(join(loaded.info.dir, 'tokenizer_config.json'), 'utf8'));
-    } catch {
-      // absent: the worker loaded the model without one too
-    }
-    this.template = loadChatTemplate(config);
+    this.template = loadChatTemplate(loaded.tokenizerConfig);
     this.anyText = loaded.anyText;
     this.modelInfo = loaded.info;
     return this.modelInfo;
@@ -152,7 +145,7 @@ export class Engine {
         this.options.log?.(m.line);
         return;
       case 'loaded':
-        this.loading?.resolve({ info: m.info, anyText: m.anyText });
+        this.loading?.resolve(m);
         this.loading = undefined;
         return;
       case 'load_failed':

@@ -14,8 +14,8 @@ export interface WireError {
 }
 
 export type FromWorker =
-  /** anyText: the tokenizer can encode any text (see TextTokenizer.anyText). */
-  | { type: 'loaded'; info: ModelInfo; anyText: boolean }
+  /** anyText: the tokenizer can encode any text (see TextTokenizer.anyText); tokenizerConfig: for the main thread's chat template. */
+  | { type: 'loaded'; info: ModelInfo; anyText: boolean; tokenizerConfig: Record<string, unknown> }
   | { type: 'load_failed'; error: WireError }
   | { type: 'delta'; id: number; delta: Delta }
   | { type: 'result'; id: number; result: GenerationResult }

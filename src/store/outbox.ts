@@ -26,18 +26,10 @@ export class Outbox {
     ]);
   }
 
-  async oldest(): Promise<OutboxRow | undefined> {
-    return (await this.oldestRows(1))[0];
-  }
-
   /** Up to `limit` messages, oldest first. */
   async oldestRows(limit: number): Promise<OutboxRow[]> {
     const rows = await this.db.all<OutboxRow & { properties: string | null }>('SELECT * FROM outbox ORDER BY seq LIMIT ?', [limit]);
     return rows.map((row) => ({ ...row, properties: row.properties ? JSON.parse(row.properties) : undefined }));
-  }
-
-  async remove(seq: number): Promise<void> {
-    await this.db.run('DELETE FROM outbox WHERE seq = ?', [seq]);
   }
 
   /** Deletes every message up to and including `seq` (a delivered prefix of the queue). */
