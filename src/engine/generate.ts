@@ -8,9 +8,8 @@ import { ReasondError } from '../errors.js';
 import { ChannelText } from './channel-text.js';
 import { IncrementalDecoder } from './detokenizer.js';
 import { halvesToFloats } from './half.js';
-import { KvCache } from './kv-cache.js';
+import type { KvCache } from './kv-cache.js';
 import type { LoadedModel } from './load-model.js';
-import { makeTensor, type Tensor } from './onnx-session.js';
 import { resolveOptions } from './options.js';
 import { applyRepetitionPenalty, createRng, sampleToken } from './sampling.js';
 import type { Channel, ChatMessage, Delta, FinishReason, GenerateRequest, GenerationResult } from './types.js';
@@ -51,32 +50,29 @@ export function promptTokens(model: Pick<LoadedModel, 'tokenizer' | 'template' |
   return ids;
 }
 
-function intTensor(type: 'int64' | 'int32', values: number[], dims: number[]): Tensor {
-  return type === 'int64'
-    ? makeTensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims)
-    : makeTensor('int32', Int32Array.from(values), dims);
-}
-
-async function forward(model: LoadedModel, cache: KvCache, tokens: number[]): Promise<{ logits: Float32Array; outputs: Record<string, Tensor> }> {
-  const io = model.io;
-  const past = cache.seqLength;
-  const n = tokens.length;
-  const feeds: Record<string, Tensor> = { ...cache.feeds(), [io.inputIds]: intTensor(io.idType, tokens, [1, n]) };
-  if (io.attentionMask) feeds[io.attentionMask] = intTensor(io.maskType, new Array(past + n).fill(1), [1, past + n]);
-  if (io.positionIds) feeds[io.positionIds] = intTensor(io.positionType, tokens.map((_, i) => past + i), [1, n]);
-  const outputs = await model.session.run(feeds);
-  const t = outputs[io.logits];
+async function forward(model: LoadedModel, cache: KvCache, tokens: number[]): Promise<Float32Array> {
+  const outputs = await model.session.run(cache.feeds(tokens));
+  cache.update(outputs, tokens.length);
+  const t = outputs[model.io.logits];
   const vocab = t.dims[t.dims.length - 1];
-  const rows = t.dims.length === 3 ? t.dims[1] : 1;
   const data = t.data as Float32Array | Uint16Array;
-  const last = data.subarray((rows - 1) * vocab, rows * vocab);
+  const last = data.subarray(data.length - vocab);
   // onnxruntime-node hands every output over in a fresh JavaScript buffer of our own, so the last
   // row is used in place (sampling may change it) rather than copied: 0.3 ms a step at 151,936 tokens.
-  const logits = t.type === 'float16' ? halvesToFloats(last as Uint16Array) : (last as Float32Array);
-  return { logits, outputs };
+  return t.type === 'float16' ? halvesToFloats(last as Uint16Array) : (last as Float32Array);
 }
 
+/** Generations on one model take turns: they share its KV cache (the worker runs one at a time anyway). */
 export async function generate(model: LoadedModel, req: GenerateRequest, ctl: GenerateControl = {}): Promise<GenerationResult> {
+  const turn = model.turn.then(() => generateAlone(model, req, ctl));
+  model.turn = turn.then(
+    () => undefined,
+    () => undefined,
+  );
+  return turn;
+}
+
+async function generateAlone(model: LoadedModel, req: GenerateRequest, ctl: GenerateControl): Promise<GenerationResult> {
   const now = ctl.now ?? Date.now;
   const started = now();
   const ctx = model.info.context_length;
@@ -100,7 +96,8 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
   let inReasoning = model.thinkOpenId !== undefined && promptIds.lastIndexOf(model.thinkOpenId) > promptIds.lastIndexOf(model.thinkCloseId ?? -1);
   let reasoningDone = false;
   let budgetHit = false;
-  const cache = new KvCache(model.io);
+  const cache = model.cache;
+  cache.reset();
   const all = [...promptIds];
   const generated: number[] = [];
   let pending = promptIds;
@@ -118,9 +115,8 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
       // A long prompt goes in model.prefillChunk tokens at a time; only the last pass's logits are used.
       const chunked = useCache && model.prefillChunk > 0 && pending.length > model.prefillChunk;
       const feed = chunked ? pending.slice(0, model.prefillChunk) : pending;
-      const { logits, outputs } = await forward(model, useCache ? cache : new KvCache(model.io), useCache ? feed : all);
-      if (useCache) cache.update(outputs, feed.length);
-      else for (const l of model.io.layers) { outputs[l.presentKey].dispose?.(); outputs[l.presentValue].dispose?.(); }
+      if (!useCache) cache.reset(); // the reference mode: the whole sequence again at every step
+      const logits = await forward(model, cache, useCache ? feed : all);
       if (chunked) {
         pending = pending.slice(feed.length);
         continue;
@@ -156,7 +152,7 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
       if (opts.step_pause_ms > 0) await (ctl.sleep ?? realSleep)(opts.step_pause_ms);
     }
   } finally {
-    cache.dispose();
+    cache.reset();
   }
 
   for (const c of ['reasoning', 'answer'] as const) emit(c, texts[c].append(decoders[c].flush()) + texts[c].finish());

@@ -101,7 +101,20 @@ export interface LoadOptions extends SessionSettings {
   dtype?: Dtype;
   /** Prompt tokens per forward pass (0 = the whole prompt in one); default DEFAULT_PREFILL_CHUNK. */
   prefill_chunk?: number;
+  /** Positions (prompt + answer) the KV cache is allocated for, at most the model's own; 0 = the model's. */
+  context_tokens?: number;
+  /** Load-time graph rewrites with their self-test (default true); false serves the model's file as it is. */
+  graph_rewrites?: boolean;
+  /** Where rewritten graphs are kept, keyed by the model file's sha256 (default ~/.cache/reasond/graphs). */
+  graph_cache_dir?: string;
 }
+
+/**
+ * The KV cache is allocated once for this many positions unless context_tokens says otherwise:
+ * 100 MiB for Qwen2.5-0.5B in fp32 (24 layers x 2 x 2 heads x 64 x 4 bytes a position), where the
+ * model's own 32,768 would take 805 MiB of a board's memory up front.
+ */
+export const DEFAULT_CONTEXT_TOKENS = 4096;
 
 /**
  * A graph returns logits for every position it is fed: prompt tokens × vocabulary × 4 bytes, which
@@ -113,6 +126,12 @@ export const DEFAULT_PREFILL_CHUNK = 128;
 
 export interface ModelInfo extends ModelRef {
   dir: string;
+  /** The graph onnxruntime runs: the model's file or its rewritten copy in the graph cache. */
+  graph: string;
+  /** Load-time rewrites in that graph (issue 13). */
+  rewrites: string[];
+  /** Bytes the engine reserved for the KV cache (0 for a plain graph, whose cache comes from its outputs). */
+  kv_cache_bytes: number;
   layout: 'hf' | 'genai';
   context_length: number;
   eos_token_ids: number[];

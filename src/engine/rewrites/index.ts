@@ -1,0 +1,51 @@
+/**
+ * The load-time graph rewrites (issue 13), applied to a decoded model in a
+ * fixed order. Each says why when it does not apply; a rewrite that does not
+ * apply leaves the graph as it was. The self-test (../self-test.ts) decides
+ * whether the result is served.
+ */
+import { decodeModel, encodeModel, Graph } from '../onnx-graph.js';
+import { accuracyLevel4 } from './accuracy-level.js';
+import { deltaOutputs, type CachePair } from './delta-kv.js';
+import { groupedQueryAttention, type Heads } from './gqa.js';
+import { lastLogits } from './last-logits.js';
+
+export type { CachePair } from './delta-kv.js';
+
+/** Bump when any rewrite's output changes: cached rewritten files carry it in their key. */
+export const REWRITE_VERSION = 1;
+
+export type RewriteName = 'gqa' | 'delta_kv' | 'last_logits' | 'accuracy_level_4';
+
+export interface RewritePlan {
+  cache: CachePair[];
+  logits: string;
+  heads: Heads;
+  /** accuracy_level 4 changes the numbers (within a tolerance); the KV rewrites do not. */
+  accuracyLevel4: boolean;
+}
+
+export interface RewriteResult {
+  bytes: Uint8Array;
+  applied: RewriteName[];
+  skipped: { name: RewriteName; why: string }[];
+  externalFiles: string[];
+}
+
+export function rewriteModel(original: Uint8Array, plan: RewritePlan): RewriteResult {
+  const g = new Graph(decodeModel(original));
+  const applied: RewriteName[] = [];
+  const skipped: { name: RewriteName; why: string }[] = [];
+  const steps: [RewriteName, () => string | undefined][] = [
+    ['gqa', () => groupedQueryAttention(g, plan.heads)],
+    ['delta_kv', () => deltaOutputs(g, plan.cache)],
+    ['last_logits', () => lastLogits(g, plan.logits)],
+  ];
+  if (plan.accuracyLevel4) steps.push(['accuracy_level_4', () => accuracyLevel4(g)]);
+  for (const [name, run] of steps) {
+    const why = run();
+    if (why === undefined) applied.push(name);
+    else skipped.push({ name, why });
+  }
+  return { bytes: encodeModel(g.model), applied, skipped, externalFiles: g.externalFiles() };
+}
