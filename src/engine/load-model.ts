@@ -63,6 +63,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
     file: spec.onnxPath,
     graph: graph.path,
     rewrites: graph.rewrites,
+    graph_note: graph.note,
     kv_cache_bytes: cache instanceof OwnedKvCache ? cache.bytes : 0,
     dir: spec.dir,
     layout: spec.layout,

@@ -7,8 +7,9 @@
  * later start reads the verdict and opens the chosen file directly.
  *
  * Variants, tried in order: every rewrite including accuracy_level 4 (if the
- * file is 4-bit without it), then the KV rewrites alone. None passing, or any
- * rewrite failing, leaves the plain graph, logged with the reason.
+ * file is 4-bit without it), then the KV rewrites with last-position logits,
+ * then the KV rewrites alone. None passing, or any rewrite failing, leaves the
+ * plain graph, logged with the reason.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import type { ModelSpec } from './model-folder.js';
 import { onnxRuntimeVersion, openSession, type OnnxSession } from './onnx-session.js';
 import { rewriteModel, REWRITE_VERSION, type RewriteName } from './rewrites/index.js';
 import { APPROXIMATE, compareTraces, EXACT, probe, type Trace } from './self-test.js';
-import type { SessionSettings } from './types.js';
+import type { GraphRewrites, SessionSettings } from './types.js';
 
 export interface GraphChoice {
   session: OnnxSession;
@@ -56,8 +57,8 @@ function writeAtomic(path: string, data: Uint8Array | string): void {
 }
 
 export interface PrepareOptions extends SessionSettings {
-  /** false serves the plain file (config graph_rewrites). */
-  rewrites?: boolean;
+  /** Which variants may be served (config graph_rewrites); default 'all'. */
+  rewrites?: GraphRewrites;
   cacheDir?: string;
   /** A test hook: corrupts the rewritten graph so the fallback can be shown. */
   sabotage?: (bytes: Uint8Array) => Uint8Array;
@@ -80,10 +81,11 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
   // Later sessions use the provider that loaded (a failing one is logged once, not once per variant).
   options = { ...options, execution_providers: [plain.session.executionProvider] };
   const servePlain = (note: string): GraphChoice => ({ ...plain, rewrites: [], path: plainPath, note });
-  if (options.rewrites === false) return servePlain('plain graph (graph_rewrites off)');
+  const mode = options.rewrites ?? 'all';
+  if (mode === 'off') return servePlain('plain graph (graph_rewrites off)');
 
   const folder = join(options.cacheDir ?? defaultGraphCache(), await graphKey(plainPath));
-  const verdictPath = join(folder, 'verdict.json');
+  const verdictPath = join(folder, `verdict-${mode}.json`);
   const ort = onnxRuntimeVersion();
   const cached = existsSync(verdictPath) && !options.sabotage ? (JSON.parse(readFileSync(verdictPath, 'utf8')) as Verdict) : undefined;
   if (cached && cached.onnxruntime === ort) {
@@ -105,20 +107,27 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
   const verdict: Verdict = { onnxruntime: ort, rewrite_version: REWRITE_VERSION, served: null, tried: [] };
   mkdirSync(folder, { recursive: true });
 
-  for (const al4 of [true, false]) {
+  const variants = [
+    ...(mode === 'all' ? [{ accuracyLevel4: true, lastLogits: true }] : []),
+    { accuracyLevel4: false, lastLogits: true },
+    { accuracyLevel4: false, lastLogits: false },
+  ];
+  const seen = new Set<string>();
+  for (const variant of variants) {
     let result;
     try {
-      result = rewriteModel(original, { cache, logits: plain.io.logits, heads, accuracyLevel4: al4 });
+      result = rewriteModel(original, { cache, logits: plain.io.logits, heads, ...variant });
     } catch (e) {
       verdict.tried.push({ rewrites: [], result: `rewrite failed: ${(e as Error).message}` });
       break;
     }
-    if (al4 && !result.applied.includes('accuracy_level_4')) continue; // the same graph as the next variant
+    if (seen.has(result.applied.join())) continue; // a rewrite that did not apply made it the same graph as one tried
+    seen.add(result.applied.join());
     if (!result.applied.includes('delta_kv')) {
       verdict.tried.push({ rewrites: result.applied, result: `no delta outputs: ${result.skipped.find((s) => s.name === 'delta_kv')?.why}` });
       break;
     }
-    const file = al4 ? 'rewritten-al4.onnx' : 'rewritten.onnx';
+    const file = `rewritten-${result.applied.join('-')}.onnx`;
     const path = join(folder, file);
     const unlinkable = linkExternalData(result.externalFiles, dirname(plainPath), folder);
     if (unlinkable) {
@@ -126,7 +135,7 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
       break;
     }
     writeAtomic(path, options.sabotage ? options.sabotage(result.bytes) : result.bytes);
-    const outcome = await tryVariant(spec, path, probeIds, reference, al4, options, log);
+    const outcome = await tryVariant(spec, path, probeIds, reference, result.applied.includes('accuracy_level_4'), options, log);
     const label = result.applied.join(', ');
     if ('choice' in outcome) {
       verdict.tried.push({ rewrites: result.applied, result: `passed (largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range)` });

@@ -23,7 +23,9 @@ export interface Tolerance {
   tie: number;
 }
 
-export const EXACT: Tolerance = { logits: 1e-3, tie: 0 };
+/** The KV rewrites change no arithmetic but summation order over the padded cache; an int8 file's fused
+ *  MatMul re-quantizes its activations per call, which turns that rounding into ~0.1% of the range. */
+export const EXACT: Tolerance = { logits: 5e-3, tie: 0 };
 export const APPROXIMATE: Tolerance = { logits: 0.08, tie: 0.02 };
 
 export interface Trace {

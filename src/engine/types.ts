@@ -4,6 +4,9 @@
  * the wire unchanged (see docs/API.md).
  */
 
+export type GraphRewrites = 'all' | 'kv' | 'off';
+export const GRAPH_REWRITES: readonly GraphRewrites[] = ['all', 'kv', 'off'];
+
 export type Dtype = 'q4' | 'q4f16' | 'q8' | 'fp16' | 'fp32';
 
 export interface ChatMessage {
@@ -103,8 +106,9 @@ export interface LoadOptions extends SessionSettings {
   prefill_chunk?: number;
   /** Positions (prompt + answer) the KV cache is allocated for, at most the model's own; 0 = the model's. */
   context_tokens?: number;
-  /** Load-time graph rewrites with their self-test (default true); false serves the model's file as it is. */
-  graph_rewrites?: boolean;
+  /** Load-time graph rewrites, each variant held to its self-test: 'all' (default) adds MatMulNBits
+   *  accuracy_level 4 to the KV rewrites, 'kv' only the KV rewrites (same numbers as the file), 'off' none. */
+  graph_rewrites?: GraphRewrites;
   /** Where rewritten graphs are kept, keyed by the model file's sha256 (default ~/.cache/reasond/graphs). */
   graph_cache_dir?: string;
 }
@@ -130,6 +134,8 @@ export interface ModelInfo extends ModelRef {
   graph: string;
   /** Load-time rewrites in that graph (issue 13). */
   rewrites: string[];
+  /** Why that graph: what the self-test found, or why no rewrite is served. */
+  graph_note: string;
   /** Bytes the engine reserved for the KV cache (0 for a plain graph, whose cache comes from its outputs). */
   kv_cache_bytes: number;
   layout: 'hf' | 'genai';

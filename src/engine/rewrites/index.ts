@@ -23,6 +23,9 @@ export interface RewritePlan {
   heads: Heads;
   /** accuracy_level 4 changes the numbers (within a tolerance); the KV rewrites do not. */
   accuracyLevel4: boolean;
+  /** false leaves the LM head whole: an int8 file's fused MatMul quantizes its activations per call,
+   *  so slicing them to one row changes its scale and the logits. */
+  lastLogits: boolean;
 }
 
 export interface RewriteResult {
@@ -39,8 +42,8 @@ export function rewriteModel(original: Uint8Array, plan: RewritePlan): RewriteRe
   const steps: [RewriteName, () => string | undefined][] = [
     ['gqa', () => groupedQueryAttention(g, plan.heads)],
     ['delta_kv', () => deltaOutputs(g, plan.cache)],
-    ['last_logits', () => lastLogits(g, plan.logits)],
   ];
+  if (plan.lastLogits) steps.push(['last_logits', () => lastLogits(g, plan.logits)]);
   if (plan.accuracyLevel4) steps.push(['accuracy_level_4', () => accuracyLevel4(g)]);
   for (const [name, run] of steps) {
     const why = run();
