@@ -4,6 +4,7 @@
  * cancellation) any one of which ends it, and the reasoning budget, which
  * closes the thinking by inserting </think> itself.
  */
+import { performance } from 'node:perf_hooks';
 import { ReasondError } from '../errors.js';
 import { ChannelText } from './channel-text.js';
 import { IncrementalDecoder } from './detokenizer.js';
@@ -23,6 +24,16 @@ export interface GenerateControl {
   useCache?: boolean;
   /** How a step pause is waited out; tests hand in a recorder. */
   sleep?: (ms: number) => Promise<void>;
+  /** Filled with where the decode steps' time went (the benchmark's per-step split). */
+  profile?: StepProfile;
+}
+
+/** Milliseconds summed over decode steps (prefill passes excluded). */
+export interface StepProfile {
+  steps: number;
+  run_ms: number;
+  kv_write_ms: number;
+  sample_ms: number;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -50,9 +61,15 @@ export function promptTokens(model: Pick<LoadedModel, 'tokenizer' | 'template' |
   return ids;
 }
 
-async function forward(model: LoadedModel, cache: KvCache, tokens: number[]): Promise<Float32Array> {
+async function forward(model: LoadedModel, cache: KvCache, tokens: number[], profile?: StepProfile): Promise<Float32Array> {
+  const t0 = profile ? performance.now() : 0;
   const outputs = await model.session.run(cache.feeds(tokens));
+  const t1 = profile ? performance.now() : 0;
   cache.update(outputs, tokens.length);
+  if (profile) {
+    profile.run_ms += t1 - t0;
+    profile.kv_write_ms += performance.now() - t1;
+  }
   const t = outputs[model.io.logits];
   const vocab = t.dims[t.dims.length - 1];
   const data = t.data as Float32Array | Uint16Array;
@@ -116,7 +133,9 @@ async function generateAlone(model: LoadedModel, req: GenerateRequest, ctl: Gene
       const chunked = useCache && model.prefillChunk > 0 && pending.length > model.prefillChunk;
       const feed = chunked ? pending.slice(0, model.prefillChunk) : pending;
       if (!useCache) cache.reset(); // the reference mode: the whole sequence again at every step
-      const logits = await forward(model, cache, useCache ? feed : all);
+      const decoding = generated.length > 0;
+      const logits = await forward(model, cache, useCache ? feed : all, decoding ? ctl.profile : undefined);
+      const sampleStart = ctl.profile && decoding ? performance.now() : 0;
       if (chunked) {
         pending = pending.slice(feed.length);
         continue;
@@ -130,6 +149,10 @@ async function generateAlone(model: LoadedModel, req: GenerateRequest, ctl: Gene
       } else {
         applyRepetitionPenalty(logits, all, opts.repetition_penalty);
         next = sampleToken(logits, opts, rng);
+      }
+      if (sampleStart) {
+        ctl.profile!.sample_ms += performance.now() - sampleStart;
+        ctl.profile!.steps++;
       }
       generated.push(next);
       all.push(next);

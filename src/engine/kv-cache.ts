@@ -38,6 +38,12 @@ const fillInt = (a: IntArray, v: number, from: number, to: number) =>
 /** Capacity grows in multiples of this many positions, and by at least half again. */
 const GRANULE = 64;
 
+/** The padded past length the graph sees once `needed` positions must fit (at most `max`). */
+export function grownCapacity(cap: number, needed: number, max: number): number {
+  if (needed <= cap) return cap;
+  return Math.min(max, Math.ceil(Math.max(needed, Math.floor(cap * 1.5)) / GRANULE) * GRANULE);
+}
+
 export class OwnedKvCache implements KvCache {
   seqLength = 0;
   private cap = 0;
@@ -122,8 +128,7 @@ export class OwnedKvCache implements KvCache {
   /** Makes room for `needed` positions, re-laying the filled ones in place when the capacity grows. */
   private reserve(needed: number): void {
     if (needed <= this.cap) return;
-    const grown = Math.max(needed, Math.floor(this.cap * 1.5));
-    const next = Math.min(this.capacity, Math.ceil(grown / GRANULE) * GRANULE);
+    const next = grownCapacity(this.cap, needed, this.capacity);
     const hd = this.io.headDim;
     const filled = this.seqLength * hd;
     if (filled > 0) {

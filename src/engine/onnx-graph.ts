@@ -24,6 +24,29 @@ export function encodeModel(model: Model): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** A one-node model: `sum = ReduceSum(x, axis 1)` over a [rows, n] float matrix (the benchmark's
+ *  read-bandwidth probe; onnxruntime splits the rows between its threads). */
+export function reduceSumModel(): Uint8Array {
+  const vector = (name: string, dims: (string | number)[]) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    });
+  return encodeModel(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'read-bandwidth',
+        node: [onnx.NodeProto.create({ opType: 'ReduceSum', input: ['x', 'axes'], output: ['sum'], attribute: [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] })],
+        initializer: [onnx.TensorProto.create({ name: 'axes', dataType: onnx.TensorProto.DataType.INT64, dims: [1], int64Data: [1] })],
+        input: [vector('x', ['rows', 'n'])],
+        output: [vector('sum', ['rows'])],
+      },
+    }),
+  );
+}
+
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number((v as { toString(): string }).toString()));
 
 export class Graph {
@@ -173,6 +196,19 @@ export class Graph {
   /** The names of initializers, i.e. constant inputs. */
   isInitializer(name: string): boolean {
     return this.initializers.some((t) => t.name === name);
+  }
+
+  /** Bytes of each initializer's data, whether stored inline or in external data. */
+  initializerBytes(): Map<string, number> {
+    const sizes = new Map<string, number>();
+    const width: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+    for (const t of this.initializers) {
+      const ext = (t.externalData ?? []).find((e) => e.key === 'length');
+      const count = (t.dims ?? []).reduce((a: number, d) => a * num(d), 1);
+      const bytes = t.rawData?.length ? t.rawData.length : ext?.value ? Number(ext.value) : count * (width[t.dataType ?? 1] ?? 4);
+      sizes.set(t.name!, bytes);
+    }
+    return sizes;
   }
 
   /** The external data files the weights point at (relative to the model's folder). */
