@@ -61,22 +61,32 @@ export function promptTokens(model: Pick<LoadedModel, 'tokenizer' | 'template' |
   return ids;
 }
 
-async function forward(model: LoadedModel, cache: KvCache, tokens: number[], profile?: StepProfile): Promise<Float32Array> {
+/** A pass's outcome: the last position's logits, or, for a greedy step on a graph with the argmax
+ *  output, only the chosen token (the logits stay inside onnxruntime). */
+type Pass = { logits: Float32Array; token?: undefined } | { logits?: undefined; token: number };
+
+async function forward(model: LoadedModel, cache: KvCache, tokens: number[], greedy: boolean, profile?: StepProfile): Promise<Pass> {
   const t0 = profile ? performance.now() : 0;
-  const outputs = await model.session.run(cache.feeds(tokens));
+  const io = model.io;
+  const fetch = greedy && io.argmax ? model.greedyFetches : undefined;
+  const outputs = await model.session.run(cache.feeds(tokens), fetch);
   const t1 = profile ? performance.now() : 0;
   cache.update(outputs, tokens.length);
   if (profile) {
     profile.run_ms += t1 - t0;
     profile.kv_write_ms += performance.now() - t1;
   }
-  const t = outputs[model.io.logits];
+  if (fetch) {
+    const ids = outputs[io.argmax!].data as BigInt64Array;
+    return { token: Number(ids[ids.length - 1]) };
+  }
+  const t = outputs[io.logits];
   const vocab = t.dims[t.dims.length - 1];
   const data = t.data as Float32Array | Uint16Array;
   const last = data.subarray(data.length - vocab);
   // onnxruntime-node hands every output over in a fresh JavaScript buffer of our own, so the last
   // row is used in place (sampling may change it) rather than copied: 0.3 ms a step at 151,936 tokens.
-  return t.type === 'float16' ? halvesToFloats(last as Uint16Array) : (last as Float32Array);
+  return { logits: t.type === 'float16' ? halvesToFloats(last as Uint16Array) : (last as Float32Array) };
 }
 
 /** Generations on one model take turns: they share its KV cache (the worker runs one at a time anyway). */
@@ -115,6 +125,8 @@ async function generateAlone(model: LoadedModel, req: GenerateRequest, ctl: Gene
   let budgetHit = false;
   const cache = model.cache;
   cache.reset();
+  // Greedy with nothing to apply to the logits: the graph's own argmax will do (rewrites/argmax.ts).
+  const greedy = opts.temperature <= 0 && opts.repetition_penalty === 1;
   const all = [...promptIds];
   const generated: number[] = [];
   let pending = promptIds;
@@ -134,7 +146,7 @@ async function generateAlone(model: LoadedModel, req: GenerateRequest, ctl: Gene
       const feed = chunked ? pending.slice(0, model.prefillChunk) : pending;
       if (!useCache) cache.reset(); // the reference mode: the whole sequence again at every step
       const decoding = generated.length > 0;
-      const logits = await forward(model, cache, useCache ? feed : all, decoding ? ctl.profile : undefined);
+      const pass = await forward(model, cache, useCache ? feed : all, greedy, decoding ? ctl.profile : undefined);
       const sampleStart = ctl.profile && decoding ? performance.now() : 0;
       if (chunked) {
         pending = pending.slice(feed.length);
@@ -146,9 +158,11 @@ async function generateAlone(model: LoadedModel, req: GenerateRequest, ctl: Gene
       if (inReasoning && opts.budget_tokens !== undefined && decoders.reasoning.tokens.length >= opts.budget_tokens) {
         next = model.thinkCloseId!;
         budgetHit = true;
+      } else if (pass.token !== undefined) {
+        next = pass.token;
       } else {
-        applyRepetitionPenalty(logits, all, opts.repetition_penalty);
-        next = sampleToken(logits, opts, rng);
+        applyRepetitionPenalty(pass.logits, all, opts.repetition_penalty);
+        next = sampleToken(pass.logits, opts, rng);
       }
       if (sampleStart) {
         ctl.profile!.sample_ms += performance.now() - sampleStart;

@@ -29,6 +29,8 @@ export interface DecoderIo {
   numKvHeads: number;
   headDim: number;
   logits: string;
+  /** The rewritten graph's greedy choice per position (rewrites/argmax.ts), when it has one. */
+  argmax?: string;
 }
 
 /** The sequence axis of a cache tensor. */
@@ -115,6 +117,7 @@ export function mapDecoderIo(spec: Pick<ModelSpec, 'onnxPath' | 'ioNames' | 'num
     numKvHeads: dim(firstPast.shape[combined ? 2 : 1], spec.numKvHeads, 'the number of KV heads', model),
     headDim: dim(firstPast.shape[combined ? 4 : 3], spec.headDim, 'the head size', model),
     logits: n.logits,
+    argmax: outByName.has('reasond_argmax') ? 'reasond_argmax' : undefined,
   };
 }
 

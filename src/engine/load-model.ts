@@ -30,6 +30,8 @@ export interface LoadedModel {
   rewrites: RewriteName[];
   /** Settles when the running generation ends (generate() chains on it). */
   turn: Promise<void>;
+  /** What a greedy pass fetches when the graph has the argmax output: it and the cache, not the logits. */
+  greedyFetches: string[];
 }
 
 /** A short question for the graph self-test; any text the tokenizer can encode would do. */
@@ -76,7 +78,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
   };
   const kv = info.kv_cache_bytes ? `, KV cache ${(info.kv_cache_bytes / 2 ** 20).toFixed(1)} MiB reserved` : '';
   log(`model ${info.name}${info.version ? ' ' + info.version : ''}: ${spec.layout} layout, file ${spec.onnxPath} (dtype ${spec.dtype}), ${describeIo(io)}, context ${info.context_length}${kv}, ${info.execution_provider} x${info.threads} threads`);
-  return { spec, session, io, tokenizer, template, info, thinkOpenId, thinkCloseId, prefillChunk, cache, rewrites: graph.rewrites, turn: Promise.resolve() };
+  return { spec, session, io, tokenizer, template, info, thinkOpenId, thinkCloseId, prefillChunk, cache, rewrites: graph.rewrites, turn: Promise.resolve(),
+    greedyFetches: io.argmax ? [io.argmax, ...io.cache.map((c) => c.present)] : [] };
 }
 
 export async function unloadModel(model: LoadedModel | undefined): Promise<void> {

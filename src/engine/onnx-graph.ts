@@ -171,6 +171,16 @@ export class Graph {
     this.index();
   }
 
+  /** Declares a new int64 graph output with symbolic dims. */
+  addInt64Output(name: string, dims: string[]): void {
+    this.outputs.push(
+      onnx.ValueInfoProto.create({
+        name,
+        type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: dims.map((d) => ({ dimParam: d })) } } },
+      }),
+    );
+  }
+
   /** Sets a graph output's symbolic dimension (the delta outputs change what a dim means). */
   setOutputDim(name: string, axis: number, param: string): void {
     const o = this.outputs.find((x) => x.name === name);
@@ -209,6 +219,34 @@ export class Graph {
       sizes.set(t.name!, bytes);
     }
     return sizes;
+  }
+
+  /**
+   * Moves every initializer of `minBytes` or more into one external data file (`location`, next to the
+   * graph), each at a page-aligned offset, and returns that file's pieces in order. onnxruntime maps
+   * external data into memory instead of copying the weights out of the parsed protobuf: on the 0.5B
+   * stand-in the session's resident memory fell from 807 to 532 MB with the same speed (issue 13).
+   */
+  externalize(location: string, minBytes = 1024): Uint8Array[] {
+    const pieces: Uint8Array[] = [];
+    let offset = 0;
+    for (const t of this.initializers) {
+      const raw = t.rawData;
+      if (!raw || raw.length < minBytes || t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) continue;
+      const pad = (4096 - (offset % 4096)) % 4096;
+      if (pad) pieces.push(new Uint8Array(pad));
+      offset += pad;
+      pieces.push(raw);
+      t.externalData = [
+        onnx.StringStringEntryProto.create({ key: 'location', value: location }),
+        onnx.StringStringEntryProto.create({ key: 'offset', value: String(offset) }),
+        onnx.StringStringEntryProto.create({ key: 'length', value: String(raw.length) }),
+      ];
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.rawData = new Uint8Array(0);
+      offset += raw.length;
+    }
+    return pieces;
   }
 
   /** The external data files the weights point at (relative to the model's folder). */

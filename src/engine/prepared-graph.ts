@@ -12,7 +12,7 @@
  * plain graph, logged with the reason.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mapDecoderIo, seqAxis, type DecoderIo } from './graph-io.js';
@@ -50,9 +50,16 @@ async function sha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-function writeAtomic(path: string, data: Uint8Array | string): void {
+function writeAtomic(path: string, data: Uint8Array | string | Uint8Array[]): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
+  if (Array.isArray(data)) {
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const piece of data) writeSync(fd, piece);
+    } finally {
+      closeSync(fd);
+    }
+  } else writeFileSync(tmp, data);
   renameSync(tmp, path);
 }
 
@@ -115,8 +122,9 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
   const seen = new Set<string>();
   for (const variant of variants) {
     let result;
+    const name = `rewritten-${variant.accuracyLevel4 ? 'al4' : 'kv'}${variant.lastLogits ? '-last' : ''}`;
     try {
-      result = rewriteModel(original, { cache, logits: plain.io.logits, heads, ...variant });
+      result = rewriteModel(original, { cache, logits: plain.io.logits, heads, ...variant }, `${name}.onnx_data`);
     } catch (e) {
       verdict.tried.push({ rewrites: [], result: `rewrite failed: ${(e as Error).message}` });
       break;
@@ -127,13 +135,14 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
       verdict.tried.push({ rewrites: result.applied, result: `no delta outputs: ${result.skipped.find((s) => s.name === 'delta_kv')?.why}` });
       break;
     }
-    const file = `rewritten-${result.applied.join('-')}.onnx`;
+    const file = `${name}.onnx`;
     const path = join(folder, file);
     const unlinkable = linkExternalData(result.externalFiles, dirname(plainPath), folder);
     if (unlinkable) {
       verdict.tried.push({ rewrites: result.applied, result: unlinkable });
       break;
     }
+    if (result.data.length) writeAtomic(join(folder, `${name}.onnx_data`), result.data);
     writeAtomic(path, options.sabotage ? options.sabotage(result.bytes) : result.bytes);
     const outcome = await tryVariant(spec, path, probeIds, reference, result.applied.includes('accuracy_level_4'), options, log);
     const label = result.applied.join(', ');
@@ -147,6 +156,7 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
     verdict.tried.push({ rewrites: result.applied, result: `${label}: ${outcome.why}` });
     log(`graph rewrite (${label}) not used: ${outcome.why}`);
     rmSync(path, { force: true });
+    rmSync(join(folder, `${name}.onnx_data`), { force: true });
   }
   if (!options.sabotage) writeAtomic(verdictPath, JSON.stringify(verdict, null, 1));
   const again = await open(spec, plainPath, options, log);

@@ -6,16 +6,18 @@
  */
 import { decodeModel, encodeModel, Graph } from '../onnx-graph.js';
 import { accuracyLevel4 } from './accuracy-level.js';
+import { greedyOutput } from './argmax.js';
 import { deltaOutputs, type CachePair } from './delta-kv.js';
 import { groupedQueryAttention, type Heads } from './gqa.js';
 import { lastLogits } from './last-logits.js';
 
 export type { CachePair } from './delta-kv.js';
+export { ARGMAX_OUTPUT } from './argmax.js';
 
-/** Bump when any rewrite's output changes: cached rewritten files carry it in their key. */
-export const REWRITE_VERSION = 1;
+/** Bump when any rewrite's output changes: cached rewritten files carry it in their key. 2: weights in an external data file; 3: the argmax output. */
+export const REWRITE_VERSION = 3;
 
-export type RewriteName = 'gqa' | 'delta_kv' | 'last_logits' | 'accuracy_level_4';
+export type RewriteName = 'gqa' | 'delta_kv' | 'last_logits' | 'argmax' | 'accuracy_level_4';
 
 export interface RewritePlan {
   cache: CachePair[];
@@ -29,13 +31,16 @@ export interface RewritePlan {
 }
 
 export interface RewriteResult {
+  /** The graph, its weights pointing at `data` (see Graph.externalize). */
   bytes: Uint8Array;
+  /** The pieces of the external data file, in order, or none. */
+  data: Uint8Array[];
   applied: RewriteName[];
   skipped: { name: RewriteName; why: string }[];
   externalFiles: string[];
 }
 
-export function rewriteModel(original: Uint8Array, plan: RewritePlan): RewriteResult {
+export function rewriteModel(original: Uint8Array, plan: RewritePlan, dataFile?: string): RewriteResult {
   const g = new Graph(decodeModel(original));
   const applied: RewriteName[] = [];
   const skipped: { name: RewriteName; why: string }[] = [];
@@ -44,11 +49,14 @@ export function rewriteModel(original: Uint8Array, plan: RewritePlan): RewriteRe
     ['delta_kv', () => deltaOutputs(g, plan.cache)],
   ];
   if (plan.lastLogits) steps.push(['last_logits', () => lastLogits(g, plan.logits)]);
+  steps.push(['argmax', () => greedyOutput(g, plan.logits)]);
   if (plan.accuracyLevel4) steps.push(['accuracy_level_4', () => accuracyLevel4(g)]);
   for (const [name, run] of steps) {
     const why = run();
     if (why === undefined) applied.push(name);
     else skipped.push({ name, why });
   }
-  return { bytes: encodeModel(g.model), applied, skipped, externalFiles: g.externalFiles() };
+  const externalFiles = g.externalFiles();
+  const data = dataFile ? g.externalize(dataFile) : [];
+  return { bytes: encodeModel(g.model), data, applied, skipped, externalFiles };
 }

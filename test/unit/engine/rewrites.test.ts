@@ -31,15 +31,15 @@ async function tokens(model: LoadedModel, prompt: string, useCache = true, max =
 }
 
 const cases: { name: string; dir: string; dtype?: Dtype; rewrites: string[] }[] = [
-  { name: 'tiny-random fp32 (external data)', dir: tinyRandom, dtype: 'fp32', rewrites: ['delta_kv', 'last_logits'] },
-  { name: 'tiny-random int8', dir: tinyRandom, dtype: 'q8', rewrites: ['delta_kv', 'last_logits'] },
-  { name: 'tiny-random-hf fp32 (repeat_kv)', dir: tinyRandomHf, dtype: 'fp32', rewrites: ['gqa', 'delta_kv', 'last_logits'] },
-  { name: 'tiny-random-hf q4 (repeat_kv)', dir: tinyRandomHf, dtype: 'q4', rewrites: ['gqa', 'delta_kv', 'last_logits'] },
-  { name: 'genai layout, fp16 cache', dir: tinyRandomGenai, rewrites: ['delta_kv', 'last_logits'] },
-  { name: 'genai layout, combined cache', dir: tinyRandomCombined, rewrites: ['delta_kv', 'last_logits'] },
-  { name: 'shipped model fp32', dir: shippedModel, dtype: 'fp32', rewrites: ['delta_kv', 'last_logits'] },
-  { name: 'shipped model int8', dir: shippedModel, dtype: 'q8', rewrites: ['delta_kv', 'last_logits'] },
-  { name: 'shipped model q4', dir: shippedModel, dtype: 'q4', rewrites: ['delta_kv', 'last_logits'] },
+  { name: 'tiny-random fp32 (external data)', dir: tinyRandom, dtype: 'fp32', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'tiny-random int8', dir: tinyRandom, dtype: 'q8', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'tiny-random-hf fp32 (repeat_kv)', dir: tinyRandomHf, dtype: 'fp32', rewrites: ['gqa', 'delta_kv', 'last_logits', 'argmax'] },
+  { name: 'tiny-random-hf q4 (repeat_kv)', dir: tinyRandomHf, dtype: 'q4', rewrites: ['gqa', 'delta_kv', 'last_logits', 'argmax'] },
+  { name: 'genai layout, fp16 cache', dir: tinyRandomGenai, rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'genai layout, combined cache', dir: tinyRandomCombined, rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'shipped model fp32', dir: shippedModel, dtype: 'fp32', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'shipped model int8', dir: shippedModel, dtype: 'q8', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'shipped model q4', dir: shippedModel, dtype: 'q4', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
 ];
 
 for (const c of cases) {
@@ -67,7 +67,7 @@ test('the repeat_kv graph, rewritten, keeps PyTorch\'s greedy tokens for every f
   const reference = readJson<{ cases: { messages: { role: 'user' | 'system'; content: string }[]; output_ids: number[] }[] }>(join(tinyRandom, 'reference.json')).cases;
   const model = await load(tinyRandomHf, 'fp32', 'kv');
   try {
-    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'last_logits']);
+    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'last_logits', 'argmax']);
     for (const c of reference) {
       const r = await generate(model, { messages: c.messages, max_new_tokens: 24, temperature: 0 });
       const eos = c.output_ids.findIndex((id) => id === 258 || id === 256);
@@ -96,7 +96,7 @@ test('accuracy_level 4 is added to a 4-bit file that lacks it, within the self-t
   const model = await load(tinyRandomHf, 'q4', 'all');
   const plain = await load(tinyRandomHf, 'q4', 'off');
   try {
-    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'last_logits', 'accuracy_level_4']);
+    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'last_logits', 'argmax', 'accuracy_level_4']);
     const g = new Graph(decodeModel(readFileSync(model.info.graph)));
     const nbits = g.nodes.filter((n) => n.opType === 'MatMulNBits');
     t.true(nbits.length > 0);
@@ -126,8 +126,8 @@ test('a rewrite that changes the numbers fails the self-test; the plain graph is
   try {
     t.deepEqual(choice.rewrites, []);
     t.is(choice.path, spec.onnxPath);
-    t.regex(choice.note, /^plain graph \(gqa, delta_kv, last_logits: pass 0: logits differ by .+ of their range; allowed 0\.50%\)\)$/);
-    t.regex(logs.join('\n'), /graph rewrite \(gqa, delta_kv, last_logits\) not used: pass 0: logits differ/);
+    t.regex(choice.note, /^plain graph \(gqa, delta_kv, last_logits, argmax: pass 0: logits differ by .+ of their range; allowed 0\.50%\)\)$/);
+    t.regex(logs.join('\n'), /graph rewrite \(gqa, delta_kv, last_logits, argmax\) not used: pass 0: logits differ/);
   } finally {
     await choice.session.release();
   }
@@ -145,7 +145,7 @@ test('a rewritten graph onnxruntime refuses falls back to the plain graph, with 
   const choice = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir: tempDir(), sabotage: (b) => b.subarray(0, b.length >> 1) }, () => {});
   try {
     t.deepEqual(choice.rewrites, []);
-    t.regex(choice.note, /^plain graph \(delta_kv, last_logits: onnxruntime refused it: /);
+    t.regex(choice.note, /^plain graph \(delta_kv, last_logits, argmax: onnxruntime refused it: /);
   } finally {
     await choice.session.release();
   }
@@ -156,12 +156,12 @@ test('the verdict is kept by file: a second load opens the rewritten graph witho
   const spec = readModelFolder(tinyRandom, 'q8');
   const first = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
   await first.session.release();
-  t.regex(first.note, /^rewritten graph \(delta_kv, last_logits; self-test passed, largest logit difference 0\.\d+% of range; not applied: gqa \(no repeat_kv/);
+  t.regex(first.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, largest logit difference 0\.\d+% of range; not applied: gqa \(no repeat_kv/);
   const second = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
   try {
     t.is(second.path, first.path);
     t.true(second.path.startsWith(cacheDir));
-    t.regex(second.note, /^rewritten graph \(delta_kv, last_logits; self-test passed, cached in /);
+    t.regex(second.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, cached in /);
   } finally {
     await second.session.release();
   }
