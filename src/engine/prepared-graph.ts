@@ -12,7 +12,7 @@
  * plain graph, logged with the reason.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mapDecoderIo, seqAxis, type DecoderIo } from './graph-io.js';
@@ -81,17 +81,42 @@ async function open(spec: ModelSpec, path: string, settings: SessionSettings, lo
   }
 }
 
-/** Opens the graph to serve: see the file comment. `probeIds` is a short templated prompt for the self-test. */
+/**
+ * Opens the graph to serve: see the file comment. `probeIds` is a short templated prompt for the
+ * self-test. Whatever goes wrong on the way (a cache folder that cannot be written, a full disk, a
+ * graph the decoder does not understand) is logged and the model's own file is served.
+ */
 export async function prepareGraph(spec: ModelSpec, probeIds: number[], options: PrepareOptions, log: (l: string) => void): Promise<GraphChoice> {
   const plainPath = spec.onnxPath;
   const plain = await open(spec, plainPath, options, log);
   // Later sessions use the provider that loaded (a failing one is logged once, not once per variant).
   options = { ...options, execution_providers: [plain.session.executionProvider] };
-  const servePlain = (note: string): GraphChoice => ({ ...plain, rewrites: [], path: plainPath, note });
   const mode = options.rewrites ?? 'all';
-  if (mode === 'off') return servePlain('plain graph (graph_rewrites off)');
+  if (mode === 'off') return { ...plain, rewrites: [], path: plainPath, note: 'plain graph (graph_rewrites off)' };
+  const state = { plainOpen: true };
+  try {
+    return await chooseGraph(spec, probeIds, options, mode, plain, state, log);
+  } catch (e) {
+    const why = `graph rewrites skipped: ${(e as Error).message.split('\n')[0]}`;
+    log(why);
+    const served = state.plainOpen ? plain : await open(spec, plainPath, options, log);
+    return { ...served, rewrites: [], path: plainPath, note: `plain graph (${why})` };
+  }
+}
 
-  const folder = join(options.cacheDir ?? defaultGraphCache(), await graphKey(plainPath));
+async function chooseGraph(
+  spec: ModelSpec,
+  probeIds: number[],
+  options: PrepareOptions,
+  mode: GraphRewrites,
+  plain: { session: OnnxSession; io: DecoderIo },
+  state: { plainOpen: boolean },
+  log: (l: string) => void,
+): Promise<GraphChoice> {
+  const plainPath = spec.onnxPath;
+  const servePlain = (note: string): GraphChoice => ({ ...plain, rewrites: [], path: plainPath, note });
+  const root = options.cacheDir ?? defaultGraphCache();
+  const folder = join(root, await graphKey(plainPath));
   const verdictPath = join(folder, `verdict-${mode}.json`);
   const ort = onnxRuntimeVersion();
   const cached = existsSync(verdictPath) && !options.sabotage ? (JSON.parse(readFileSync(verdictPath, 'utf8')) as Verdict) : undefined;
@@ -99,7 +124,9 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
     if (!cached.served) return servePlain(`plain graph (rewrites failed their self-test before: ${cached.tried.map((t) => t.result).join('; ')})`);
     const path = join(folder, cached.served.file);
     if (existsSync(path)) {
+      state.plainOpen = false;
       await plain.session.release();
+      touch(folder);
       const chosen = await open(spec, path, options, log);
       return { ...chosen, rewrites: cached.served.rewrites, path, note: `rewritten graph (${cached.served.rewrites.join(', ')}; self-test passed, cached in ${folder})` };
     }
@@ -107,12 +134,14 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
 
   // The reference: the plain graph's greedy run, fed as the onnx-community contract says.
   const reference = await probe(plain.session, plain.io, new FeedbackKvCache(plain.io), probeIds);
+  state.plainOpen = false;
   await plain.session.release();
   const original = readFileSync(plainPath);
   const heads = { heads: spec.numHeads ?? 0, kvHeads: plain.io.numKvHeads, headDim: plain.io.headDim };
   const cache = plain.io.cache.map((c) => ({ ...c, seqAxis: seqAxis(plain.io) }));
   const verdict: Verdict = { onnxruntime: ort, rewrite_version: REWRITE_VERSION, served: null, tried: [] };
   mkdirSync(folder, { recursive: true });
+  pruneGraphCache(root, folder);
 
   const variants = [
     ...(mode === 'all' ? [{ accuracyLevel4: true, lastLogits: true }] : []),
@@ -161,6 +190,23 @@ export async function prepareGraph(spec: ModelSpec, probeIds: number[], options:
   if (!options.sabotage) writeAtomic(verdictPath, JSON.stringify(verdict, null, 1));
   const again = await open(spec, plainPath, options, log);
   return { ...again, rewrites: [], path: plainPath, note: `plain graph (${verdict.tried.map((t) => t.result).join('; ') || 'no rewrite applies'})` };
+}
+
+/** Rewritten graphs kept besides the one in use: older model versions, most recently used first. */
+const KEEP_OTHERS = 2;
+
+const touch = (folder: string) => {
+  const now = new Date();
+  utimesSync(folder, now, now);
+};
+
+/** Removes all but the most recently used rewritten graphs: an update leaves its predecessor's behind. */
+function pruneGraphCache(root: string, current: string): void {
+  const others = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && join(root, d.name) !== current && /-r\d+$/.test(d.name))
+    .map((d) => ({ path: join(root, d.name), used: statSync(join(root, d.name)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  for (const old of others.slice(KEEP_OTHERS)) rmSync(old.path, { recursive: true, force: true });
 }
 
 /**

@@ -5,7 +5,7 @@
  * cache's growth steps. A rewrite that breaks the numbers or does not load falls back to the plain graph.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from '../../../src/engine/generate.js';
 import { loadModel, type LoadedModel } from '../../../src/engine/load-model.js';
@@ -178,4 +178,33 @@ test('context_tokens sizes the KV cache and the context window; an invalid value
   }
   const e = await t.throwsAsync(load(tinyRandom, 'q8', 'kv', { context_tokens: -1 }));
   t.is(e!.message, 'context_tokens must be a whole number of tokens, 0 or more; got -1');
+});
+
+test('a graph cache that cannot be written serves the plain graph, saying why', async (t) => {
+  const file = join(tempDir(), 'not-a-folder');
+  writeFileSync(file, 'x');
+  const logs: string[] = [];
+  const choice = await prepareGraph(readModelFolder(tinyRandom, 'q8'), [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir: file }, (l) => logs.push(l));
+  try {
+    t.deepEqual(choice.rewrites, []);
+    t.regex(choice.note, /^plain graph \(graph rewrites skipped: ENOTDIR: not a directory, mkdir /);
+    t.is(logs.length, 1);
+  } finally {
+    await choice.session.release();
+  }
+});
+
+test('the graph cache keeps the graph in use and the two most recently used others', async (t) => {
+  const cacheDir = tempDir();
+  const old = ['a-r1', 'b-r1', 'c-r1', 'd-r1'];
+  old.forEach((name, i) => {
+    mkdirSync(join(cacheDir, name));
+    const when = new Date(Date.now() - (i + 1) * 60_000);
+    utimesSync(join(cacheDir, name), when, when);
+  });
+  const choice = await prepareGraph(readModelFolder(tinyRandom, 'q8'), [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
+  await choice.session.release();
+  const left = readdirSync(cacheDir).sort();
+  t.is(left.length, 3);
+  t.deepEqual(left.filter((n) => old.includes(n)), ['a-r1', 'b-r1']);
 });
