@@ -111,7 +111,9 @@ async function split(model: LoadedModel, graph: StepSplit['graph'], prompt: stri
 const perSec = (n: number, ms: number) => (ms > 0 ? (n / ms) * 1000 : 0);
 
 export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteResult> {
-  const engine = new Engine({ model: o.dir, threads: o.threads, prefill_chunk: o.prefillChunk });
+  // The KV cache is sized for the longest run (the default 4096 positions would leave 4096 + new tokens out).
+  const contextTokens = Math.max(...o.contexts) + o.newTokens + 256;
+  const engine = new Engine({ model: o.dir, threads: o.threads, prefill_chunk: o.prefillChunk, context_tokens: contextTokens });
   const info = await engine.start();
   o.progress(`engine: ${info.graph_note}`);
   const floor = new FloorInWorker(info.file, info.threads, info.eos_token_ids);
@@ -124,8 +126,8 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
   await peer.start().catch((e) => (peerError = `transformers.js could not load the model: ${(e as Error).message.split('\n')[0]}`));
   if (peerError) o.progress(peerError);
   const maker = new PromptMaker(o.dir, info.dtype as never);
-  const inProcess = await loadModel(o.dir, { threads: info.threads, prefill_chunk: o.prefillChunk });
-  const inProcessPlain = await loadModel(o.dir, { threads: info.threads, prefill_chunk: o.prefillChunk, graph_rewrites: 'off' });
+  const inProcess = await loadModel(o.dir, { threads: info.threads, prefill_chunk: o.prefillChunk, context_tokens: contextTokens });
+  const inProcessPlain = await loadModel(o.dir, { threads: info.threads, prefill_chunk: o.prefillChunk, graph_rewrites: 'off', context_tokens: contextTokens });
 
   const run: Record<Impl, (p: { prompt: string; ids: number[] }, maxNew: number) => Promise<Sample>> = {
     engine: async (p, maxNew) => {
