@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAgent } from '../src/agent/index.js';
 import { loadConfig } from '../src/config/index.js';
-import { describeError } from '../src/errors.js';
+import { describeError } from '../src/core/errors.js';
 import { UpdateError } from '../src/update/errors.js';
 import type { Prober } from '../src/update/probe.js';
 

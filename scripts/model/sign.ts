@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/index.js';
-import { shippedModelDir, packageRoot } from '../../src/paths.js';
+import { shippedModelDir, packageRoot } from '../../src/core/paths.js';
 import { packModel } from '../../src/update/pack.js';
 import { readPrivateKey } from '../../src/update/signing.js';
 

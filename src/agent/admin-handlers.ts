@@ -1,5 +1,5 @@
 /** The admin action table (docs/API.md, "Admin requests"). Add an action = add an entry. */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { AdminHandler } from './admin.js';
 import type { Agent } from './agent.js';
 

@@ -3,7 +3,7 @@
  * One handler table; every reply echoes the request id and says
  * status ok|error (the zigbee2mqtt bridge convention, see STYLE.md).
  */
-import { describeError, isReasondError, ReasondError } from '../errors.js';
+import { describeError, isReasondError, ReasondError } from '../core/errors.js';
 import type { Incoming } from '../mqtt/index.js';
 
 export type AdminHandler = (body: Record<string, unknown>) => Promise<Record<string, unknown>>;

@@ -7,10 +7,11 @@
  * are run again at start (or answered deadline_exceeded if their deadline
  * passed), before the agent subscribes for new tasks.
  */
-import { describeError, ReasondError } from '../errors.js';
+import { describeError, ReasondError } from '../core/errors.js';
 import type { EmbeddedBroker, Incoming, MqttConnection, Topics } from '../mqtt/index.js';
 import { Journal, Outbox, type Database } from '../store/index.js';
-import { Runner, TaskQueue, TaskValidator, type Clock, type Job, type TaskEngine } from '../task/index.js';
+import type { Clock } from '../core/clock.js';
+import { Runner, TaskQueue, TaskValidator, type Job, type TaskEngine } from '../task/index.js';
 import type { AgentConfig } from '../config/index.js';
 import type { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import type { AgentUpdates } from '../update/agent-updates.js';
@@ -20,7 +21,8 @@ import { adminHandlers } from './admin-handlers.js';
 import { Intake } from './intake.js';
 import { Replies } from './replies.js';
 import { OutboxSender } from './sender.js';
-import { offlineStatus, onlineStatus, sha256File, type StatusContext } from './status.js';
+import { sha256File } from '../core/hash.js';
+import { offlineStatus, onlineStatus, type StatusContext } from './status.js';
 
 export interface AgentParts {
   config: AgentConfig;

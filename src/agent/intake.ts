@@ -4,10 +4,11 @@
  * when the task is journaled (or answered), so the MQTT client sends the
  * PUBACK after that (issue 4, item 5). Never throws on input.
  */
-import { describeError, isReasondError, ReasondError } from '../errors.js';
+import { describeError, isReasondError, ReasondError } from '../core/errors.js';
 import { isPublishableTopic, type Incoming } from '../mqtt/index.js';
 import type { Journal } from '../store/index.js';
-import type { Clock, Job, Route, Runner, TaskEngine, TaskQueue, TaskValidator } from '../task/index.js';
+import type { Clock } from '../core/clock.js';
+import type { Job, Route, Runner, TaskEngine, TaskQueue, TaskValidator } from '../task/index.js';
 import { engineRequest } from '../task/index.js';
 import type { Replies } from './replies.js';
 import type { OutboxSender } from './sender.js';

@@ -4,10 +4,11 @@
  * results and errors through the journal and the outbox (never lost).
  */
 import type { Delta, GenerationResult } from '../engine/index.js';
-import type { ReasondError } from '../errors.js';
+import type { ReasondError } from '../core/errors.js';
 import type { MqttConnection } from '../mqtt/index.js';
 import type { Journal, OutboxMessage } from '../store/index.js';
-import type { Clock, Job, Route } from '../task/index.js';
+import type { Clock } from '../core/clock.js';
+import type { Job, Route } from '../task/index.js';
 import type { OutboxSender } from './sender.js';
 
 export class Replies {

@@ -5,7 +5,7 @@
  * awaited: one connection keeps them in order, and waiting a round trip per
  * message capped the pipeline at ~700 tasks/s (docs/BENCHMARKS.md).
  */
-import { describeError } from '../errors.js';
+import { describeError } from '../core/errors.js';
 import type { MqttConnection } from '../mqtt/index.js';
 import type { Outbox, OutboxMessage } from '../store/index.js';
 

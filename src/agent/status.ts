@@ -2,11 +2,9 @@
  * The retained status message: the birth (online) and, as the last will and
  * on a clean stop, offline. Fleet tools read capabilities from here.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import type { ModelInfo } from '../engine/index.js';
-import { agentVersion } from '../paths.js';
+import { agentVersion } from '../core/paths.js';
 
 export interface StatusContext {
   device: string;
@@ -16,16 +14,6 @@ export interface StatusContext {
   maxNewTokensLimit: number;
   mqttVersion: number;
   startedAt: number;
-}
-
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (b) => hash.update(b))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }
 
 export function onlineStatus(c: StatusContext, now: number) {

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_PREFILL_CHUNK } from '../engine/types.js';
 import { readModelFolder } from '../engine/model-folder.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../core/paths.js';
 import { machineInfo, versions } from './machine.js';
 import { modelBytes, noEosCopy } from './model-copy.js';
 import { ensureStandin, type StandinName } from './standins.js';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CommandModule } from 'yargs';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { MqttConnection } from '../mqtt/index.js';
 import { dim, isColour, reportError } from './output.js';
 

@@ -9,8 +9,8 @@ import { basename } from 'node:path';
 import { renderReport } from '../bench/report.js';
 import { defaultOptions, runBench, SUITES, type Suite } from '../bench/run.js';
 import { STANDINS, type StandinName } from '../bench/standins.js';
-import { ReasondError } from '../errors.js';
-import { defaultModelDir } from '../paths.js';
+import { ReasondError } from '../core/errors.js';
+import { defaultModelDir } from '../core/paths.js';
 import { reportError } from './output.js';
 
 interface BenchArgs {

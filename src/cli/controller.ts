@@ -7,7 +7,7 @@
 import type { CommandModule } from 'yargs';
 import { controllerKeys, DEFAULT_CONTROLLER_CONFIG, flagOf, loadControllerConfig } from '../fleet/config.js';
 import { buildController, type Controller } from '../fleet/controller.js';
-import { cronScheduler } from '../telemetry/schedule/cron.js';
+import { cronScheduler } from '../core/cron.js';
 import { SdNotify } from '../service/sd-notify.js';
 import { reportError } from './output.js';
 

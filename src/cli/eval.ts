@@ -8,7 +8,7 @@ import type { CommandModule } from 'yargs';
 import { Engine, parseDtype } from '../engine/index.js';
 import { evaluate } from '../eval/evaluate.js';
 import { readTaskFile } from '../eval/task-file.js';
-import { defaultModelDir, shippedModelDir } from '../paths.js';
+import { defaultModelDir, shippedModelDir } from '../core/paths.js';
 import { reportError } from './output.js';
 
 interface EvalArgs {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { FleetClient } from '../fleet/client.js';
 import { progressLine, rolloutsTable, statusTable, table } from '../fleet/tables.js';
 import { parseSince } from '../telemetry/stats/since.js';

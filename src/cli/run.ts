@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { DEFAULT_PREFILL_CHUNK, Engine, parseDtype, type Delta, type GenerateRequest } from '../engine/index.js';
-import { defaultModelDir } from '../paths.js';
+import { defaultModelDir } from '../core/paths.js';
 import { dim, isColour, reportError } from './output.js';
 
 interface RunArgs {

@@ -4,7 +4,7 @@
  * `<where>: <what is wrong, with the value>`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { DEFAULT_CONFIG_FILE, defaultOf, envName, flagName, schema, type AgentConfig, type ConfigKey } from './schema.js';
 
 export interface ConfigSources {

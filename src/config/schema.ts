@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DEFAULT_PREFILL_CHUNK } from '../engine/types.js';
-import { defaultModelDir } from '../paths.js';
+import { defaultModelDir } from '../core/paths.js';
 import type { TelemetryConfig } from '../telemetry/config.js';
 import { telemetryKeys } from '../telemetry/config-keys.js';
 import { updateKeys, type UpdateConfig } from '../update/config-keys.js';

@@ -4,7 +4,7 @@
  * cancellation) any one of which ends it, and the reasoning budget, which
  * closes the thinking by inserting </think> itself.
  */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { ChannelText } from './channel-text.js';
 import { IncrementalDecoder } from './detokenizer.js';
 import { halvesToFloats } from './half.js';

@@ -3,7 +3,7 @@
  * the value; the agent's schema checks the wire format first, but the engine
  * stays safe on its own (the CLI and tests call it directly).
  */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { GenerateRequest } from './types.js';
 
 export const DEFAULT_MAX_NEW_TOKENS = 1024;

@@ -6,7 +6,7 @@
  * calls the same functions (http/server.ts).
  */
 import type { AdminHandler } from '../agent/admin.js';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { MetricsHistory } from './history.js';
 import type { PackageStore } from './package-store.js';
 import type { DeviceRow, Registry } from './registry.js';

@@ -4,7 +4,7 @@
  * with status error becomes a ReasondError with the controller's code.
  */
 import { randomUUID } from 'node:crypto';
-import { ReasondError, type ErrorCode } from '../errors.js';
+import { ReasondError, type ErrorCode } from '../core/errors.js';
 import { MqttConnection } from '../mqtt/index.js';
 
 export interface ClientOptions {

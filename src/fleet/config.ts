@@ -4,7 +4,7 @@
  * file (--config) > default. The README's table is this list.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { describeError, ReasondError } from '../errors.js';
+import { describeError, ReasondError } from '../core/errors.js';
 
 export interface ControllerKey {
   key: string;

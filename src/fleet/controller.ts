@@ -8,10 +8,10 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Admin } from '../agent/admin.js';
-import { describeError } from '../errors.js';
+import { describeError } from '../core/errors.js';
 import { MqttConnection } from '../mqtt/index.js';
 import { Database } from '../store/index.js';
-import { cronEvery, type Scheduler } from '../telemetry/schedule/scheduler.js';
+import { cronEvery, type Scheduler } from '../core/scheduler.js';
 import { PackageServer } from '../update/server.js';
 import { readTrustedKey } from '../update/signing.js';
 import { controllerHandlers, type ApiDeps } from './api.js';

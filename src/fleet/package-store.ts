@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { Database } from '../store/index.js';
 import { MANIFEST_FILE } from '../update/manifest.js';
 import { checkRelativePath } from '../update/path-rules.js';

@@ -28,12 +28,6 @@ export interface TaskEngine {
   generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult>;
 }
 
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
 /** The engine request for a task: wire names are the engine's names. */
 export function engineRequest(job: Job, defaultMaxNewTokens: number): GenerateRequest {
   const r = job.request;

@@ -5,8 +5,9 @@
  * task taken from the queue ends in exactly one finished() or failed().
  */
 import type { Delta, GenerateRequest, GenerationResult } from '../engine/index.js';
-import { describeError, isReasondError, ReasondError } from '../errors.js';
-import { engineRequest, type Clock, type Job, type TaskEngine } from './job.js';
+import { describeError, isReasondError, ReasondError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { engineRequest, type Job, type TaskEngine } from './job.js';
 import type { TaskQueue } from './queue.js';
 
 export interface RunnerHooks {

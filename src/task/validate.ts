@@ -4,7 +4,7 @@
  * must survive any input (issue 4).
  */
 import AjvModule, { type ErrorObject } from 'ajv';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { MAX_ID_LENGTH, taskSchema, type TaskLimits, type TaskRequest } from './schema.js';
 
 // ajv's CommonJS default export, seen from ESM.

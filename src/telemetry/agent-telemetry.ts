@@ -5,13 +5,13 @@
  * go through the agent's outbox so a thermal event during an outage is not lost.
  */
 import type { GenerateRequest, GenerationResult } from '../engine/types.js';
-import { describeError } from '../errors.js';
-import { agentVersion } from '../paths.js';
+import { describeError } from '../core/errors.js';
+import { agentVersion } from '../core/paths.js';
 import { MetricsHttpServer } from './export/metrics-http.js';
 import { PrometheusExporter } from './export/prometheus.js';
 import { RetainedPublisher, type BrokerLink } from './retained.js';
-import { cronScheduler } from './schedule/cron.js';
-import type { Scheduler } from './schedule/scheduler.js';
+import { cronScheduler } from '../core/cron.js';
+import type { Scheduler } from '../core/scheduler.js';
 import { Sensors, type CommandRunner } from './sensors/index.js';
 import { Telemetry } from './service.js';
 import { MetricsStore } from './store/metrics-store.js';

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../config/load.js';
 import type { HomeAssistantSettings } from './export/settings.js';
-import { cronEvery } from './schedule/scheduler.js';
+import { cronEvery } from '../core/scheduler.js';
 import type { BoardKind } from './sensors/readings.js';
 import { validateLimits, type GuardLimits } from './thermal/guard.js';
 import type { PolicySettings } from './thermal/policy.js';

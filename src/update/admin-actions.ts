@@ -4,7 +4,7 @@
  * answered once its manifest passed the checks (or was refused); progress
  * and the outcome follow on <base>/<device>/events.
  */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { AdminHandler } from '../agent/admin.js';
 import { isSemver } from './semver.js';
 import type { Updater } from './updater.js';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fsyncFile } from './atomic-fs.js';
+import { fsyncFile } from '../core/atomic-fs.js';
 import { UpdateError } from './errors.js';
 import { parseManifest, type Manifest, MANIFEST_FILE } from './manifest.js';
 

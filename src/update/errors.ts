@@ -3,7 +3,7 @@
  * always `package_rejected`; `reason` is the stable word tests and operators
  * match on, and the message names the offending file, key or value.
  */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 
 export type RejectReason =
   | 'manifest_invalid'

@@ -7,7 +7,7 @@
  */
 import { resourceUsage } from 'node:process';
 import { Engine, parseDtype } from '../engine/index.js';
-import { describeError } from '../errors.js';
+import { describeError } from '../core/errors.js';
 import { readManifest } from './verify.js';
 
 export interface ProbeReport {

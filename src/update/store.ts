@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renameDurable, swapSymlink, writeFileAtomic } from './atomic-fs.js';
+import { renameDurable, swapSymlink, writeFileAtomic } from '../core/atomic-fs.js';
 import { UpdateError } from './errors.js';
 import { identity } from './manifest.js';
 import { compareSemver } from './semver.js';

@@ -6,7 +6,7 @@
  * one is started before the old one lets go, so the board never stops serving.
  */
 import type { GenerateHooks, GenerateRequest, GenerationResult, ModelInfo } from '../engine/index.js';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { TaskEngine } from '../task/index.js';
 
 export interface BootModel {

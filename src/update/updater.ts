@@ -7,14 +7,14 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeError, ReasondError } from '../errors.js';
-import type { Clock } from '../task/index.js';
+import { describeError, ReasondError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
 import type { FreeSpaceReader } from './disk.js';
 import { bytesPresent, downloadFiles, fetchManifest, type Fetch } from './download.js';
 import { isUpdateError, UpdateError, type RejectReason } from './errors.js';
 import { ErrorWatch } from './error-watch.js';
 import type { UpdateEvent, UpdateState } from './events.js';
-import { ExclusiveRunner } from './exclusive-runner.js';
+import { ExclusiveRunner } from '../core/exclusive-runner.js';
 import { identity, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { planDeploy, type StepName } from './plan.js';
 import type { Prober } from './probe.js';

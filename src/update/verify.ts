@@ -8,7 +8,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpdateError } from './errors.js';
-import { sha256File } from './hash.js';
+import { sha256File } from '../core/hash.js';
 import { MANIFEST_FILE, parseManifest, type Manifest } from './manifest.js';
 import { externalDataOfFile } from './onnx-external.js';
 import { checkNoSymlink, checkRelativePath, externalDataPath } from './path-rules.js';

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeError } from '../../errors.js';
-import { agentVersion } from '../../paths.js';
+import { describeError } from '../../core/errors.js';
+import { agentVersion } from '../../core/paths.js';
 import { MANIFEST_FILE } from '../../update/manifest.js';
 import { readTrustedKey } from '../../update/signing.js';
 import { checkFiles, readManifest, verifyPackage } from '../../update/verify.js';

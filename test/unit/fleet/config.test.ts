@@ -2,7 +2,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasCode } from '../../../src/errors.js';
+import { hasCode } from '../../../src/core/errors.js';
 import { loadControllerConfig } from '../../../src/fleet/config.js';
 import { tempDir } from '../../helpers/models.js';
 

@@ -3,7 +3,7 @@ import { Telemetry, type Publish } from '../../../src/telemetry/service.js';
 import { Sensors } from '../../../src/telemetry/sensors/index.js';
 import { PrometheusExporter } from '../../../src/telemetry/export/prometheus.js';
 import { DEFAULT_POLICY } from '../../../src/telemetry/thermal/policy.js';
-import { isReasondError } from '../../../src/errors.js';
+import { isReasondError } from '../../../src/core/errors.js';
 import { join } from 'node:path';
 import { Database, migrations } from '../../../src/store/index.js';
 import { MetricsStore } from '../../../src/telemetry/store/metrics-store.js';

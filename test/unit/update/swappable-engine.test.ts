@@ -1,7 +1,7 @@
 /** Switching engines between tasks (issue 6): a running task keeps its engine, the next gets the new one. */
 import test from 'ava';
 import type { GenerationResult, ModelInfo } from '../../../src/engine/index.js';
-import { ExclusiveRunner } from '../../../src/update/exclusive-runner.js';
+import { ExclusiveRunner } from '../../../src/core/exclusive-runner.js';
 import { SwappableEngine } from '../../../src/update/swappable-engine.js';
 import type { TaskEngine } from '../../../src/task/index.js';
 

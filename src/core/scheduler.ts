@@ -1,7 +1,7 @@
 /**
- * The schedule telemetry runs on (metrics publishing, rollups, pruning): a small
- * interface so tests drive it with a manual clock (test/helpers/manual-scheduler.ts)
- * and the daemon with node-cron (cron.ts).
+ * The schedule the daemons run on (telemetry's metrics, rollups and pruning; the
+ * controller's reconcile and downsampling): a small interface so tests drive it with
+ * a manual clock (test/helpers/manual-scheduler.ts) and the daemons with node-cron (cron.ts).
  */
 export type Job = () => void | Promise<void>;
 

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+// this file is src/core/paths.ts (or dist/core/paths.js): the package root is two levels up
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The model the project ships and trains itself (issue 3). */
 export const shippedModelDir = join(packageRoot, 'models', 'reasond-tiny');

@@ -4,7 +4,7 @@
  *  - at most one state change runs at a time; others wait their turn in order;
  *  - a change that throws leaves the next one free to run (the chain never breaks);
  *  - tasks are not stopped by it: the engine swap happens between tasks
- *    (swappable-engine.ts), so a change never races task execution.
+ *    (engine/slot.ts), so a change never races task execution.
  */
 export class ExclusiveRunner {
   private tail: Promise<unknown> = Promise.resolve();
