@@ -10,8 +10,8 @@ import { ReasondError } from '../core/errors.js';
 import { FleetClient } from '../fleet/client.js';
 import { progressLine, rolloutsTable, statusTable, table } from '../fleet/tables.js';
 import { parseSince } from '../telemetry/stats/since.js';
-import { MANIFEST_FILE } from '../update/manifest.js';
-import { readManifest } from '../update/verify.js';
+import { MANIFEST_FILE } from '../package/manifest.js';
+import { readManifest } from '../package/verify.js';
 import { reportError } from './output.js';
 
 type Args = Record<string, any>;

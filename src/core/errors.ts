@@ -17,7 +17,7 @@ export type ErrorCode =
   | 'model_invalid'
   // `reasond start` configuration errors (issue 4): never on the task wire
   | 'invalid_config'
-  // model packages and updates (issue 6): the stable reason is UpdateError.reason
+  // model packages and updates (issue 6): the stable reason is PackageError.reason
   | 'package_rejected';
 
 export class ReasondError extends Error {

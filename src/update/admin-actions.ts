@@ -6,7 +6,7 @@
  */
 import { ReasondError } from '../core/errors.js';
 import type { AdminHandler } from '../agent/admin.js';
-import { isSemver } from './semver.js';
+import { isSemver } from '../package/semver.js';
 import type { Updater } from './updater.js';
 
 function versionRef(body: Record<string, unknown>): { name: string; version: string } {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { buildAgent } from '../../src/agent/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import { PackageServer } from '../../src/update/server.js';
+import { PackageServer } from '../../src/package/server.js';
 import { agentFlags, spawnAgent, type AgentProcess } from '../helpers/agents.js';
 import { freePort, startBroker } from '../helpers/brokers.js';
 import { Inbox } from '../helpers/mqtt-inbox.js';

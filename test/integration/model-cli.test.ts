@@ -5,8 +5,8 @@ import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { VersionStore } from '../../src/update/store.js';
 import { repoRoot, tempDir, tinyRandom } from '../helpers/models.js';
-import { readTrustedKey } from '../../src/update/signing.js';
-import { verifyPackage } from '../../src/update/verify.js';
+import { readTrustedKey } from '../../src/package/signing.js';
+import { verifyPackage } from '../../src/package/verify.js';
 import { agentVersion } from '../../src/core/paths.js';
 
 const cli = (...args: string[]) => {

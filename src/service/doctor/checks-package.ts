@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../../core/errors.js';
 import { agentVersion } from '../../core/paths.js';
-import { MANIFEST_FILE } from '../../update/manifest.js';
-import { readTrustedKey } from '../../update/signing.js';
-import { checkFiles, readManifest, verifyPackage } from '../../update/verify.js';
+import { MANIFEST_FILE } from '../../package/manifest.js';
+import { readTrustedKey } from '../../package/signing.js';
+import { checkFiles, readManifest, verifyPackage } from '../../package/verify.js';
 import type { Check } from './types.js';
 
 export const packageCheck: Check = {

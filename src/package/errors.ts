@@ -1,5 +1,5 @@
 /**
- * Why a package or an update was refused (issue 6). The code on the wire is
+ * Why a package or an update was refused (issue 6; the package format is shared by update/, fleet/ and the CLI, #19). The code on the wire is
  * always `package_rejected`; `reason` is the stable word tests and operators
  * match on, and the message names the offending file, key or value.
  */
@@ -28,10 +28,10 @@ export type RejectReason =
   | 'not_installed'
   | 'switch_failed';
 
-export class UpdateError extends ReasondError {
+export class PackageError extends ReasondError {
   constructor(readonly reason: RejectReason, message: string, options: { cause?: unknown } = {}) {
     super('package_rejected', `${reason}: ${message}`, options);
-    this.name = 'UpdateError';
+    this.name = 'PackageError';
   }
 
   override toJSON(): { code: 'package_rejected'; message: string; reason: RejectReason } {
@@ -39,5 +39,5 @@ export class UpdateError extends ReasondError {
   }
 }
 
-export const isUpdateError = (e: unknown): e is UpdateError => e instanceof UpdateError;
-export const hasReason = (e: unknown, reason: RejectReason): boolean => isUpdateError(e) && e.reason === reason;
+export const isPackageError = (e: unknown): e is PackageError => e instanceof PackageError;
+export const hasReason = (e: unknown, reason: RejectReason): boolean => isPackageError(e) && e.reason === reason;

@@ -2,11 +2,11 @@
 import test from 'ava';
 import { appendFileSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasReason } from '../../../src/update/errors.js';
-import { MANIFEST_FILE, type Manifest } from '../../../src/update/manifest.js';
-import { externalDataOfFile } from '../../../src/update/onnx-external.js';
-import { signManifest } from '../../../src/update/signing.js';
-import { verifyPackage } from '../../../src/update/verify.js';
+import { hasReason } from '../../../src/package/errors.js';
+import { MANIFEST_FILE, type Manifest } from '../../../src/package/manifest.js';
+import { externalDataOfFile } from '../../../src/package/onnx-external.js';
+import { signManifest } from '../../../src/package/signing.js';
+import { verifyPackage } from '../../../src/package/verify.js';
 import { makeKeys, makePackage } from '../../helpers/packages.js';
 import { tinyRandom } from '../../helpers/models.js';
 

@@ -5,7 +5,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { UpdateError } from './errors.js';
+import { PackageError } from './errors.js';
 
 export function checkRelativePath(path: string, where: string): void {
   const why =
@@ -16,7 +16,7 @@ export function checkRelativePath(path: string, where: string): void {
     : path.split('/').some((s) => s === '..') ? 'contains ..'
     : path.split('/').some((s) => s === '' || s === '.') ? 'has an empty or . segment'
     : undefined;
-  if (why) throw new UpdateError('unsafe_path', `${where}: path ${JSON.stringify(path)} ${why}`);
+  if (why) throw new PackageError('unsafe_path', `${where}: path ${JSON.stringify(path)} ${why}`);
 }
 
 /** Throws symlink if any component of root/path is a symlink (root itself is trusted). */
@@ -25,7 +25,7 @@ export async function checkNoSymlink(root: string, path: string): Promise<void> 
   for (let i = 1; i <= parts.length; i++) {
     const sub = parts.slice(0, i).join('/');
     const st = await lstat(join(root, sub)).catch(() => undefined);
-    if (st?.isSymbolicLink()) throw new UpdateError('symlink', `${sub} in ${root} is a symlink; packages may not contain symlinks`);
+    if (st?.isSymbolicLink()) throw new PackageError('symlink', `${sub} in ${root} is a symlink; packages may not contain symlinks`);
   }
 }
 
@@ -35,7 +35,7 @@ export async function checkNoSymlink(root: string, path: string): Promise<void> 
  */
 export function externalDataPath(onnxPath: string, location: string): string {
   const escape = (why: string): never => {
-    throw new UpdateError('external_data_escape', `${onnxPath} keeps tensor data at ${JSON.stringify(location)}, which ${why}`);
+    throw new PackageError('external_data_escape', `${onnxPath} keeps tensor data at ${JSON.stringify(location)}, which ${why}`);
   };
   if (location.startsWith('/') || /^[A-Za-z]:/.test(location) || location.includes('\\')) escape('is not a relative path inside the package');
   const joined = posix.normalize(posix.join(posix.dirname(onnxPath), location));

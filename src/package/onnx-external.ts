@@ -11,7 +11,7 @@
  * is absolute or climbs out with `..` would read any file on the board.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { UpdateError } from './errors.js';
+import { PackageError } from './errors.js';
 
 type Kind = 'model' | 'function' | 'graph' | 'node' | 'attribute' | 'sparse' | 'tensor' | 'entry';
 
@@ -92,7 +92,7 @@ export function externalDataLocations(src: ByteSource, where: string): string[] 
   try {
     walk(src, 0, src.length, 'model', out, 0);
   } catch (e) {
-    throw new UpdateError('manifest_invalid', `${where} is not a readable ONNX model: ${(e as Error).message}`);
+    throw new PackageError('manifest_invalid', `${where} is not a readable ONNX model: ${(e as Error).message}`);
   }
   return [...new Set(out)];
 }

@@ -4,7 +4,7 @@
  * canonical JSON of everything else. parseManifest() checks shape only;
  * trust (signature) and content (hashes) are verify.ts's job.
  */
-import { UpdateError } from './errors.js';
+import { PackageError } from './errors.js';
 import { isSemver } from './semver.js';
 
 export const MANIFEST_FILE = 'reasond-model.json';
@@ -71,7 +71,7 @@ export function signedBytes(m: Manifest): Buffer {
 }
 
 const bad = (what: string): never => {
-  throw new UpdateError('manifest_invalid', what);
+  throw new PackageError('manifest_invalid', what);
 };
 
 export function parseManifest(text: string, where = MANIFEST_FILE): Manifest {

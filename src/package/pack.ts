@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelFolder } from '../engine/model-folder.js';
 import { agentVersion } from '../core/paths.js';
-import { UpdateError } from './errors.js';
+import { PackageError } from './errors.js';
 import { sha256File } from '../core/hash.js';
 import { MANIFEST_FILE, parseManifest, type Manifest, type SmokeChecks } from './manifest.js';
 import { checkRelativePath } from './path-rules.js';
@@ -31,7 +31,7 @@ async function files(root: string, sub = ''): Promise<string[]> {
   for (const e of (await readdir(join(root, sub), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     const rel = sub ? `${sub}/${e.name}` : e.name;
     if (rel === MANIFEST_FILE) continue;
-    if (e.isSymbolicLink()) throw new UpdateError('symlink', `${join(root, rel)} is a symlink; copy the file into the folder instead`);
+    if (e.isSymbolicLink()) throw new PackageError('symlink', `${join(root, rel)} is a symlink; copy the file into the folder instead`);
     if (e.isDirectory()) out.push(...(await files(root, rel)));
     else if (e.isFile()) out.push(rel);
   }
@@ -41,7 +41,7 @@ async function files(root: string, sub = ''): Promise<string[]> {
 export async function packModel(o: PackOptions): Promise<{ dir: string; manifest: Manifest }> {
   const dir = o.out ?? o.dir;
   if (o.out) {
-    if (existsSync(o.out)) throw new UpdateError('manifest_invalid', `${o.out} already exists; pack writes a new folder`);
+    if (existsSync(o.out)) throw new PackageError('manifest_invalid', `${o.out} already exists; pack writes a new folder`);
     await cp(o.dir, o.out, { recursive: true, verbatimSymlinks: true });
   }
   const spec = readModelFolder(dir, o.dtype as never);

@@ -7,7 +7,7 @@
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UpdateError } from './errors.js';
+import { PackageError } from './errors.js';
 import { sha256File } from '../core/hash.js';
 import { MANIFEST_FILE, parseManifest, type Manifest } from './manifest.js';
 import { externalDataOfFile } from './onnx-external.js';
@@ -28,13 +28,13 @@ export interface ManifestPolicy {
 export function checkManifest(m: Manifest, p: ManifestPolicy): void {
   checkSignature(m, p.trusted);
   for (const f of m.files) checkRelativePath(f.path, `${m.name}@${m.version}`);
-  if (m.files.some((f) => f.path === MANIFEST_FILE)) throw new UpdateError('unsafe_path', `${m.name}@${m.version} lists ${MANIFEST_FILE} among its files`);
+  if (m.files.some((f) => f.path === MANIFEST_FILE)) throw new PackageError('unsafe_path', `${m.name}@${m.version} lists ${MANIFEST_FILE} among its files`);
   if (compareSemver(m.min_agent_version, p.agentVersion) > 0) {
-    throw new UpdateError('agent_too_old', `${m.name}@${m.version} needs agent ${m.min_agent_version} or newer; this agent is ${p.agentVersion}`);
+    throw new PackageError('agent_too_old', `${m.name}@${m.version} needs agent ${m.min_agent_version} or newer; this agent is ${p.agentVersion}`);
   }
-  if (p.bad?.has(`${m.name}@${m.version}`)) throw new UpdateError('marked_bad', `${m.name}@${m.version} was rolled back on this device and is marked bad`);
+  if (p.bad?.has(`${m.name}@${m.version}`)) throw new PackageError('marked_bad', `${m.name}@${m.version} was rolled back on this device and is marked bad`);
   if (p.activeVersion && !p.allowDowngrade && compareSemver(m.version, p.activeVersion) < 0) {
-    throw new UpdateError('downgrade', `${m.name}@${m.version} is older than the active ${p.activeVersion}; set allow_downgrade to install it`);
+    throw new PackageError('downgrade', `${m.name}@${m.version} is older than the active ${p.activeVersion}; set allow_downgrade to install it`);
   }
 }
 
@@ -42,10 +42,10 @@ async function listTree(root: string, sub = ''): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(join(root, sub), { withFileTypes: true })) {
     const rel = sub ? `${sub}/${e.name}` : e.name;
-    if (e.isSymbolicLink()) throw new UpdateError('symlink', `${rel} in ${root} is a symlink; packages may not contain symlinks`);
+    if (e.isSymbolicLink()) throw new PackageError('symlink', `${rel} in ${root} is a symlink; packages may not contain symlinks`);
     if (e.isDirectory()) out.push(...(await listTree(root, rel)));
     else if (e.isFile()) out.push(rel);
-    else throw new UpdateError('unlisted_file', `${rel} in ${root} is not a regular file`);
+    else throw new PackageError('unlisted_file', `${rel} in ${root} is not a regular file`);
   }
   return out;
 }
@@ -54,27 +54,27 @@ async function listTree(root: string, sub = ''): Promise<string[]> {
 export async function checkFiles(dir: string, m: Manifest): Promise<void> {
   const listed = new Set(m.files.map((f) => f.path));
   for (const rel of await listTree(dir)) {
-    if (rel !== MANIFEST_FILE && !listed.has(rel)) throw new UpdateError('unlisted_file', `${rel} is in ${dir} but not in the manifest`);
+    if (rel !== MANIFEST_FILE && !listed.has(rel)) throw new PackageError('unlisted_file', `${rel} is in ${dir} but not in the manifest`);
   }
   for (const f of m.files) {
     await checkNoSymlink(dir, f.path);
     const st = await lstat(join(dir, f.path)).catch(() => undefined);
-    if (!st) throw new UpdateError('size_mismatch', `${f.path} is missing from ${dir}`);
-    if (st.size !== f.size) throw new UpdateError('size_mismatch', `${f.path} is ${st.size} bytes; the manifest says ${f.size}`);
+    if (!st) throw new PackageError('size_mismatch', `${f.path} is missing from ${dir}`);
+    if (st.size !== f.size) throw new PackageError('size_mismatch', `${f.path} is ${st.size} bytes; the manifest says ${f.size}`);
     const sha = await sha256File(join(dir, f.path));
-    if (sha !== f.sha256) throw new UpdateError('hash_mismatch', `${f.path} has sha256 ${sha}; the manifest says ${f.sha256}`);
+    if (sha !== f.sha256) throw new PackageError('hash_mismatch', `${f.path} has sha256 ${sha}; the manifest says ${f.sha256}`);
   }
   for (const f of m.files.filter((x) => x.path.endsWith('.onnx'))) {
     for (const loc of externalDataOfFile(join(dir, f.path))) {
       const target = externalDataPath(f.path, loc);
-      if (!listed.has(target)) throw new UpdateError('external_data_escape', `${f.path} keeps tensor data in ${target}, which the manifest does not list`);
+      if (!listed.has(target)) throw new PackageError('external_data_escape', `${f.path} keeps tensor data in ${target}, which the manifest does not list`);
     }
   }
 }
 
 export async function readManifest(dir: string): Promise<Manifest> {
   const text = await readFile(join(dir, MANIFEST_FILE), 'utf8').catch(() => {
-    throw new UpdateError('unsigned', `${dir} has no ${MANIFEST_FILE}`);
+    throw new PackageError('unsigned', `${dir} has no ${MANIFEST_FILE}`);
   });
   return parseManifest(text, join(dir, MANIFEST_FILE));
 }
@@ -98,7 +98,7 @@ export async function checkInstalled(dir: string, trusted: TrustedKey[]): Promis
   checkSignature(m, trusted);
   for (const f of m.files) {
     const st = await lstat(join(dir, f.path)).catch(() => undefined);
-    if (!st?.isFile() || st.size !== f.size) throw new UpdateError('size_mismatch', `${f.path} in ${dir} is ${st ? `${st.size} bytes` : 'missing'}; the manifest says ${f.size}`);
+    if (!st?.isFile() || st.size !== f.size) throw new PackageError('size_mismatch', `${f.path} in ${dir} is ${st ? `${st.size} bytes` : 'missing'}; the manifest says ${f.size}`);
   }
   return m;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { UpdateError } from './errors.js';
+import { PackageError } from './errors.js';
 import { signedBytes, type Manifest } from './manifest.js';
 
 export interface KeyPairPem {
@@ -37,13 +37,13 @@ export function generateKeyPair(): KeyPairPem {
 
 export function readPrivateKey(path: string): KeyObject {
   const key = createPrivateKey(readFileSync(path));
-  if (key.asymmetricKeyType !== 'ed25519') throw new UpdateError('untrusted_key', `${path} is a ${key.asymmetricKeyType} key; packages are signed with ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519') throw new PackageError('untrusted_key', `${path} is a ${key.asymmetricKeyType} key; packages are signed with ed25519`);
   return key;
 }
 
 export function readTrustedKey(path: string): TrustedKey {
   const key = createPublicKey(readFileSync(path));
-  if (key.asymmetricKeyType !== 'ed25519') throw new UpdateError('untrusted_key', `${path} is a ${key.asymmetricKeyType} key; packages are signed with ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519') throw new PackageError('untrusted_key', `${path} is a ${key.asymmetricKeyType} key; packages are signed with ed25519`);
   return { keyId: keyIdOf(key), key, source: path };
 }
 
@@ -56,13 +56,13 @@ export function signManifest(m: Manifest, privateKey: KeyObject): Manifest {
 
 /** Throws unsigned, untrusted_key or bad_signature; returns the key that signed. */
 export function checkSignature(m: Manifest, trusted: TrustedKey[]): TrustedKey {
-  if (!m.signature) throw new UpdateError('unsigned', `${m.name}@${m.version} has no signature`);
+  if (!m.signature) throw new PackageError('unsigned', `${m.name}@${m.version} has no signature`);
   const key = trusted.find((k) => k.keyId === m.signature!.key_id);
   if (!key) {
     const known = trusted.map((k) => k.keyId).join(', ') || 'none';
-    throw new UpdateError('untrusted_key', `${m.name}@${m.version} is signed by key ${m.signature.key_id}, which is not trusted (trusted: ${known})`);
+    throw new PackageError('untrusted_key', `${m.name}@${m.version} is signed by key ${m.signature.key_id}, which is not trusted (trusted: ${known})`);
   }
   const ok = verify(null, signedBytes(m), key.key, Buffer.from(m.signature.value, 'base64'));
-  if (!ok) throw new UpdateError('bad_signature', `${m.name}@${m.version}: the signature does not match the manifest for key ${key.keyId} (${key.source})`);
+  if (!ok) throw new PackageError('bad_signature', `${m.name}@${m.version}: the signature does not match the manifest for key ${key.keyId} (${key.source})`);
   return key;
 }

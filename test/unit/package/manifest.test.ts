@@ -1,9 +1,9 @@
 import test from 'ava';
-import { canonicalJson, parseManifest } from '../../../src/update/manifest.js';
-import { compareSemver } from '../../../src/update/semver.js';
-import { hasReason } from '../../../src/update/errors.js';
-import { parseRange } from '../../../src/update/range.js';
-import { checkRelativePath, externalDataPath } from '../../../src/update/path-rules.js';
+import { canonicalJson, parseManifest } from '../../../src/package/manifest.js';
+import { compareSemver } from '../../../src/package/semver.js';
+import { hasReason } from '../../../src/package/errors.js';
+import { parseRange } from '../../../src/package/range.js';
+import { checkRelativePath, externalDataPath } from '../../../src/package/path-rules.js';
 
 const good = {
   name: 'tiny', version: '1.0.0', format: 'onnx-community', dtype: 'q8', min_agent_version: '0.1.0',
