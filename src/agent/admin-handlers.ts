@@ -1,9 +1,9 @@
 /** The admin action table (docs/API.md, "Admin requests"). Add an action = add an entry. */
 import { ReasondError } from '../core/errors.js';
-import type { AdminHandler } from './admin.js';
+import type { RequestHandler } from '../mqtt/index.js';
 import type { Agent } from './agent.js';
 
-export function adminHandlers(agent: Agent): Record<string, AdminHandler> {
+export function adminHandlers(agent: Agent): Record<string, RequestHandler> {
   return {
     ping: async () => ({ pong: true, device: agent.config.device_id, ts: Date.now() }),
     status: async () => ({

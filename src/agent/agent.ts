@@ -8,7 +8,7 @@
  * passed), before the agent subscribes for new tasks.
  */
 import { describeError, ReasondError } from '../core/errors.js';
-import type { EmbeddedBroker, Incoming, MqttConnection, Topics } from '../mqtt/index.js';
+import { RequestTable, type EmbeddedBroker, type Incoming, type MqttConnection, type Topics } from '../mqtt/index.js';
 import { Journal, Outbox, type Database } from '../store/index.js';
 import type { Clock } from '../core/clock.js';
 import { Runner, TaskQueue, TaskValidator, type Job, type TaskEngine } from '../task/index.js';
@@ -16,7 +16,6 @@ import type { AgentConfig } from '../config/index.js';
 import type { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import type { AgentUpdates } from '../update/agent-updates.js';
 import type { ModelInfo } from '../engine/index.js';
-import { Admin } from './admin.js';
 import { adminHandlers } from './admin-handlers.js';
 import { Intake } from './intake.js';
 import { Replies } from './replies.js';
@@ -55,7 +54,7 @@ export class Agent {
   private readonly replies: Replies;
   private readonly runner: Runner;
   private readonly intake: Intake;
-  private readonly admin: Admin;
+  private readonly admin: RequestTable;
   private readonly startedAt = new Map<string, number>();
   private status?: StatusContext;
   private pruneTimer?: NodeJS.Timeout;
@@ -101,7 +100,7 @@ export class Agent {
       defaultMaxNewTokens: c.default_max_new_tokens, log: p.log,
       admit: p.telemetry && (() => p.telemetry!.admit()),
     });
-    this.admin = new Admin({
+    this.admin = new RequestTable({
       requestPrefix: p.topics.requestPrefix,
       responseTopic: p.topics.response,
       publish: (topic, payload, correlationData) => p.connection.publish(topic, payload, { qos: 1, correlationData }),

@@ -7,9 +7,8 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Admin } from '../agent/admin.js';
 import { describeError } from '../core/errors.js';
-import { MqttConnection } from '../mqtt/index.js';
+import { MqttConnection, RequestTable } from '../mqtt/index.js';
 import { Database } from '../store/index.js';
 import { cronEvery, type Scheduler } from '../core/scheduler.js';
 import { PackageServer } from '../package/server.js';
@@ -34,7 +33,7 @@ export interface ControllerParts {
   packageServer: PackageServer;
   dashboard: DashboardServer;
   engine: RolloutEngine;
-  admin: Admin;
+  admin: RequestTable;
   scheduler: Scheduler;
   now: () => number;
   log: (line: string) => void;
@@ -140,7 +139,7 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
     },
   });
   const deps: ApiDeps = { registry, history, packages, engine, rollouts, now };
-  const admin = new Admin({
+  const admin = new RequestTable({
     requestPrefix: t.requestPrefix, responseTopic: t.response, log,
     publish: (topic, payload, correlationData) => connection.publish(topic, payload, { qos: 1, correlationData }),
     handlers: controllerHandlers(deps),

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AdminHandler } from '../agent/admin.js';
+import type { RequestHandler } from '../mqtt/index.js';
 import type { AgentConfig } from '../config/index.js';
 import { parseDtype, readModelFolder, type ModelInfo } from '../engine/index.js';
 import { describeError, ReasondError } from '../core/errors.js';
@@ -26,7 +26,7 @@ import { Updater } from './updater.js';
 export interface AgentUpdates {
   readonly engine: TaskEngine;
   readonly updater: Updater;
-  handlers(): Record<string, AdminHandler>;
+  handlers(): Record<string, RequestHandler>;
   start(): Promise<void>;
   stop(): Promise<void>;
   taskEnded(code?: string): void;

@@ -4,20 +4,20 @@
  * status ok|error (the zigbee2mqtt bridge convention, see STYLE.md).
  */
 import { describeError, isReasondError, ReasondError } from '../core/errors.js';
-import type { Incoming } from '../mqtt/index.js';
+import type { Incoming } from './index.js';
 
-export type AdminHandler = (body: Record<string, unknown>) => Promise<Record<string, unknown>>;
+export type RequestHandler = (body: Record<string, unknown>) => Promise<Record<string, unknown>>;
 
-export interface AdminDeps {
+export interface RequestTableDeps {
   requestPrefix: string;
   responseTopic: (action: string) => string;
   publish: (topic: string, payload: string, correlationData?: Buffer) => Promise<void>;
-  handlers: Record<string, AdminHandler>;
+  handlers: Record<string, RequestHandler>;
   log: (line: string) => void;
 }
 
-export class Admin {
-  constructor(private readonly d: AdminDeps) {}
+export class RequestTable {
+  constructor(private readonly d: RequestTableDeps) {}
 
   async handle(m: Incoming): Promise<void> {
     const action = m.topic.slice(this.d.requestPrefix.length);
