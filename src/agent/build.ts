@@ -1,11 +1,10 @@
 /** Builds an Agent from the resolved config; tests pass their own engine or clock. */
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/index.js';
-import { Engine, parseDtype } from '../engine/index.js';
+import { Engine, parseDtype, type TaskEngine } from '../engine/index.js';
 import { EmbeddedBroker, MqttConnection, topics } from '../mqtt/index.js';
 import { Database, migrations } from '../store/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { TaskEngine } from '../task/index.js';
 import { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import { resolveTelemetry } from '../telemetry/config.js';
 import type { Scheduler } from '../core/scheduler.js';

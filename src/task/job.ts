@@ -1,5 +1,5 @@
 /** A task accepted into the journal, as the queue and the runner see it. */
-import type { GenerateHooks, GenerateRequest, GenerationResult, ModelInfo } from '../engine/index.js';
+import type { GenerateRequest } from '../engine/index.js';
 import type { Queued } from './queue.js';
 import type { TaskRequest } from './schema.js';
 
@@ -16,16 +16,6 @@ export interface Job extends Queued {
   received_at: number;
   /** Absolute, epoch ms: from deadline_ms and MQTT 5 Message Expiry, whichever ends first. */
   deadline_at?: number;
-}
-
-/** What the agent needs of the engine (src/engine's Engine, or a wrapper in tests). */
-export interface TaskEngine {
-  start(): Promise<ModelInfo>;
-  stop(): Promise<void>;
-  readonly info: ModelInfo;
-  /** Rejects (invalid_request, context_overflow) a prompt that generate() would refuse, before it is journaled. */
-  checkPrompt(req: GenerateRequest): Promise<void>;
-  generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult>;
 }
 
 /** The engine request for a task: wire names are the engine's names. */

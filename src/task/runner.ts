@@ -4,10 +4,10 @@
  * task whose deadline passed while it waited is answered, never run; every
  * task taken from the queue ends in exactly one finished() or failed().
  */
-import type { Delta, GenerateRequest, GenerationResult } from '../engine/index.js';
+import type { Delta, GenerateRequest, GenerationResult, TaskEngine } from '../engine/index.js';
 import { describeError, isReasondError, ReasondError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import { engineRequest, type Job, type TaskEngine } from './job.js';
+import { engineRequest, type Job } from './job.js';
 import type { TaskQueue } from './queue.js';
 
 export interface RunnerHooks {

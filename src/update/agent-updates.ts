@@ -1,17 +1,16 @@
 /**
  * Builds the update path for one agent from its config (issue 6): the
- * version store, trusted keys, the swappable engine the agent runs tasks
+ * version store, trusted keys, the engine slot the agent runs tasks
  * on, and the Updater. The agent sees only AgentUpdates.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestHandler } from '../mqtt/index.js';
 import type { AgentConfig } from '../config/index.js';
-import { parseDtype, readModelFolder, type ModelInfo } from '../engine/index.js';
+import { EngineSlot, parseDtype, readModelFolder, type ModelInfo, type TaskEngine } from '../engine/index.js';
 import { describeError, ReasondError } from '../core/errors.js';
 import { agentVersion } from '../core/paths.js';
 import type { Clock } from '../core/clock.js';
-import type { TaskEngine } from '../task/index.js';
 import { modelActions } from './admin-actions.js';
 import { freeSpace, type FreeSpaceReader } from './disk.js';
 import type { Fetch } from './download.js';
@@ -20,7 +19,6 @@ import { MANIFEST_FILE } from '../package/manifest.js';
 import { probePackage, type Prober } from './probe.js';
 import { readTrustedKey } from '../package/signing.js';
 import { VersionStore } from './store.js';
-import { SwappableEngine } from './swappable-engine.js';
 import { Updater } from './updater.js';
 
 export interface AgentUpdates {
@@ -74,7 +72,7 @@ export function buildUpdates(d: UpdateDeps): AgentUpdates {
     }
   });
   let updater: Updater | undefined;
-  const engine = new SwappableEngine(
+  const engine = new EngineSlot(
     (dir) => d.makeEngine(dir, dir === c.model ? c.dtype || undefined : packageDtype(dir)),
     () => updater!.bootModel(),
   );

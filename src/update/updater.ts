@@ -20,7 +20,7 @@ import { planDeploy, type StepName } from './plan.js';
 import type { Prober } from './probe.js';
 import type { TrustedKey } from '../package/signing.js';
 import type { DeployRequest, VersionRef, VersionStore } from './store.js';
-import type { BootModel } from './swappable-engine.js';
+import type { BootModel } from '../engine/index.js';
 import { checkFiles, checkInstalled, checkManifest } from '../package/verify.js';
 
 export interface UpdaterOptions {
@@ -69,7 +69,7 @@ export class Updater {
     });
   }
 
-  /** The model SwappableEngine loads at start: counts the boot and rolls back a crash-looping version. */
+  /** The model EngineSlot loads at start: counts the boot and rolls back a crash-looping version. */
   async bootModel(): Promise<BootModel> {
     const s = this.o.store;
     await s.start();

@@ -8,7 +8,7 @@ import { buildAgent, type Agent } from '../../src/agent/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { BorrowedEngine } from '../../src/bench/engines.js';
 import type { GenerateHooks, GenerateRequest, GenerationResult } from '../../src/engine/index.js';
-import type { TaskEngine } from '../../src/task/index.js';
+import type { TaskEngine } from '../../src/engine/index.js';
 import { repoRoot, tempDir, tinyRandom } from './models.js';
 
 /** Borrows a started engine: start/stop do nothing, generate calls are counted and can be held. */

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildAgent } from '../../src/agent/index.js';
 import { Engine, type GenerateRequest } from '../../src/engine/index.js';
-import type { TaskEngine } from '../../src/task/index.js';
+import type { TaskEngine } from '../../src/engine/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { MqttConnection } from '../../src/mqtt/index.js';
 import { Database, migrations } from '../../src/store/index.js';

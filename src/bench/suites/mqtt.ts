@@ -15,7 +15,7 @@ import { buildAgent, type Agent } from '../../agent/index.js';
 import { loadConfig } from '../../config/index.js';
 import { Engine } from '../../engine/index.js';
 import { MqttConnection } from '../../mqtt/index.js';
-import type { TaskEngine } from '../../task/index.js';
+import type { TaskEngine } from '../../engine/index.js';
 import { freePort, hasMosquitto, startMosquitto } from '../brokers.js';
 import { BorrowedEngine, InstantEngine } from '../engines.js';
 import { percentile, round } from '../stats.js';

@@ -2,8 +2,8 @@
 import test from 'ava';
 import type { GenerationResult, ModelInfo } from '../../../src/engine/index.js';
 import { ExclusiveRunner } from '../../../src/core/exclusive-runner.js';
-import { SwappableEngine } from '../../../src/update/swappable-engine.js';
-import type { TaskEngine } from '../../../src/task/index.js';
+import { EngineSlot } from '../../../src/engine/index.js';
+import type { TaskEngine } from '../../../src/engine/index.js';
 
 class FakeEngine implements TaskEngine {
   stopped = false;
@@ -31,7 +31,7 @@ class FakeEngine implements TaskEngine {
 
 test('a task in flight finishes on the old engine, the next runs on the new one, the old stops after its last task', async (t) => {
   const made: FakeEngine[] = [];
-  const e = new SwappableEngine((dir) => (made.push(new FakeEngine(dir)), made.at(-1)!), async () => ({ dir: 'v1' }));
+  const e = new EngineSlot((dir) => (made.push(new FakeEngine(dir)), made.at(-1)!), async () => ({ dir: 'v1' }));
   await e.start();
   const first = e.generate({ prompt: 'a' });
   const next = await e.load('v2');
@@ -49,7 +49,7 @@ test('a task in flight finishes on the old engine, the next runs on the new one,
 });
 
 test('at start, a model that cannot load hands over to the next one its boot offers', async (t) => {
-  const e = new SwappableEngine((dir) => new FakeEngine(dir, dir === 'broken'), async () => ({ dir: 'broken', failed: async () => ({ dir: 'configured' }) }));
+  const e = new EngineSlot((dir) => new FakeEngine(dir, dir === 'broken'), async () => ({ dir: 'broken', failed: async () => ({ dir: 'configured' }) }));
   t.is((await e.start()).name, 'configured');
 });
 

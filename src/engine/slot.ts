@@ -1,13 +1,13 @@
 /**
- * The agent's engine, switchable between tasks (issue 6, step 4): a task
+ * The agent's serving engine slot, switchable between tasks (issue 6, step 4): a task
  * keeps the engine it started on, the next task gets the new one, and an
  * old engine is stopped once its last task has ended. So no task is dropped
  * or answered twice by a switch. For a moment two models are loaded: the new
  * one is started before the old one lets go, so the board never stops serving.
  */
-import type { GenerateHooks, GenerateRequest, GenerationResult, ModelInfo } from '../engine/index.js';
 import { ReasondError } from '../core/errors.js';
-import type { TaskEngine } from '../task/index.js';
+import type { TaskEngine } from './task-engine.js';
+import type { GenerateHooks, GenerateRequest, GenerationResult, ModelInfo } from './types.js';
 
 export interface BootModel {
   dir: string;
@@ -15,7 +15,7 @@ export interface BootModel {
   failed?: (e: unknown) => Promise<BootModel | undefined>;
 }
 
-export class SwappableEngine implements TaskEngine {
+export class EngineSlot implements TaskEngine {
   private current?: TaskEngine;
   private readonly inFlight = new Map<TaskEngine, number>();
   private readonly retiring = new Set<TaskEngine>();
