@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAgent } from '../src/agent/index.js';
-import { loadConfig } from '../src/config/index.js';
+import { loadConfig } from '../src/agent/config.js';
 import { describeError } from '../src/core/errors.js';
 import { PackageError } from '../src/package/errors.js';
 import type { Prober } from '../src/update/probe.js';

@@ -8,11 +8,12 @@
  * passed), before the agent subscribes for new tasks.
  */
 import { describeError, ReasondError } from '../core/errors.js';
-import { RequestTable, type EmbeddedBroker, type Incoming, type MqttConnection, type Topics } from '../mqtt/index.js';
+import { RequestTable, type EmbeddedBroker, type Incoming, type MqttConnection } from '../mqtt/index.js';
+import type { Topics } from '../protocol/topics.js';
 import { Journal, Outbox, type Database } from '../store/index.js';
 import type { Clock } from '../core/clock.js';
 import { Runner, TaskQueue, TaskValidator, type Job } from '../task/index.js';
-import type { AgentConfig } from '../config/index.js';
+import type { AgentConfig } from './config.js';
 import type { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import type { AgentUpdates } from '../update/agent-updates.js';
 import type { ModelInfo, TaskEngine } from '../engine/index.js';

@@ -1,8 +1,9 @@
 /** Builds an Agent from the resolved config; tests pass their own engine or clock. */
 import { join } from 'node:path';
-import type { AgentConfig } from '../config/index.js';
+import type { AgentConfig } from './config.js';
 import { Engine, parseDtype, type TaskEngine } from '../engine/index.js';
-import { EmbeddedBroker, MqttConnection, topics } from '../mqtt/index.js';
+import { brokerConnection, EmbeddedBroker, MqttConnection } from '../mqtt/index.js';
+import { topics } from '../protocol/topics.js';
 import { Database, migrations } from '../store/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { AgentTelemetry } from '../telemetry/agent-telemetry.js';
@@ -35,15 +36,13 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   const broker = c.broker ? undefined : new EmbeddedBroker({ host: c.embedded_host, port: c.embedded_port, log });
   const connectHost = c.embedded_host === '0.0.0.0' ? '127.0.0.1' : c.embedded_host;
   const connection = new MqttConnection({
+    ...brokerConnection(c),
     url: c.broker || `mqtt://${connectHost}:${c.embedded_port}`,
     clientId: `reasond-${c.device_id}`,
     // The embedded broker (aedes) speaks 3.1.1 only.
     mqttVersion: broker ? 4 : (c.mqtt_version as 4 | 5),
     persistent: true,
     will: { topic: t.status, payload: JSON.stringify(offlineStatus(c.device_id, 'connection lost')), retain: true, qos: 1 },
-    ca: c.ca || undefined, cert: c.cert || undefined, key: c.key || undefined,
-    username: c.username, password: c.password,
-    keepaliveMs: c.keepalive_ms, reconnectMs: c.reconnect_ms,
     log,
   });
   const clock = o.clock ?? systemClock;

@@ -5,7 +5,8 @@
  * PUBACK after that (issue 4, item 5). Never throws on input.
  */
 import { describeError, isReasondError, ReasondError } from '../core/errors.js';
-import { isPublishableTopic, type Incoming } from '../mqtt/index.js';
+import type { Incoming } from '../mqtt/index.js';
+import { isPublishableTopic } from '../protocol/topics.js';
 import type { Journal } from '../store/index.js';
 import type { Clock } from '../core/clock.js';
 import type { TaskEngine } from '../engine/index.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildAgent } from '../agent/index.js';
-import { loadConfig } from '../config/index.js';
+import { loadConfig } from '../agent/config.js';
 import { Engine } from '../engine/index.js';
 
 export interface ProbeArgs {

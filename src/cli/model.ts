@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../config/index.js';
+import { loadConfig } from '../agent/config.js';
 import { ReasondError } from '../core/errors.js';
 import { agentVersion } from '../core/paths.js';
 import { identity } from '../package/manifest.js';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../config/index.js';
+import { loadConfig } from '../agent/config.js';
 import { ReasondError } from '../core/errors.js';
 import { Database, migrations } from '../store/index.js';
 import { formatStats } from '../telemetry/stats/format.js';

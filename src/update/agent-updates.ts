@@ -6,9 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestHandler } from '../mqtt/index.js';
-import type { AgentConfig } from '../config/index.js';
 import { EngineSlot, parseDtype, readModelFolder, type ModelInfo, type TaskEngine } from '../engine/index.js';
-import { describeError, ReasondError } from '../core/errors.js';
 import { agentVersion } from '../core/paths.js';
 import type { Clock } from '../core/clock.js';
 import { modelActions } from './admin-actions.js';
@@ -17,7 +15,8 @@ import type { Fetch } from './download.js';
 import type { UpdateEvent } from './events.js';
 import { MANIFEST_FILE } from '../package/manifest.js';
 import { probePackage, type Prober } from './probe.js';
-import { readTrustedKey } from '../package/signing.js';
+import { readTrustedKeys } from '../package/trusted-keys.js';
+import type { UpdateConfig } from './config-keys.js';
 import { VersionStore } from './store.js';
 import { Updater } from './updater.js';
 
@@ -31,7 +30,8 @@ export interface AgentUpdates {
 }
 
 export interface UpdateDeps {
-  config: AgentConfig;
+  /** Update's own keys, and the agent's model, weights, threads and data folder. */
+  config: UpdateConfig & { model: string; dtype: string; threads: number; data_dir: string };
   /** Makes the engine for a model folder (the real Engine, or a test's). */
   makeEngine: (dir: string, dtype?: string) => TaskEngine;
   clock: Clock;
@@ -64,13 +64,7 @@ function baseIdentity(dir: string): { name?: string; version?: string } {
 export function buildUpdates(d: UpdateDeps): AgentUpdates {
   const c = d.config;
   const store = new VersionStore(c.models_dir || join(c.data_dir, 'models'));
-  const trusted = c.trusted_keys.split(',').map((s) => s.trim()).filter(Boolean).map((path) => {
-    try {
-      return readTrustedKey(path);
-    } catch (e) {
-      throw new ReasondError('invalid_config', `trusted_keys: cannot read the public key ${path}: ${describeError(e)}`);
-    }
-  });
+  const trusted = readTrustedKeys(c.trusted_keys);
   let updater: Updater | undefined;
   const engine = new EngineSlot(
     (dir) => d.makeEngine(dir, dir === c.model ? c.dtype || undefined : packageDtype(dir)),

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { buildAgent, type Agent } from '../../src/agent/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/agent/config.js';
 import { BorrowedEngine } from '../../src/bench/engines.js';
 import type { GenerateHooks, GenerateRequest, GenerationResult } from '../../src/engine/index.js';
 import type { TaskEngine } from '../../src/engine/index.js';

@@ -6,7 +6,7 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { buildAgent } from '../../src/agent/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/agent/config.js';
 import { PackageServer } from '../../src/package/server.js';
 import { agentFlags, spawnAgent, type AgentProcess } from '../helpers/agents.js';
 import { freePort, startBroker } from '../helpers/brokers.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { buildAgent } from '../../src/agent/index.js';
 import { Engine, type GenerateRequest } from '../../src/engine/index.js';
 import type { TaskEngine } from '../../src/engine/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/agent/config.js';
 import { MqttConnection } from '../../src/mqtt/index.js';
 import { Database, migrations } from '../../src/store/index.js';
 import { statsReport } from '../../src/telemetry/stats/report.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildAgent, type Agent } from '../../agent/index.js';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig } from '../../agent/config.js';
 import { Engine } from '../../engine/index.js';
 import { MqttConnection } from '../../mqtt/index.js';
 import type { TaskEngine } from '../../engine/index.js';

@@ -1,7 +1,7 @@
 /** The task queue's order and bound, and the embedded broker's shared-subscription choice. */
 import test from 'ava';
 import { parseShared, SharedGroups } from '../../../src/mqtt/shared-subscriptions.js';
-import { topicMatches } from '../../../src/mqtt/topics.js';
+import { topicMatches } from '../../../src/protocol/topics.js';
 import { TaskQueue } from '../../../src/task/queue.js';
 
 test('higher priority first, then arrival order; the bound counts waiting tasks', (t) => {
