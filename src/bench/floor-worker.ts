@@ -5,10 +5,8 @@
  * collection on every step's fresh present.* buffers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { FloorCall, FloorReply } from './floor-calls.js';
 import { Floor } from './floor.js';
-
-export type FloorCall = { id: number; op: 'start' } | { id: number; op: 'stop' } | { id: number; op: 'generate'; ids: number[]; maxNew: number } | { id: number; op: 'fetchCost'; context: number; reps: number };
-export type FloorReply = { id: number; value?: unknown; error?: string };
 
 const { file, threads, eos } = workerData as { file: string; threads: number; eos: number[] };
 const floor = new Floor(file, threads, eos);

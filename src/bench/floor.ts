@@ -13,7 +13,7 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../engine/spawn-worker.js';
-import type { FloorCall, FloorReply } from './floor-worker.js';
+import type { FloorCall, FloorReply } from './floor-calls.js';
 import ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
 

@@ -1,10 +1,11 @@
 /**
- * Admin requests: <base>/<device>/request/<action> → .../response/<action>.
- * One handler table; every reply echoes the request id and says
- * status ok|error (the zigbee2mqtt bridge convention, see STYLE.md).
+ * Request/response over MQTT: <prefix><action> → <response topic of action>.
+ * One handler table; every reply echoes the request id and says status
+ * ok|error (the zigbee2mqtt bridge convention, see STYLE.md). The agent's
+ * admin actions and the controller's API both run on it.
  */
 import { describeError, isReasondError, ReasondError } from '../core/errors.js';
-import type { Incoming } from './index.js';
+import type { Incoming } from './client.js';
 
 export type RequestHandler = (body: Record<string, unknown>) => Promise<Record<string, unknown>>;
 

@@ -2,7 +2,8 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { OutboxSender } from '../../../src/agent/sender.js';
-import { Database, migrations, Outbox } from '../../../src/store/index.js';
+import { Database, Outbox } from '../../../src/store/index.js';
+import { migrations } from '../../../src/agent/migrations.js';
 import { tempDir } from '../../helpers/models.js';
 
 class FakeConnection {

@@ -5,7 +5,8 @@ import { PrometheusExporter } from '../../../src/telemetry/export/prometheus.js'
 import { DEFAULT_POLICY } from '../../../src/telemetry/thermal/policy.js';
 import { isReasondError } from '../../../src/core/errors.js';
 import { join } from 'node:path';
-import { Database, migrations } from '../../../src/store/index.js';
+import { Database } from '../../../src/store/index.js';
+import { migrations } from '../../../src/agent/migrations.js';
 import { MetricsStore } from '../../../src/telemetry/store/metrics-store.js';
 import { tempDir } from '../../helpers/models.js';
 import { ManualClock, ManualScheduler } from '../../helpers/manual-scheduler.js';

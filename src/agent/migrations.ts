@@ -1,9 +1,10 @@
 /**
- * The agent database's schema, in order. Never edit a shipped entry: add a
- * new one at the end (later issues add telemetry and update tables here).
+ * The agent database's schema, in order, handed to src/store's Database by the
+ * composition root (store/ runs migrations, it does not own them: #19). Never
+ * edit a shipped entry: add a new one at the end.
  */
 import { TELEMETRY_MIGRATION } from '../telemetry/store/schema.js';
-import type { Migration } from './database.js';
+import type { Migration } from '../store/database.js';
 
 export const migrations: readonly Migration[] = [
   {
