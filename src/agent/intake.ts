@@ -6,7 +6,7 @@
  */
 import { describeError, isReasondError, ReasondError } from '../core/errors.js';
 import type { Incoming } from '../mqtt/index.js';
-import { isPublishableTopic } from '../protocol/topics.js';
+import { isPublishableTopic, type TaskRejectedEvent, type WireErrorCode } from '../protocol/index.js';
 import type { Journal } from '../store/index.js';
 import type { Clock } from '../core/clock.js';
 import type { TaskEngine } from '../engine/index.js';
@@ -121,7 +121,7 @@ export class Intake {
   /** A task we cannot answer directly: say so on the device's events topic. */
   private async reject(id: string | undefined, e: ReasondError, topic: string): Promise<void> {
     const now = this.d.clock.now();
-    const payload = { type: 'task_rejected', id: id ?? null, topic, error: { code: e.code, message: e.message }, created_at: now };
+    const payload: TaskRejectedEvent = { type: 'task_rejected', id: id ?? null, topic, error: { code: e.code as WireErrorCode, message: e.message }, created_at: now };
     await this.d.sender.send({ topic: this.d.eventsTopic, payload: JSON.stringify(payload), created_at: now });
   }
 }

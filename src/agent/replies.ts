@@ -6,6 +6,7 @@
 import type { Delta, GenerationResult } from '../engine/index.js';
 import type { ReasondError } from '../core/errors.js';
 import type { MqttConnection } from '../mqtt/index.js';
+import type { DeltaMessage, ErrorMessage, ResultMessage, WireErrorCode } from '../protocol/index.js';
 import type { Journal, OutboxMessage } from '../store/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Job, Route } from '../task/index.js';
@@ -22,7 +23,7 @@ export class Replies {
 
   delta(job: Job, d: Delta): void {
     if (!this.deps.connection.connected) return;
-    const payload = JSON.stringify({ id: job.id, type: 'delta', channel: d.channel, seq: d.seq, text: d.text });
+    const payload = JSON.stringify({ id: job.id, type: 'delta', channel: d.channel, seq: d.seq, text: d.text } satisfies DeltaMessage);
     this.deps.connection
       .publish(job.route.topic, payload, { qos: 0, correlationData: correlation(job.route) })
       .catch(() => {});
@@ -31,7 +32,7 @@ export class Replies {
   /** `extra`: fields another part adds, e.g. `thermal` when the guard slowed the task (issue 5). */
   async result(job: Job, r: GenerationResult, startedAt: number, extra?: Record<string, unknown>): Promise<void> {
     const now = this.deps.clock.now();
-    const payload = {
+    const payload: ResultMessage = {
       id: job.id,
       type: 'result',
       status: 'ok',
@@ -76,12 +77,12 @@ export class Replies {
   }
 }
 
-export function errorPayload(id: string | undefined, e: ReasondError, device: string, now: number) {
+export function errorPayload(id: string | undefined, e: ReasondError, device: string, now: number): ErrorMessage {
   return {
     id: id ?? null,
     type: 'error',
     status: 'error',
-    error: { code: e.code, message: e.message },
+    error: { code: e.code as WireErrorCode, message: e.message },
     ...(e.retryAfterMs !== undefined ? { retry_after_ms: e.retryAfterMs } : {}),
     device,
     created_at: now,

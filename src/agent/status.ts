@@ -4,6 +4,7 @@
  */
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import type { ModelInfo } from '../engine/index.js';
+import type { OfflineStatus, OnlineStatus } from '../protocol/index.js';
 import { agentVersion } from '../core/paths.js';
 
 export interface StatusContext {
@@ -16,7 +17,7 @@ export interface StatusContext {
   startedAt: number;
 }
 
-export function onlineStatus(c: StatusContext, now: number) {
+export function onlineStatus(c: StatusContext, now: number): OnlineStatus {
   const cpu = cpus();
   return {
     state: 'online',
@@ -38,6 +39,6 @@ export function onlineStatus(c: StatusContext, now: number) {
   };
 }
 
-export function offlineStatus(device: string, reason: 'stopped' | 'connection lost', now?: number) {
+export function offlineStatus(device: string, reason: OfflineStatus['reason'], now?: number): OfflineStatus {
   return { state: 'offline', device, agent_version: agentVersion, reason, ...(now !== undefined ? { ts: now } : {}) };
 }

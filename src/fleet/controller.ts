@@ -112,7 +112,7 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
   const trusted = readTrustedKeys(c.trusted_keys);
   const { historyRawMs, historyKeepMs } = controllerDurations(c);
   const history = new MetricsHistory(db, { rawKeepMs: historyRawMs, keepMs: historyKeepMs });
-  const registry = new Registry(db, history, now);
+  const registry = new Registry(db, history, now, log);
   const packages = new PackageStore(db, join(c.data_dir, 'packages'), join(c.data_dir, 'uploads'), trusted, now);
   const packageServer = new PackageServer({ root: packages.root, host: c.package_host, port: c.package_port, log });
   const connection = new MqttConnection({

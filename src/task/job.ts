@@ -1,7 +1,7 @@
 /** A task accepted into the journal, as the queue and the runner see it. */
 import type { GenerateRequest } from '../engine/index.js';
 import type { Queued } from './queue.js';
-import type { TaskRequest } from './schema.js';
+import type { TaskRequest } from '../protocol/index.js';
 
 /** Where a task's replies go: the MQTT 5 Response Topic (+ Correlation Data) or reply_to. */
 export interface Route {
