@@ -1,7 +1,8 @@
 /** The admin action table (docs/API.md, "Admin requests"). Add an action = add an entry. */
 import { ReasondError } from '../core/errors.js';
 import type { RequestHandler } from '../mqtt/index.js';
-import type { Journal, Outbox } from '../store/index.js';
+import type { Outbox } from '../store/index.js';
+import type { Journal } from '../task/index.js';
 import type { AgentConfig } from './config.js';
 
 /** What the actions read of the agent (Agent hands itself in; this file does not import agent.ts, so they form no cycle). */

@@ -39,7 +39,7 @@ async function main(a: ProbeArgs): Promise<Record<string, unknown>> {
     cli: { 'device-id': 'bench', 'data-dir': mkdtempSync(join(tmpdir(), 'reasond-bench-agent-')), model: a.dir, broker: '', 'embedded-port': await freePort(), threads: a.threads },
     env: {},
   });
-  const agent = buildAgent(config, { engine, log: () => {} });
+  const agent = buildAgent(config, { makeEngine: () => engine, log: () => {} });
   await agent.start();
   await sleep(1500);
   global.gc?.();

@@ -41,6 +41,8 @@ export interface Pace {
   policy: PacePolicy;
   pause_ms: number;
   request(req: GenerateRequest): GenerateRequest;
+  /** What the task's result says about how the guard slowed it, once request() ran. */
+  note(): Record<string, unknown> | undefined;
 }
 
 /** What a result says when the guard slowed its task ("and say so", #5). */
@@ -123,12 +125,15 @@ export class AgentTelemetry {
         }
         return paced;
       },
+      note: () => {
+        const note = this.paced.get(id);
+        return note && { ...note };
+      },
     };
   }
 
-  /** Records an answered task; returns the note its result carries when the guard slowed it. */
-  finished(id: string, r: GenerationResult, startedAt: number, queueMs: number): PaceNote | undefined {
-    const note = this.paced.get(id);
+  /** Records an answered task (its result took its note from pace()). */
+  finished(id: string, r: GenerationResult, startedAt: number, queueMs: number): void {
     this.paced.delete(id);
     this.record({
       status: 'ok',
@@ -137,7 +142,6 @@ export class AgentTelemetry {
       timing: r.timing,
       usage: { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens },
     });
-    return note;
   }
 
   failed(id: string, code: string, startedAt: number | undefined): void {

@@ -64,7 +64,7 @@ export function agentFlags(s: AgentSetup): Record<string, unknown> {
 
 export async function startAgent(engine: TaskEngine, s: AgentSetup): Promise<Agent> {
   const config = loadConfig({ cli: agentFlags(s), env: {} });
-  const agent = buildAgent(config, { engine, log: process.env.REASOND_TEST_LOG ? (l) => process.stderr.write(`[${s.device}] ${l}\n`) : () => {} });
+  const agent = buildAgent(config, { makeEngine: () => engine, log: process.env.REASOND_TEST_LOG ? (l) => process.stderr.write(`[${s.device}] ${l}\n`) : () => {} });
   await agent.start();
   return agent;
 }

@@ -103,7 +103,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
       return real.generate(r, h);
     },
   };
-  const agent = buildAgent(config, { engine, clock, scheduler, commands: fixtureCommands(root), log: (l) => logs.push(l) });
+  const agent = buildAgent(config, { makeEngine: () => engine, clock, scheduler, commands: fixtureCommands(root), log: (l) => logs.push(l) });
   await agent.start();
   let stopped = false;
   t.teardown(async () => {

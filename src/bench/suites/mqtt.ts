@@ -37,7 +37,7 @@ async function startAgent(engine: TaskEngine, s: Setup, modelDir: string): Promi
     },
     env: {},
   });
-  const agent = buildAgent(config, { engine, log: () => {} });
+  const agent = buildAgent(config, { makeEngine: () => engine, log: () => {} });
   await agent.start();
   return agent;
 }

@@ -3,8 +3,8 @@
  * reply is written to the outbox in the same transaction that finishes it,
  * so a crash can never leave a finished task without its answer queued.
  */
-import type { Database } from './database.js';
-import { Outbox, type OutboxMessage } from './outbox.js';
+import type { Database } from '../store/database.js';
+import { Outbox, type OutboxMessage } from '../store/outbox.js';
 
 export type TaskState = 'received' | 'running' | 'done' | 'failed';
 

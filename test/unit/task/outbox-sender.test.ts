@@ -1,7 +1,7 @@
 /** The outbox sender on real SQLite with a connection that acknowledges or refuses each publish. */
 import test from 'ava';
 import { join } from 'node:path';
-import { OutboxSender } from '../../../src/agent/sender.js';
+import { OutboxSender } from '../../../src/task/outbox-sender.js';
 import { Database, Outbox } from '../../../src/store/index.js';
 import { migrations } from '../../../src/agent/migrations.js';
 import { tempDir } from '../../helpers/models.js';

@@ -1,7 +1,8 @@
 /** The journal and outbox on real SQLite in a temp dir. */
 import test from 'ava';
 import { join } from 'node:path';
-import { Database, Journal, Outbox } from '../../../src/store/index.js';
+import { Database, Outbox } from '../../../src/store/index.js';
+import { Journal } from '../../../src/task/index.js';
 import { migrations } from '../../../src/agent/migrations.js';
 import { tempDir } from '../../helpers/models.js';
 

@@ -7,13 +7,16 @@
 import { describeError, isReasondError, ReasondError } from '../core/errors.js';
 import type { Incoming } from '../mqtt/index.js';
 import { isPublishableTopic, type TaskRejectedEvent, type WireErrorCode } from '../protocol/index.js';
-import type { Journal } from '../store/index.js';
+import type { TaskEvents } from './events.js';
+import type { Journal } from './journal.js';
 import type { Clock } from '../core/clock.js';
 import type { TaskEngine } from '../engine/index.js';
-import type { Job, Route, Runner, TaskQueue, TaskValidator } from '../task/index.js';
-import { engineRequest } from '../task/index.js';
+import { engineRequest, type Job, type Route } from './job.js';
+import type { TaskQueue } from './queue.js';
+import type { Runner } from './runner.js';
+import type { TaskValidator } from './validate.js';
 import type { Replies } from './replies.js';
-import type { OutboxSender } from './sender.js';
+import type { OutboxSender } from './outbox-sender.js';
 
 export interface IntakeDeps {
   validator: TaskValidator;
@@ -22,6 +25,7 @@ export interface IntakeDeps {
   runner: Runner;
   engine: TaskEngine;
   replies: Replies;
+  events: TaskEvents;
   sender: OutboxSender;
   clock: Clock;
   eventsTopic: string;
@@ -107,6 +111,7 @@ export class Intake {
     });
     if (!fresh) return;
     this.d.queue.push(job);
+    this.d.events.emit('accepted', { job });
     this.d.runner.kick();
   }
 

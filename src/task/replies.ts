@@ -7,17 +7,19 @@ import type { Delta, GenerationResult } from '../engine/index.js';
 import type { ReasondError } from '../core/errors.js';
 import type { MqttConnection } from '../mqtt/index.js';
 import type { DeltaMessage, ErrorMessage, ResultMessage, WireErrorCode } from '../protocol/index.js';
-import type { Journal, OutboxMessage } from '../store/index.js';
+import type { OutboxMessage } from '../store/index.js';
+import type { Journal } from './journal.js';
 import type { Clock } from '../core/clock.js';
-import type { Job, Route } from '../task/index.js';
-import type { OutboxSender } from './sender.js';
+import type { TaskEvents } from './events.js';
+import type { Job, Route } from './job.js';
+import type { OutboxSender } from './outbox-sender.js';
 
 export class Replies {
   constructor(
     private readonly deps: {
-      device: string; journal: Journal; sender: OutboxSender; connection: MqttConnection; clock: Clock;
-      /** Every final error, for telemetry's counts by code (issue 5). */
-      onError?: (code: string, journaled: boolean) => void;
+      device: string; journal: Journal; sender: OutboxSender; connection: Pick<MqttConnection, 'connected' | 'publish'>; clock: Clock;
+      /** An error for a task never journaled is a `rejected` event (telemetry counts them by code, issue 5). */
+      events: TaskEvents;
     },
   ) {}
 
@@ -54,7 +56,7 @@ export class Replies {
   /** A task's final error; journaled when the task was (journaled = true). */
   async error(id: string | undefined, route: Route, e: ReasondError, journaled: boolean): Promise<void> {
     const now = this.deps.clock.now();
-    this.deps.onError?.(e.code, journaled);
+    if (!journaled) this.deps.events.emit('rejected', { id, error: e });
     const text = JSON.stringify(errorPayload(id, e, this.deps.device, now));
     const reply = this.message(route, text, now);
     if (journaled && id !== undefined) {
