@@ -54,6 +54,11 @@ module.exports = {
       from: { path: `^src/(?!${alt(floors.flat())}/)` }, to: {} },
     ...layering,
     ...boundaries,
+    // bench and eval are tools: only their own commands reach them, so no other command loads them
+    { name: 'bench-from-its-command', severity: 'error', from: { path: '^src/cli/', pathNot: '^src/cli/bench\\.ts$' }, to: { path: '^src/bench/' } },
+    { name: 'eval-from-its-command', severity: 'error', from: { path: '^src/cli/', pathNot: '^src/cli/eval\\.ts$' }, to: { path: '^src/eval/' } },
+    { name: 'runtime-not-tools', comment: 'the daemons never load the benchmark or eval', severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(bench|eval|cli)/' }, to: { path: '^src/(bench|eval)/' } },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -19,8 +19,8 @@ import { engineSuite } from './suites/engine.js';
 import { mqttSuite } from './suites/mqtt.js';
 import { checkTargets } from './targets.js';
 
-export const SUITES = ['engine', 'concurrency', 'mqtt', 'memory', 'eventloop', 'accuracy'] as const;
-export type Suite = (typeof SUITES)[number];
+import type { Suite } from './suite-names.js';
+export { SUITES, type Suite } from './suite-names.js';
 
 export interface BenchOptions {
   model: string;
