@@ -32,7 +32,7 @@ export function describeProblem(e: ErrorObject, whole: string): string {
 }
 
 export function checker<T>(schema: object, whole = 'the message'): Checker<T> {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
   const check = ajv.compile(schema);
   const fn = ((value: unknown) => check(value)) as Checker<T>;
   fn.problems = () => (check.errors ?? []).map((e) => describeProblem(e, whole));
