@@ -9,7 +9,7 @@ import { fleet, fleetJson, startSite, untilModels } from '../helpers/fleet.js';
 
 test('a smoke-check failure aborts the rollout at its wave and rolls the updated agents back', async (t) => {
   t.timeout(600_000);
-  const { broker, packages: p, sim, devices } = await startSite(t, { agents: 4, failSmoke: ['pi-04'] });
+  const { broker, packages: p, devices } = await startSite(t, { agents: 4, failSmoke: ['pi-04'] });
   t.is((await fleet(broker.url, ['upload', p.next])).code, 0);
 
   // waves: [pi-01] canary, [pi-02] (50% = 2 devices in all), [pi-03, pi-04]
