@@ -34,7 +34,9 @@ export interface CrossCheck<C> {
   check(c: C): string[];
 }
 
-type ValueOf<K extends ConfigKey> = K['type'] extends 'integer' ? number : K['type'] extends 'boolean' ? boolean : string;
+/** A key with choices is typed as one of them; otherwise by its type. */
+type ValueOf<K extends ConfigKey> = K extends { readonly choices: readonly (infer C)[] } ? C
+  : K['type'] extends 'integer' ? number : K['type'] extends 'boolean' ? boolean : string;
 
 /** The resolved config of a key list: one field per key, typed by the key's type. */
 export type ConfigOf<Keys extends readonly ConfigKey[]> = { -readonly [K in Keys[number] as K['key']]: ValueOf<K> };
