@@ -38,6 +38,7 @@ const boundaries = [
   // the benchmark's floor is the one other sanctioned onnxruntime-node import: it measures onnxruntime bare
   ['onnxruntime-node', '^src/(engine/onnx-session|bench/floor)\\.ts$'],
   ['@huggingface/tokenizers', '^src/engine/tokenizer\\.ts$'],
+  ['onnx-proto', '^src/engine/onnx-graph\\.ts$'],
   ['@huggingface/jinja', '^src/engine/chat-template\\.ts$'],
 ].map(([module, file]) => ({
   name: `boundary-${module}`,

@@ -16,12 +16,12 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtok  # noqa: E402
-from student import Cfg, Student, greedy_nocache  # noqa: E402
+from fixture_model import SEED, tiny_random  # noqa: E402
+from student import greedy_nocache  # noqa: E402
 from export_onnx import export, quantize_int8, save  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "test", "fixtures", "models")
-SEED = 1234
 N_NEW = 24
 PROMPTS = [
     "Hello",
@@ -71,17 +71,7 @@ def dump(path, obj):
 
 
 def main():
-    torch.manual_seed(SEED)
-    c = Cfg(vocab_size=rtok.VOCAB_SIZE, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, head_dim=16, intermediate_size=128, max_position_embeddings=512)
-    m = Student(c)
-    # larger than training init so logits are peaked: greedy ties would make exactness tests flaky
-    m.init_weights(torch.Generator().manual_seed(SEED), std=0.25)
-    with torch.no_grad():
-        for l in m.layers:  # keep residual stream from exploding with the large init
-            l.o_proj.weight.mul_(0.5)
-            l.down_proj.weight.mul_(0.5)
-    m.eval()
+    m, c = tiny_random()
     eos = [rtok.IM_END, rtok.ENDOFTEXT]
 
     d = os.path.join(OUT, "tiny-random")

@@ -5,7 +5,9 @@
 Speed and memory do not depend on the weights' values, so a model with the real layer count,
 hidden size, heads, KV heads, vocabulary and tie/untie of Qwen2.5-0.5B-Instruct or
 DeepSeek-R1-Distill-Qwen-1.5B, exported in the onnx-community layout (KV cache in/out) and
-quantized by this project's quantizer (MatMulNBits 4-bit block 32; weight-only int8), gives
+quantized by this project's quantizer (MatMulNBits 4-bit block 32, accuracy_level 0 as the
+onnx-community files have it; weight-only int8), with transformers' eager attention (repeat_kv as
+Unsqueeze/Expand/Reshape, scripts/model/hf_attention.py), gives
 real-scale figures with no download. The answers are noise.
 
 The fp32 graph of both models is over protobuf's 2 GB, so export_onnx.export() (which loads
@@ -25,6 +27,7 @@ from onnx import external_data_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_onnx import OPSET, CommunityWrapper, quantize_int8, quantize_q4, save  # noqa: E402
+from hf_attention import use_hf_attention  # noqa: E402
 from student import Cfg, Student  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -55,6 +58,7 @@ class UntiedEmbedding(nn.Module):
 
 
 def build(s):
+    use_hf_attention()
     heads = s["num_attention_heads"]
     hd = s["hidden_size"] // heads
     c = Cfg(vocab_size=s["vocab_size"], hidden_size=s["hidden_size"], num_hidden_layers=s["num_hidden_layers"],
@@ -129,7 +133,9 @@ def main():
         try:
             fp32 = onnx.load(os.path.join(tmp, "model.onnx"), load_external_data=False)
             for dtype in dtypes:
-                q = quantize_q4(fp32, block=32) if dtype == "q4" else quantize_int8(fp32)
+                # accuracy_level 0, as the onnx-community q4 files are: the plain file the floor runs;
+                # the engine may raise it at load time (issue 13).
+                q = quantize_q4(fp32, block=32, accuracy_level=0) if dtype == "q4" else quantize_int8(fp32)
                 external_data_helper.load_external_data_for_model(q, tmp)  # norms and biases left as float
                 name = "model_q4.onnx" if dtype == "q4" else "model_quantized.onnx"
                 save(q, os.path.join(out, "onnx", name), external_data=q.ByteSize() > 1_800_000_000)

@@ -73,6 +73,10 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     dtype: dtype ? parseDtype(dtype) : undefined,
     threads: c.threads || undefined,
     prefill_chunk: c.prefill_chunk,
+    context_tokens: c.context_tokens,
+    graph_rewrites: c.graph_rewrites,
+    // Rewritten graphs live with the agent's data, never in a signed model folder.
+    graph_cache_dir: join(c.data_dir, 'graphs'),
     log: c.log_level === 'debug' ? log : undefined,
   }));
   const updates = buildUpdates({

@@ -4,23 +4,16 @@
  * with transformers.js and the in-process engine, and paid for their garbage
  * collection on every step's fresh present.* buffers.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import type { FloorCall, FloorReply } from './floor-calls.js';
+import { workerData } from 'node:worker_threads';
 import { Floor } from './floor.js';
+import { serveCalls } from './worker-rpc.js';
 
-const { file, threads, eos } = workerData as { file: string; threads: number; eos: number[] };
-const floor = new Floor(file, threads, eos);
-const port = parentPort!;
+const { file, threads, eos, delta } = workerData as { file: string; threads: number; eos: number[]; delta?: { chunk: number; capacity: number } };
+const floor = new Floor(file, threads, eos, delta);
 
-port.on('message', async (m: FloorCall) => {
-  try {
-    let value: unknown;
-    if (m.op === 'start') value = await floor.start();
-    else if (m.op === 'stop') value = await floor.stop();
-    else if (m.op === 'generate') value = await floor.generate(m.ids, m.maxNew);
-    else if (m.op === 'fetchCost') value = await floor.fetchCost(m.context, m.reps);
-    port.postMessage({ id: m.id, value } satisfies FloorReply);
-  } catch (e) {
-    port.postMessage({ id: m.id, error: (e as Error).message } satisfies FloorReply);
-  }
+serveCalls({
+  start: () => floor.start(),
+  stop: () => floor.stop(),
+  generate: (m: { ids: number[]; maxNew: number }) => floor.generate(m.ids, m.maxNew),
+  fetchCost: (m: { context: number; reps: number }) => floor.fetchCost(m.context, m.reps),
 });

@@ -9,11 +9,7 @@ import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AutoModelForCausalLM, BaseStreamer, env, Tensor } from '@huggingface/transformers';
 
-export interface PeerRun {
-  tokens: number[];
-  first_token_ms: number;
-  decode_ms: number;
-}
+import type { PeerRun } from './peer.js';
 
 /** Records when each generated token arrives; the first put() is the prompt. */
 class Clock extends BaseStreamer {

@@ -13,6 +13,7 @@ export function renderReport(r: any, name: string): string {
   out.push(`### ${name}`, '', table(['', ''], [
     ['date', r.date], ['machine', `${m.cpu}, ${m.cores} cores, ${m.arch}, ${m.memory_gb} GB, ${m.os}`],
     ['load average at start', m.load_average_at_start.join(' ')],
+    ...(m.read_bandwidth_gb_s ? [['read bandwidth', `${m.read_bandwidth_gb_s} GB/s (onnxruntime ReduceSum over 1 GiB)`]] : []),
     ['versions', `reasond ${v.reasond} (${v.git_commit}), node ${v.node}, onnxruntime-node ${v.onnxruntime_node}, transformers.js ${v.transformers_js}`],
     ['options', `suites ${r.options.suites.join(',')}; threads ${r.options.threads || 'all'}; ${r.options.prefill_chunk === undefined ? '' : `engine prefill chunk ${r.options.prefill_chunk || 'off'}; `}contexts ${r.options.contexts.join(',')}; ${r.options.new_tokens} new tokens; ${r.options.reps} reps; ${r.duration_s} s`],
   ]), '');
@@ -22,13 +23,22 @@ export function renderReport(r: any, name: string): string {
       const rows: string[][] = [];
       for (const c of x.engine.contexts) {
         for (const [impl, f] of Object.entries<any>(c.impls)) {
-          if (f.mismatch) rows.push([String(c.prompt_tokens), impl, `tokens differ from the floor at ${f.mismatch.at}`, '', '', '', '']);
+          const noisy = c.noisy ? ` (noisy: load ${c.load_average.join(' → ')})` : '';
+          if (f.mismatch) rows.push([String(c.prompt_tokens), impl, `tokens differ from ${impl.startsWith('engine') && c.impls.floor_rewritten ? 'floor_rewritten' : 'the floor'} at ${f.mismatch.at}`, '', '', '', '']);
           else if (f.error) rows.push([String(c.prompt_tokens), impl, `error: ${f.error}`, '', '', '', '']);
-          else rows.push([String(c.prompt_tokens), impl, range(f.decode_tokens_per_s), range(f.ratio_to_floor?.decode, 2), range(f.prefill_tokens_per_s), range(f.first_token_ms, 0), range(f.ratio_to_floor?.first_token, 2)]);
+          else rows.push([String(c.prompt_tokens) + noisy, impl, range(f.decode_tokens_per_s), range(f.ratio_to_floor?.decode, 2), range(f.prefill_tokens_per_s), range(f.first_token_ms, 0), range(f.ratio_to_floor?.first_token, 2)]);
         }
       }
+      if (x.engine.rewrites) out.push(`The engine served ${x.engine.rewrites.length ? `a rewritten graph (${x.engine.rewrites.join(', ')})` : 'the plain graph'}; the floor ran the plain file.`, '');
       out.push(`Engine suite (${x.engine.reps} reps, ${x.engine.threads} threads; median (min–max); tokens identical unless said):`, '',
         table(['prompt tokens', 'implementation', 'decode tok/s', 'decode ÷ floor', 'prompt tok/s to first token', 'first token ms', 'first token, floor ÷ this'], rows), '');
+      if (x.engine.step_split?.length) {
+        out.push('Where a decode step goes (in-process, ms per step; GC from V8 after the first token):', '', table(['prompt tokens', 'graph', 'run', 'KV write', 'sampling', 'GC', 'other', 'total'],
+          x.engine.step_split.map((p: any) => [String(p.prompt_tokens), p.graph, s(p.run_ms, 2), s(p.kv_write_ms, 3), s(p.sample_ms, 3), s(p.gc_ms, 3), s(p.other_ms, 3), s(p.run_ms + p.kv_write_ms + p.sample_ms + p.gc_ms + p.other_ms, 2)])), '');
+      }
+      if (x.ceiling) {
+        out.push(`Bandwidth ceiling: ${x.ceiling.read_gb_s} GB/s read ÷ (${s(x.ceiling.weights_bytes / 2 ** 20)} MiB of weights a step, the ${s(x.ceiling.gathered_bytes / 2 ** 20)} MiB embedding table gathered not read, + ${x.ceiling.kv_bytes_per_position} bytes of KV cache a position): ${Object.entries<number>(x.ceiling.tokens_per_s_at).map(([c, v]) => `${v} tok/s at ${c}`).join(', ')}.`, '');
+      }
       if (x.engine.skipped_contexts?.length) out.push(`Skipped contexts (past the model's limit): ${x.engine.skipped_contexts.join(', ')}.`, '');
       if (x.engine.fetch_cost?.length) {
         out.push('One decode step at a given cache length (floor session, median):', '', table(['cached tokens', 'present.* per step', 'all outputs ms', 'logits only ms', 'fetching present.* ms', 'into pre-allocated outputs ms', 'plain JS copy of those bytes ms'],

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { DEFAULT_PREFILL_CHUNK } from '../engine/types.js';
 import { readModelFolder } from '../engine/model-folder.js';
 import { packageRoot } from '../core/paths.js';
+import { ceilingTokensPerS, readBandwidth, stepBytes, type Bandwidth } from './bandwidth.js';
 import { machineInfo, versions } from './machine.js';
 import { modelBytes, noEosCopy } from './model-copy.js';
 import { ensureStandin, type StandinName } from './standins.js';
@@ -49,7 +50,7 @@ export function defaultOptions(full: boolean): Pick<BenchOptions, 'contexts' | '
     : { contexts: [16, 256, 1024], newTokens: 32, reps: 3, accuracyLimit: 60, standins: ['qwen2.5-0.5b'], standinSuites: ['engine'] };
 }
 
-async function measureModel(label: string, dir: string, suites: Suite[], o: BenchOptions): Promise<Record<string, unknown>> {
+async function measureModel(label: string, dir: string, suites: Suite[], o: BenchOptions, bandwidth?: Bandwidth): Promise<Record<string, unknown>> {
   const spec = readModelFolder(dir);
   const file = spec.onnxPath;
   const m: Record<string, any> = { dir, file, dtype: spec.dtype, file_mb: Math.round((modelBytes(file) / 2 ** 20) * 10) / 10, context_length: spec.contextLength };
@@ -75,6 +76,12 @@ async function measureModel(label: string, dir: string, suites: Suite[], o: Benc
     const newTokens = m.file_mb < 50 ? Math.max(o.newTokens, 128) : o.newTokens;
     m.engine = await step('engine', () => engineSuite({ dir: fixed, threads: o.threads, prefillChunk: o.prefillChunk, contexts: o.contexts, newTokens, reps: o.reps, fetchContexts, progress }));
     if (!('error' in m.engine)) m.engine.file = file; // not the fixed-length copy's temp path
+    if (bandwidth && spec.numLayers && spec.numKvHeads && spec.headDim) {
+      const b = stepBytes(file, spec.numLayers, spec.numKvHeads, spec.headDim);
+      const at = Object.fromEntries([16, ...o.contexts, 4096].map((c) => [c, Math.round(ceilingTokensPerS(bandwidth, b, c) * 10) / 10]));
+      m.ceiling = { read_gb_s: bandwidth.read_gb_s, weights_bytes: b.weights, gathered_bytes: b.gathered, kv_bytes_per_position: b.kv_per_position, tokens_per_s_at: at };
+      progress(`ceiling: ${bandwidth.read_gb_s} GB/s read ÷ ${Math.round(b.weights / 2 ** 20)} MiB of weights a step (+ ${b.kv_per_position} bytes of KV a position) = ${at[16]} tok/s at 16 tokens`);
+    }
   }
   if (suites.includes('concurrency')) m.concurrency = await step('concurrency', () => concurrencySuite({ dir: fixed, threads: o.threads, newTokens: o.newTokens, reps: Math.max(1, o.reps - 1), progress }));
   if (suites.includes('mqtt')) m.mqtt = await step('mqtt', () => mqttSuite({ dir, threads: o.threads, samples: 40, pipelineTasks: 2000, progress }));
@@ -93,20 +100,23 @@ export async function runBench(o: BenchOptions): Promise<{ path: string; result:
   const started = new Date();
   const machine = machineInfo();
   const models: Record<string, unknown> = {};
-  models[basename(o.model)] = await measureModel(basename(o.model), o.model, o.suites, o);
+  // Read bandwidth bounds decode speed; measured once, before the models load.
+  const bandwidth = o.suites.includes('engine') ? await readBandwidth(o.threads || 0) : undefined;
+  if (bandwidth) o.progress(`read bandwidth: ${bandwidth.read_gb_s} GB/s with ${bandwidth.threads} threads (onnxruntime ReduceSum over 1 GiB)`);
+  models[basename(o.model)] = await measureModel(basename(o.model), o.model, o.suites, o, bandwidth);
   const standinSuites = o.suites.filter((s) => o.standinSuites.includes(s));
   for (const name of standinSuites.length ? o.standins : []) {
     const dir = await ensureStandin(name, 'q4', o.progress).catch((e) => {
       o.progress(`[${name}] ${(e as Error).message}`);
       return undefined;
     });
-    if (dir) models[`standin-${name}`] = await measureModel(`standin-${name}`, dir, standinSuites, o);
+    if (dir) models[`standin-${name}`] = await measureModel(`standin-${name}`, dir, standinSuites, o, bandwidth);
   }
   const result = {
     schema: 1,
     date: started.toISOString(),
     duration_s: Math.round((Date.now() - started.getTime()) / 1000),
-    machine,
+    machine: { ...machine, read_bandwidth_gb_s: bandwidth?.read_gb_s },
     versions: versions(),
     options: { suites: o.suites, standins: o.standins, threads: o.threads, prefill_chunk: o.prefillChunk ?? DEFAULT_PREFILL_CHUNK, contexts: o.contexts, new_tokens: o.newTokens, reps: o.reps, accuracy_limit: o.accuracyLimit, long_tokens: o.longTokens, generations: o.generations },
     models,

@@ -17,8 +17,9 @@ export type StandinName = (typeof STANDINS)[number];
 export const standinCache = (): string => process.env.REASOND_STANDIN_DIR ?? join(os.homedir(), '.cache', 'reasond', 'standins');
 
 /** Part of the cache folder's name: bump it whenever make-standin.py's output changes, so no stale stand-in
- *  is measured. 2: the int8 embedding is gathered before it is scaled (no whole-table DequantizeLinear). */
-const FORMAT = 2;
+ *  is measured. 2: the int8 embedding is gathered before it is scaled (no whole-table DequantizeLinear).
+ *  3: transformers' eager attention (repeat_kv) and MatMulNBits accuracy_level 0, as onnx-community files are. */
+const FORMAT = 3;
 
 export const standinDir = (name: StandinName): string => join(standinCache(), `${name}-v${FORMAT}`);
 

@@ -1,5 +1,5 @@
 /**
- * The issue's targets (issue 9) checked against a result: each row says what
+ * The issues' targets (9, and 13 for the stand-ins) checked against a result: each row says what
  * was measured and whether it meets the target, so misses are plain to see.
  */
 export interface TargetRow {
@@ -14,17 +14,30 @@ const fmt = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x
 export function checkTargets(models: Record<string, any>): TargetRow[] {
   const rows: TargetRow[] = [];
   for (const [name, m] of Object.entries(models)) {
+    const standin = name.startsWith('standin-');
     for (const c of m.engine?.contexts ?? []) {
       const e = c.impls.engine;
-      const want = c.prompt_tokens >= 1000 ? 0.9 : 0.97;
-      if (e?.ratio_to_floor) {
-        rows.push({ target: `decode >= ${want} x floor at ${c.prompt_tokens} tokens`, model: name, measured: `${fmt(e.ratio_to_floor.decode.median)} (min ${fmt(e.ratio_to_floor.decode.min)}, max ${fmt(e.ratio_to_floor.decode.max)})`, met: e.ratio_to_floor.decode.median >= want });
-      } else if (e?.mismatch) rows.push({ target: `engine tokens = floor tokens at ${c.prompt_tokens}`, model: name, measured: `differs at token ${e.mismatch.at}`, met: false });
+      const at = c.prompt_tokens;
+      // Issue 13's targets on the stand-ins; the shipped model's small steps keep issue 9's.
+      const want = !standin ? (at >= 1000 ? 0.9 : 0.97) : name.includes('1.5b') ? (at >= 1000 && at < 2000 ? 2.0 : undefined) : at < 64 ? 2.0 : at >= 1000 && at < 2000 ? 2.2 : at >= 4000 ? 3.0 : undefined;
+      const noisy = c.noisy ? ' (noisy run)' : '';
+      if (e?.ratio_to_floor && want !== undefined) {
+        rows.push({ target: `decode >= ${want} x floor at ${at} tokens`, model: name, measured: `${fmt(e.ratio_to_floor.decode.median)} (min ${fmt(e.ratio_to_floor.decode.min)}, max ${fmt(e.ratio_to_floor.decode.max)})${noisy}`, met: e.ratio_to_floor.decode.median >= want });
+      } else if (e?.mismatch) rows.push({ target: `engine tokens = minimal loop's on the same graph at ${at}`, model: name, measured: `differs at token ${e.mismatch.at}`, met: false });
+      if (standin && e?.ratio_to_floor && at >= 1000 && at < 2000) {
+        rows.push({ target: `prefill >= 1.3 x floor at ${at} tokens`, model: name, measured: `${fmt(e.ratio_to_floor.prefill.median)}${noisy}`, met: e.ratio_to_floor.prefill.median >= 1.3 });
+      }
       const t = c.impls.transformers_js;
-      if (e?.decode_tokens_per_s && t?.decode_tokens_per_s) {
+      const peerWant = standin ? (at >= 256 ? 2.0 : undefined) : 1.5;
+      if (e?.decode_tokens_per_s && t?.decode_tokens_per_s && peerWant !== undefined) {
         const r = e.decode_tokens_per_s.median / t.decode_tokens_per_s.median;
-        rows.push({ target: `decode >= 1.5 x transformers.js at ${c.prompt_tokens} tokens`, model: name, measured: fmt(r), met: r >= 1.5 });
-      } else if (t?.mismatch) rows.push({ target: `transformers.js tokens = floor tokens at ${c.prompt_tokens}`, model: name, measured: `differs at token ${t.mismatch.at}`, met: false });
+        rows.push({ target: `decode >= ${peerWant} x transformers.js at ${at} tokens`, model: name, measured: `${fmt(r)}${noisy}`, met: r >= peerWant });
+      } else if (t?.mismatch) rows.push({ target: `transformers.js tokens = floor tokens at ${at}`, model: name, measured: `differs at token ${t.mismatch.at}`, met: false });
+      const ceiling = m.ceiling?.tokens_per_s_at?.[16];
+      if (standin && at < 64 && e?.decode_tokens_per_s && ceiling) {
+        const share = e.decode_tokens_per_s.median / ceiling;
+        rows.push({ target: `decode at ${at} tokens >= 60% of the bandwidth ceiling`, model: name, measured: `${fmt(100 * share, 0)}% (${fmt(e.decode_tokens_per_s.median, 1)} of ${fmt(ceiling, 1)} tok/s at ${m.ceiling.read_gb_s} GB/s)${noisy}`, met: share >= 0.6 });
+      }
     }
     for (const q of m.mqtt ?? []) {
       rows.push({ target: `MQTT overhead p50 <= 2 ms (${q.broker})`, model: name, measured: `${fmt(q.latency_ms.overhead_p50)} ms`, met: q.latency_ms.overhead_p50 <= 2 });
@@ -33,9 +46,9 @@ export function checkTargets(models: Record<string, any>): TargetRow[] {
     }
     const a = m.memory;
     if (a?.rss_idle_mb !== undefined) {
-      const limit = m.file_mb + 80;
-      rows.push({ target: 'agent RSS idle <= model file + 80 MB', model: name, measured: `${a.rss_idle_mb} MB (file ${m.file_mb} MB, limit ${fmt(limit, 1)})`, met: a.rss_idle_mb <= limit });
-      rows.push({ target: 'agent RSS peak <= model file + 80 MB', model: name, measured: `${a.rss_peak_mb} MB during ${a.long_generation.tokens} tokens`, met: a.rss_peak_mb <= limit });
+      const limit = m.file_mb + 150;
+      rows.push({ target: 'agent RSS idle <= model file + 150 MB', model: name, measured: `${a.rss_idle_mb} MB (file ${m.file_mb} MB, limit ${fmt(limit, 1)})`, met: a.rss_idle_mb <= limit });
+      rows.push({ target: 'agent RSS peak <= model file + 150 MB', model: name, measured: `${a.rss_peak_mb} MB during ${a.long_generation.tokens} tokens`, met: a.rss_peak_mb <= limit });
       // Allocator noise on a few-MB heap: under 2 MB over 100 generations counts as none.
       rows.push({ target: `no RSS growth over ${a.growth.generations} generations`, model: name, measured: `${a.growth.growth_mb} MB`, met: a.growth.growth_mb < 2 });
     }

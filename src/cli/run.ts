@@ -3,7 +3,7 @@
  * reasoning streamed (dimmed) before the answer, or one JSON result.
  */
 import type { CommandModule } from 'yargs';
-import { DEFAULT_PREFILL_CHUNK, Engine, parseDtype, type Delta, type GenerateRequest } from '../engine/index.js';
+import { DEFAULT_CONTEXT_TOKENS, DEFAULT_PREFILL_CHUNK, Engine, GRAPH_REWRITES, parseDtype, type Delta, type GenerateRequest, type GraphRewrites } from '../engine/index.js';
 import { defaultModelDir } from '../core/paths.js';
 import { dim, isColour, reportError } from './output.js';
 
@@ -51,6 +51,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('deadline-ms', { type: 'number', describe: 'Give up after this many milliseconds (finish_reason "deadline")' })
       .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads', defaultDescription: 'all cores' })
       .option('prefill-chunk', { type: 'number', describe: 'Prompt tokens per forward pass (0 = all at once); bounds the memory for the prompt\'s logits', defaultDescription: String(DEFAULT_PREFILL_CHUNK) })
+      .option('context-tokens', { type: 'number', describe: "Positions the KV cache is allocated for (0 = the model's own)", defaultDescription: String(DEFAULT_CONTEXT_TOKENS) })
+      .option('graph-rewrites', { choices: [...GRAPH_REWRITES], describe: 'Load-time graph rewrites: all, kv (exact), off', defaultDescription: 'all' })
       .option('graph-optimization', { choices: ['disabled', 'basic', 'extended', 'all'] as const, describe: 'onnxruntime graph optimisation level', defaultDescription: 'all' })
       .option('execution-provider', { type: 'string', array: true, describe: 'Execution providers to try before cpu (e.g. cuda)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON result instead of streaming text' })
@@ -66,6 +68,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         dtype: a.dtype === undefined ? undefined : parseDtype(a.dtype),
         threads: a.threads,
         prefill_chunk: a['prefill-chunk'],
+        context_tokens: a['context-tokens'] as number | undefined,
+        graph_rewrites: a['graph-rewrites'] as GraphRewrites | undefined,
         graph_optimization: a['graph-optimization'],
         execution_providers: a['execution-provider'],
         log: (line) => (a.verbose || !a.json) && process.stderr.write(dim(`[reasond] ${line}`) + '\n'),

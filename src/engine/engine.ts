@@ -113,7 +113,7 @@ export class Engine {
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<GenerationResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, hooks, cancel, detach: () => hooks.signal?.removeEventListener('abort', onAbort) });
-      this.post({ type: 'generate', id, req, cancel: buffer, useCache: internal.useCache !== false });
+      this.post({ type: 'generate', id, req, cancel: buffer, useCache: internal.useCache !== false, stream: hooks.onDelta !== undefined });
     });
   }
 

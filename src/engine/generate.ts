@@ -4,13 +4,13 @@
  * cancellation) any one of which ends it, and the reasoning budget, which
  * closes the thinking by inserting </think> itself.
  */
+import { performance } from 'node:perf_hooks';
 import { ReasondError } from '../core/errors.js';
 import { ChannelText } from './channel-text.js';
 import { IncrementalDecoder } from './detokenizer.js';
 import { halvesToFloats } from './half.js';
-import { KvCache } from './kv-cache.js';
+import type { KvCache } from './kv-cache.js';
 import type { LoadedModel } from './load-model.js';
-import { makeTensor, type Tensor } from './onnx-session.js';
 import { resolveOptions } from './options.js';
 import { applyRepetitionPenalty, createRng, sampleToken } from './sampling.js';
 import type { Channel, ChatMessage, Delta, FinishReason, GenerateRequest, GenerationResult } from './types.js';
@@ -24,6 +24,16 @@ export interface GenerateControl {
   useCache?: boolean;
   /** How a step pause is waited out; tests hand in a recorder. */
   sleep?: (ms: number) => Promise<void>;
+  /** Filled with where the decode steps' time went (the benchmark's per-step split). */
+  profile?: StepProfile;
+}
+
+/** Milliseconds summed over decode steps (prefill passes excluded). */
+export interface StepProfile {
+  steps: number;
+  run_ms: number;
+  kv_write_ms: number;
+  sample_ms: number;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -51,32 +61,45 @@ export function promptTokens(model: Pick<LoadedModel, 'tokenizer' | 'template' |
   return ids;
 }
 
-function intTensor(type: 'int64' | 'int32', values: number[], dims: number[]): Tensor {
-  return type === 'int64'
-    ? makeTensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims)
-    : makeTensor('int32', Int32Array.from(values), dims);
-}
+/** A pass's outcome: the last position's logits, or, for a greedy step on a graph with the argmax
+ *  output, only the chosen token (the logits stay inside onnxruntime). */
+type Pass = { logits: Float32Array; token?: undefined } | { logits?: undefined; token: number };
 
-async function forward(model: LoadedModel, cache: KvCache, tokens: number[]): Promise<{ logits: Float32Array; outputs: Record<string, Tensor> }> {
+async function forward(model: LoadedModel, cache: KvCache, tokens: number[], greedy: boolean, profile?: StepProfile): Promise<Pass> {
+  const t0 = profile ? performance.now() : 0;
   const io = model.io;
-  const past = cache.seqLength;
-  const n = tokens.length;
-  const feeds: Record<string, Tensor> = { ...cache.feeds(), [io.inputIds]: intTensor(io.idType, tokens, [1, n]) };
-  if (io.attentionMask) feeds[io.attentionMask] = intTensor(io.maskType, new Array(past + n).fill(1), [1, past + n]);
-  if (io.positionIds) feeds[io.positionIds] = intTensor(io.positionType, tokens.map((_, i) => past + i), [1, n]);
-  const outputs = await model.session.run(feeds);
+  const fetch = greedy && io.argmax ? model.greedyFetches : undefined;
+  const outputs = await model.session.run(cache.feeds(tokens), fetch);
+  const t1 = profile ? performance.now() : 0;
+  cache.update(outputs, tokens.length);
+  if (profile) {
+    profile.run_ms += t1 - t0;
+    profile.kv_write_ms += performance.now() - t1;
+  }
+  if (fetch) {
+    const ids = outputs[io.argmax!].data as BigInt64Array;
+    return { token: Number(ids[ids.length - 1]) };
+  }
   const t = outputs[io.logits];
   const vocab = t.dims[t.dims.length - 1];
-  const rows = t.dims.length === 3 ? t.dims[1] : 1;
   const data = t.data as Float32Array | Uint16Array;
-  const last = data.subarray((rows - 1) * vocab, rows * vocab);
+  const last = data.subarray(data.length - vocab);
   // onnxruntime-node hands every output over in a fresh JavaScript buffer of our own, so the last
   // row is used in place (sampling may change it) rather than copied: 0.3 ms a step at 151,936 tokens.
-  const logits = t.type === 'float16' ? halvesToFloats(last as Uint16Array) : (last as Float32Array);
-  return { logits, outputs };
+  return { logits: t.type === 'float16' ? halvesToFloats(last as Uint16Array) : (last as Float32Array) };
 }
 
+/** Generations on one model take turns: they share its KV cache (the worker runs one at a time anyway). */
 export async function generate(model: LoadedModel, req: GenerateRequest, ctl: GenerateControl = {}): Promise<GenerationResult> {
+  const turn = model.turn.then(() => generateAlone(model, req, ctl));
+  model.turn = turn.then(
+    () => undefined,
+    () => undefined,
+  );
+  return turn;
+}
+
+async function generateAlone(model: LoadedModel, req: GenerateRequest, ctl: GenerateControl): Promise<GenerationResult> {
   const now = ctl.now ?? Date.now;
   const started = now();
   const ctx = model.info.context_length;
@@ -100,7 +123,10 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
   let inReasoning = model.thinkOpenId !== undefined && promptIds.lastIndexOf(model.thinkOpenId) > promptIds.lastIndexOf(model.thinkCloseId ?? -1);
   let reasoningDone = false;
   let budgetHit = false;
-  const cache = new KvCache(model.io);
+  const cache = model.cache;
+  cache.reset();
+  // Greedy with nothing to apply to the logits: the graph's own argmax will do (rewrites/argmax.ts).
+  const greedy = opts.temperature <= 0 && opts.repetition_penalty === 1;
   const all = [...promptIds];
   const generated: number[] = [];
   let pending = promptIds;
@@ -118,9 +144,10 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
       // A long prompt goes in model.prefillChunk tokens at a time; only the last pass's logits are used.
       const chunked = useCache && model.prefillChunk > 0 && pending.length > model.prefillChunk;
       const feed = chunked ? pending.slice(0, model.prefillChunk) : pending;
-      const { logits, outputs } = await forward(model, useCache ? cache : new KvCache(model.io), useCache ? feed : all);
-      if (useCache) cache.update(outputs, feed.length);
-      else for (const l of model.io.layers) { outputs[l.presentKey].dispose?.(); outputs[l.presentValue].dispose?.(); }
+      if (!useCache) cache.reset(); // the reference mode: the whole sequence again at every step
+      const decoding = generated.length > 0;
+      const pass = await forward(model, cache, useCache ? feed : all, greedy, decoding ? ctl.profile : undefined);
+      const sampleStart = ctl.profile && decoding ? performance.now() : 0;
       if (chunked) {
         pending = pending.slice(feed.length);
         continue;
@@ -131,9 +158,15 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
       if (inReasoning && opts.budget_tokens !== undefined && decoders.reasoning.tokens.length >= opts.budget_tokens) {
         next = model.thinkCloseId!;
         budgetHit = true;
+      } else if (pass.token !== undefined) {
+        next = pass.token;
       } else {
-        applyRepetitionPenalty(logits, all, opts.repetition_penalty);
-        next = sampleToken(logits, opts, rng);
+        applyRepetitionPenalty(pass.logits, all, opts.repetition_penalty);
+        next = sampleToken(pass.logits, opts, rng);
+      }
+      if (sampleStart) {
+        ctl.profile!.sample_ms += performance.now() - sampleStart;
+        ctl.profile!.steps++;
       }
       generated.push(next);
       all.push(next);
@@ -156,7 +189,7 @@ export async function generate(model: LoadedModel, req: GenerateRequest, ctl: Ge
       if (opts.step_pause_ms > 0) await (ctl.sleep ?? realSleep)(opts.step_pause_ms);
     }
   } finally {
-    cache.dispose();
+    cache.reset();
   }
 
   for (const c of ['reasoning', 'answer'] as const) emit(c, texts[c].append(decoders[c].flush()) + texts[c].finish());

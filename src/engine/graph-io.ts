@@ -8,11 +8,10 @@ import { ReasondError } from '../core/errors.js';
 import type { IoNames, ModelSpec } from './model-folder.js';
 import type { IoMeta, TensorType } from './onnx-session.js';
 
-export interface LayerIo {
-  pastKey: string;
-  pastValue: string;
-  presentKey: string;
-  presentValue: string;
+/** One cache tensor: what is fed as past and what comes back as present. */
+export interface CacheIo {
+  past: string;
+  present: string;
 }
 
 export interface DecoderIo {
@@ -22,12 +21,28 @@ export interface DecoderIo {
   maskType: 'int64' | 'int32';
   positionIds?: string;
   positionType: 'int64' | 'int32';
-  layers: LayerIo[];
+  /** Every cache tensor, layer by layer (key then value, or one combined tensor per layer). */
+  cache: CacheIo[];
+  /** 'split': [batch, kv_heads, seq, head_dim] per key and value; 'combined' (onnxruntime-genai): [2, batch, kv_heads, seq, head_dim]. */
+  cacheLayout: 'split' | 'combined';
   kvType: 'float32' | 'float16';
   numKvHeads: number;
   headDim: number;
   logits: string;
+  /** The rewritten graph's greedy choice per position (rewrites/argmax.ts), when it has one. */
+  argmax?: string;
 }
+
+/** The sequence axis of a cache tensor. */
+export const seqAxis = (io: Pick<DecoderIo, 'cacheLayout'>): number => (io.cacheLayout === 'combined' ? 3 : 2);
+
+/** Dims of a cache tensor holding `seq` positions for one row. */
+export const cacheDims = (io: Pick<DecoderIo, 'cacheLayout' | 'numKvHeads' | 'headDim'>, seq: number): number[] =>
+  io.cacheLayout === 'combined' ? [2, 1, io.numKvHeads, seq, io.headDim] : [1, io.numKvHeads, seq, io.headDim];
+
+/** Rows of head_dim values per position in one cache tensor: kv_heads, or 2 x kv_heads when combined. */
+export const cacheHeads = (io: Pick<DecoderIo, 'cacheLayout' | 'numKvHeads'>): number =>
+  io.cacheLayout === 'combined' ? 2 * io.numKvHeads : io.numKvHeads;
 
 const templateRegex = (template: string): RegExp =>
   new RegExp('^' + template.split('%d').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('(\\d+)') + '$');
@@ -57,33 +72,33 @@ export function mapDecoderIo(spec: Pick<ModelSpec, 'onnxPath' | 'ioNames' | 'num
   if (!ids) missing.push(`input ${n.inputIds}`);
   if (!outByName.has(n.logits)) missing.push(`output ${n.logits}`);
 
-  const pastRe = templateRegex(n.pastKey);
+  const combined = n.pastCombined !== undefined && n.presentCombined !== undefined;
+  const pastRe = templateRegex(combined ? n.pastCombined! : n.pastKey);
   const layerCount = inputs.filter((i) => pastRe.test(i.name)).length;
-  if (layerCount === 0) missing.push(`KV-cache inputs named like ${n.pastKey}`);
-  const layers: LayerIo[] = [];
+  if (layerCount === 0) missing.push(`KV-cache inputs named like ${combined ? n.pastCombined : n.pastKey}`);
+  const cache: CacheIo[] = [];
   for (let i = 0; i < layerCount; i++) {
-    const l = {
-      pastKey: layerName(n.pastKey, i),
-      pastValue: layerName(n.pastValue, i),
-      presentKey: layerName(n.presentKey, i),
-      presentValue: layerName(n.presentValue, i),
-    };
-    for (const name of [l.pastKey, l.pastValue]) if (!inByName.has(name)) missing.push(`input ${name}`);
-    for (const name of [l.presentKey, l.presentValue]) if (!outByName.has(name)) missing.push(`output ${name}`);
-    layers.push(l);
+    const pairs: [string, string][] = combined
+      ? [[layerName(n.pastCombined!, i), layerName(n.presentCombined!, i)]]
+      : [[layerName(n.pastKey, i), layerName(n.presentKey, i)], [layerName(n.pastValue, i), layerName(n.presentValue, i)]];
+    for (const [past, present] of pairs) {
+      if (!inByName.has(past)) missing.push(`input ${past}`);
+      if (!outByName.has(present)) missing.push(`output ${present}`);
+      cache.push({ past, present });
+    }
   }
   if (missing.length) {
     const have = `inputs: ${inputs.map((i) => i.name).join(', ')}; outputs: ${outputs.map((o) => o.name).join(', ')}`;
     throw new ReasondError('model_invalid', `${model} is not a decoder with a KV cache this engine can drive: missing ${missing.join(', ')} (${have})`);
   }
 
-  const known = new Set([n.inputIds, n.attentionMask, n.positionIds, ...layers.flatMap((l) => [l.pastKey, l.pastValue])]);
+  const known = new Set([n.inputIds, n.attentionMask, n.positionIds, ...cache.map((c) => c.past)]);
   const unknown = inputs.filter((i) => !known.has(i.name)).map((i) => i.name);
   if (unknown.length) {
     throw new ReasondError('model_invalid', `${model} has inputs this engine does not know how to fill: ${unknown.join(', ')}`);
   }
 
-  const firstPast = inByName.get(layers[0].pastKey)!;
+  const firstPast = inByName.get(cache[0].past)!;
   if (firstPast.type !== 'float32' && firstPast.type !== 'float16') {
     throw new ReasondError('model_invalid', `${model}: KV cache ${firstPast.name} has type ${firstPast.type}; expected float32 or float16`);
   }
@@ -96,17 +111,19 @@ export function mapDecoderIo(spec: Pick<ModelSpec, 'onnxPath' | 'ioNames' | 'num
     maskType: intType(mask || undefined, 'attention mask', model),
     positionIds: pos?.name,
     positionType: intType(pos, 'positions', model),
-    layers,
+    cache,
+    cacheLayout: combined ? 'combined' : 'split',
     kvType: firstPast.type as TensorType as 'float32' | 'float16',
-    numKvHeads: dim(firstPast.shape[1], spec.numKvHeads, 'the number of KV heads', model),
-    headDim: dim(firstPast.shape[3], spec.headDim, 'the head size', model),
+    numKvHeads: dim(firstPast.shape[combined ? 2 : 1], spec.numKvHeads, 'the number of KV heads', model),
+    headDim: dim(firstPast.shape[combined ? 4 : 3], spec.headDim, 'the head size', model),
     logits: n.logits,
+    argmax: outByName.has('reasond_argmax') ? 'reasond_argmax' : undefined,
   };
 }
 
 export function describeIo(io: DecoderIo): string {
   return [
-    `${io.layers.length} layers`,
+    `${io.cacheLayout === 'combined' ? io.cache.length : io.cache.length / 2} layers${io.cacheLayout === 'combined' ? ' (combined cache)' : ''}`,
     `${io.numKvHeads} kv heads x ${io.headDim}`,
     `ids ${io.idType}`,
     io.positionIds ? 'position_ids' : 'no position_ids',

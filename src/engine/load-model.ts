@@ -5,11 +5,14 @@
  */
 import { ReasondError } from '../core/errors.js';
 import { loadChatTemplate, type ChatTemplate } from './chat-template.js';
-import { describeIo, mapDecoderIo, type DecoderIo } from './graph-io.js';
+import { describeIo, type DecoderIo } from './graph-io.js';
+import { FeedbackKvCache, OwnedKvCache, type KvCache } from './kv-cache.js';
 import { readModelFolder, type ModelSpec } from './model-folder.js';
-import { openSession, type OnnxSession } from './onnx-session.js';
+import type { OnnxSession } from './onnx-session.js';
+import { prepareGraph } from './prepared-graph.js';
+import type { RewriteName } from './rewrites/index.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-import { DEFAULT_PREFILL_CHUNK, type LoadOptions, type ModelInfo } from './types.js';
+import { DEFAULT_CONTEXT_TOKENS, DEFAULT_PREFILL_CHUNK, type LoadOptions, type ModelInfo } from './types.js';
 
 export interface LoadedModel {
   spec: ModelSpec;
@@ -22,20 +25,36 @@ export interface LoadedModel {
   thinkCloseId?: number;
   /** Prompt tokens per forward pass; 0 = all at once. */
   prefillChunk: number;
+  /** The KV cache, reused by every generation (they run one at a time). */
+  cache: KvCache;
+  rewrites: RewriteName[];
+  /** Settles when the running generation ends (generate() chains on it). */
+  turn: Promise<void>;
+  /** What a greedy pass fetches when the graph has the argmax output: it and the cache, not the logits. */
+  greedyFetches: string[];
 }
+
+/** A short question for the graph self-test; any text the tokenizer can encode would do. */
+const PROBE_PROMPT = 'What is 17 + 25?';
 
 export async function loadModel(dir: string, options: LoadOptions = {}, log: (line: string) => void = () => {}): Promise<LoadedModel> {
   const spec = readModelFolder(dir, options.dtype);
   const tokenizer = loadTokenizer(spec.tokenizerJson, spec.tokenizerConfig);
   const template = loadChatTemplate(spec.tokenizerConfig);
-  const session = await openSession(spec.onnxPath, options, log);
-  let io: DecoderIo;
-  try {
-    io = mapDecoderIo(spec, session.inputs, session.outputs);
-  } catch (e) {
-    await session.release();
-    throw e;
+  const prefillChunk = options.prefill_chunk ?? DEFAULT_PREFILL_CHUNK;
+  if (!Number.isInteger(prefillChunk) || prefillChunk < 0) {
+    throw new ReasondError('invalid_request', `prefill_chunk must be a whole number of tokens, 0 or more; got ${prefillChunk}`);
   }
+  const wanted = options.context_tokens ?? DEFAULT_CONTEXT_TOKENS;
+  if (!Number.isInteger(wanted) || wanted < 0) {
+    throw new ReasondError('invalid_request', `context_tokens must be a whole number of tokens, 0 or more; got ${wanted}`);
+  }
+  const context = wanted === 0 ? spec.contextLength : Math.min(wanted, spec.contextLength);
+  const probeIds = tokenizer.encode(template.render([{ role: 'user', content: PROBE_PROMPT }]));
+  const graph = await prepareGraph(spec, probeIds, { ...options, rewrites: options.graph_rewrites, cacheDir: options.graph_cache_dir }, log);
+  const { session, io } = graph;
+  log(`graph: ${graph.note}`);
+  const cache = graph.rewrites.includes('delta_kv') ? new OwnedKvCache(io, context) : new FeedbackKvCache(io);
   const thinkOpenId = tokenizer.tokenId('<think>');
   const thinkCloseId = tokenizer.tokenId('</think>');
   const probe = template.render([{ role: 'user', content: 'x' }]);
@@ -44,22 +63,23 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
     version: spec.version,
     dtype: spec.dtype,
     file: spec.onnxPath,
+    graph: graph.path,
+    rewrites: graph.rewrites,
+    graph_note: graph.note,
+    kv_cache_bytes: cache instanceof OwnedKvCache ? cache.bytes : 0,
     dir: spec.dir,
     layout: spec.layout,
-    context_length: spec.contextLength,
+    context_length: context,
     eos_token_ids: spec.eosTokenIds,
     execution_provider: session.executionProvider,
     threads: session.threads,
     template_opens_thinking: /<think>\s*$/.test(probe),
     supports_reasoning: thinkOpenId !== undefined && thinkCloseId !== undefined,
   };
-  log(`model ${info.name}${info.version ? ' ' + info.version : ''}: ${spec.layout} layout, file ${spec.onnxPath} (dtype ${spec.dtype}), ${describeIo(io)}, context ${info.context_length}, ${info.execution_provider} x${info.threads} threads`);
-  const prefillChunk = options.prefill_chunk ?? DEFAULT_PREFILL_CHUNK;
-  if (!Number.isInteger(prefillChunk) || prefillChunk < 0) {
-    await session.release();
-    throw new ReasondError('invalid_request', `prefill_chunk must be a whole number of tokens, 0 or more; got ${prefillChunk}`);
-  }
-  return { spec, session, io, tokenizer, template, info, thinkOpenId, thinkCloseId, prefillChunk };
+  const kv = info.kv_cache_bytes ? `, KV cache ${(info.kv_cache_bytes / 2 ** 20).toFixed(1)} MiB reserved` : '';
+  log(`model ${info.name}${info.version ? ' ' + info.version : ''}: ${spec.layout} layout, file ${spec.onnxPath} (dtype ${spec.dtype}), ${describeIo(io)}, context ${info.context_length}${kv}, ${info.execution_provider} x${info.threads} threads`);
+  return { spec, session, io, tokenizer, template, info, thinkOpenId, thinkCloseId, prefillChunk, cache, rewrites: graph.rewrites, turn: Promise.resolve(),
+    greedyFetches: io.argmax ? [io.argmax, ...io.cache.map((c) => c.present)] : [] };
 }
 
 export async function unloadModel(model: LoadedModel | undefined): Promise<void> {

@@ -33,6 +33,9 @@ export interface IoNames {
   pastValue: string;
   presentKey: string;
   presentValue: string;
+  /** onnxruntime-genai's combined cache: one `past_%d` / `present_%d` tensor [2, batch, kv_heads, seq, head_dim] per layer. */
+  pastCombined?: string;
+  presentCombined?: string;
   logits: string;
 }
 
@@ -48,6 +51,7 @@ export interface ModelSpec {
   contextLength: number;
   eosTokenIds: number[];
   numLayers?: number;
+  numHeads?: number;
   numKvHeads?: number;
   headDim?: number;
   /** Names from genai_config.json; the HF layout uses onnx-community's names. */
@@ -138,6 +142,7 @@ function readHf(dir: string, dtype?: Dtype): ModelSpec {
     contextLength: config.max_position_embeddings ?? config.n_positions ?? 2048,
     eosTokenIds: [...new Set([...ids(gen?.eos_token_id), ...ids(config.eos_token_id)])],
     numLayers: config.num_hidden_layers,
+    numHeads: heads,
     numKvHeads: config.num_key_value_heads ?? heads,
     headDim: config.head_dim ?? (config.hidden_size && heads ? config.hidden_size / heads : undefined),
     ioNames: ONNX_COMMUNITY_NAMES,
@@ -170,7 +175,8 @@ function readGenai(dir: string): ModelSpec {
     contextLength: model.context_length ?? search.max_length ?? 2048,
     eosTokenIds: ids(model.eos_token_id),
     numLayers: dec.num_hidden_layers,
-    numKvHeads: dec.num_key_value_heads,
+    numHeads: dec.num_attention_heads,
+    numKvHeads: dec.num_key_value_heads ?? dec.num_attention_heads,
     headDim: dec.head_size,
     ioNames: {
       inputIds: inp.input_ids ?? 'input_ids',
@@ -180,6 +186,8 @@ function readGenai(dir: string): ModelSpec {
       pastValue: inp.past_value_names ?? 'past_key_values.%d.value',
       presentKey: out.present_key_names ?? 'present.%d.key',
       presentValue: out.present_value_names ?? 'present.%d.value',
+      pastCombined: typeof inp.past_names === 'string' ? inp.past_names : undefined,
+      presentCombined: typeof out.present_names === 'string' ? out.present_names : undefined,
       logits: out.logits ?? 'logits',
     },
     generationDefaults: search.do_sample === true ? generationDefaults({ ...search, do_sample: true }) : {},

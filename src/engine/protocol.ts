@@ -3,7 +3,8 @@ import type { Delta, GenerateRequest, GenerationResult, LoadOptions, ModelInfo }
 
 export type ToWorker =
   | { type: 'load'; dir: string; options: LoadOptions }
-  | { type: 'generate'; id: number; req: GenerateRequest; cancel: SharedArrayBuffer; useCache: boolean }
+  /** stream: someone listens for deltas (otherwise none are posted: a message per token costs a step ~0.1 ms). */
+  | { type: 'generate'; id: number; req: GenerateRequest; cancel: SharedArrayBuffer; useCache: boolean; stream: boolean }
   /** Answered between forward passes, not after the generations queued before it. */
   | { type: 'count'; id: number; req: GenerateRequest }
   | { type: 'unload' };

@@ -4,6 +4,9 @@
  * the wire unchanged (see docs/API.md).
  */
 
+export type GraphRewrites = 'all' | 'kv' | 'off';
+export const GRAPH_REWRITES: readonly GraphRewrites[] = ['all', 'kv', 'off'];
+
 export type Dtype = 'q4' | 'q4f16' | 'q8' | 'fp16' | 'fp32';
 
 export interface ChatMessage {
@@ -101,7 +104,21 @@ export interface LoadOptions extends SessionSettings {
   dtype?: Dtype;
   /** Prompt tokens per forward pass (0 = the whole prompt in one); default DEFAULT_PREFILL_CHUNK. */
   prefill_chunk?: number;
+  /** Positions (prompt + answer) the KV cache is allocated for, at most the model's own; 0 = the model's. */
+  context_tokens?: number;
+  /** Load-time graph rewrites, each variant held to its self-test: 'all' (default) adds MatMulNBits
+   *  accuracy_level 4 to the KV rewrites, 'kv' only the KV rewrites (same numbers as the file), 'off' none. */
+  graph_rewrites?: GraphRewrites;
+  /** Where rewritten graphs are kept, keyed by the model file's sha256 (default ~/.cache/reasond/graphs). */
+  graph_cache_dir?: string;
 }
+
+/**
+ * The KV cache is allocated once for this many positions unless context_tokens says otherwise:
+ * 100 MiB for Qwen2.5-0.5B in fp32 (24 layers x 2 x 2 heads x 64 x 4 bytes a position), where the
+ * model's own 32,768 would take 805 MiB of a board's memory up front.
+ */
+export const DEFAULT_CONTEXT_TOKENS = 4096;
 
 /**
  * A graph returns logits for every position it is fed: prompt tokens × vocabulary × 4 bytes, which
@@ -113,6 +130,14 @@ export const DEFAULT_PREFILL_CHUNK = 128;
 
 export interface ModelInfo extends ModelRef {
   dir: string;
+  /** The graph onnxruntime runs: the model's file or its rewritten copy in the graph cache. */
+  graph: string;
+  /** Load-time rewrites in that graph (issue 13). */
+  rewrites: string[];
+  /** Why that graph: what the self-test found, or why no rewrite is served. */
+  graph_note: string;
+  /** Bytes the engine reserved for the KV cache (0 for a plain graph, whose cache comes from its outputs). */
+  kv_cache_bytes: number;
   layout: 'hf' | 'genai';
   context_length: number;
   eos_token_ids: number[];

@@ -35,7 +35,7 @@ async function handle(m: ToWorker): Promise<void> {
       try {
         const result = await generate(assertModel(model), m.req, {
           cancelled: () => Atomics.load(flag, 0) === 1,
-          onDelta: (delta) => send({ type: 'delta', id: m.id, delta }),
+          onDelta: m.stream ? (delta) => send({ type: 'delta', id: m.id, delta }) : undefined,
           useCache: m.useCache,
         });
         send({ type: 'result', id: m.id, result });

@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const tinyRandom = join(repoRoot, 'test/fixtures/models/tiny-random');
 export const tinyRandomGenai = join(repoRoot, 'test/fixtures/models/tiny-random-genai');
+/** tiny-random's weights exported with transformers' repeat_kv attention (fp32 and q4 at accuracy_level 0). */
+export const tinyRandomHf = join(repoRoot, 'test/fixtures/models/tiny-random-hf');
+/** tiny-random's weights in the onnxruntime-genai layout with one combined past_%d/present_%d tensor per layer. */
+export const tinyRandomCombined = join(repoRoot, 'test/fixtures/models/tiny-random-genai-combined');
 export const shippedModel = join(repoRoot, 'models/reasond-tiny');
 
 export function tempDir(prefix = 'reasond-test-'): string {

@@ -4,16 +4,22 @@
  * rotated every repetition. Each implementation's tokens are checked against
  * the floor's first; a mismatch is reported instead of its speed.
  */
-import { Engine } from '../../engine/index.js';
-import { generate } from '../../engine/generate.js';
-import { loadModel, unloadModel } from '../../engine/load-model.js';
+import os from 'node:os';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { DEFAULT_PREFILL_CHUNK, Engine } from '../../engine/index.js';
+import { generate, type StepProfile } from '../../engine/generate.js';
+import { loadModel, unloadModel, type LoadedModel } from '../../engine/load-model.js';
 import { FloorInWorker, type FetchCost } from '../floor.js';
-import { TransformersPeer } from '../peer-transformers.js';
+import { TransformersPeerInWorker } from '../peer.js';
 import { PromptMaker } from '../prompts.js';
 import { firstMismatch, interleave, ratios, round, summarize, type Summary } from '../stats.js';
 
-/** engine_in_process: the same generate() on the calling thread, to tell the worker hop's cost from the loop's. */
-export type Impl = 'engine' | 'engine_in_process' | 'floor' | 'transformers_js';
+/**
+ * engine_in_process: the same generate() on the calling thread, to tell the worker hop's cost from the loop's.
+ * floor_rewritten: the floor's minimal loop on the graph the engine rewrote (issue 13), whose tokens the
+ * engine's are checked against; speed ratios stay against the plain floor on the plain file.
+ */
+export type Impl = 'engine' | 'engine_in_process' | 'floor' | 'floor_rewritten' | 'transformers_js';
 
 export interface EngineSuiteOptions {
   dir: string;
@@ -47,6 +53,22 @@ export interface ContextFigures {
   prompt_tokens: number;
   new_tokens: number;
   impls: Partial<Record<Impl, ImplFigures>>;
+  /** The 1-minute load average before and after this context's runs. */
+  load_average: [number, number];
+  /** Something else was running: the load exceeded the bench's threads by more than one core. */
+  noisy: boolean;
+}
+
+/** Milliseconds per decode step by phase, the plain graph with the feedback cache against the rewritten one. */
+export interface StepSplit {
+  prompt_tokens: number;
+  graph: 'plain' | 'rewritten';
+  steps: number;
+  run_ms: number;
+  kv_write_ms: number;
+  sample_ms: number;
+  gc_ms: number;
+  other_ms: number;
 }
 
 export interface EngineSuiteResult {
@@ -54,9 +76,36 @@ export interface EngineSuiteResult {
   file: string;
   threads: number;
   reps: number;
+  /** The graph the engine served and its rewrites. */
+  graph: string;
+  rewrites: string[];
   contexts: ContextFigures[];
+  step_split: StepSplit[];
   fetch_cost: FetchCost[];
   skipped_contexts: number[];
+}
+
+const load1 = () => Math.round(os.loadavg()[0] * 100) / 100;
+
+/** Decode-step split of one generation on the calling thread, with the garbage collector's time from V8
+ *  (collections that started after the first token only). */
+async function split(model: LoadedModel, graph: StepSplit['graph'], prompt: string, newTokens: number, promptTokens: number): Promise<StepSplit> {
+  const collections: { start: number; ms: number }[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) collections.push({ start: e.startTime, ms: e.duration });
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const profile: StepProfile = { steps: 0, run_ms: 0, kv_write_ms: 0, sample_ms: 0 };
+  const t0 = performance.now();
+  const r = await generate(model, { prompt, temperature: 0, max_new_tokens: newTokens }, { profile });
+  await new Promise((resolve) => setImmediate(resolve));
+  obs.disconnect();
+  const firstAt = t0 + r.timing.first_token_ms;
+  const gc = collections.filter((c) => c.start >= firstAt).reduce((a, c) => a + c.ms, 0);
+  const per = (x: number) => round(x / Math.max(1, profile.steps), 3);
+  const known = profile.run_ms + profile.kv_write_ms + profile.sample_ms + gc;
+  const decodeMs = r.timing.total_ms - r.timing.first_token_ms;
+  return { prompt_tokens: promptTokens, graph, steps: profile.steps, run_ms: per(profile.run_ms), kv_write_ms: per(profile.kv_write_ms), sample_ms: per(profile.sample_ms), gc_ms: per(gc), other_ms: per(Math.max(0, decodeMs - known)) };
 }
 
 const perSec = (n: number, ms: number) => (ms > 0 ? (n / ms) * 1000 : 0);
@@ -64,14 +113,19 @@ const perSec = (n: number, ms: number) => (ms > 0 ? (n / ms) * 1000 : 0);
 export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteResult> {
   const engine = new Engine({ model: o.dir, threads: o.threads, prefill_chunk: o.prefillChunk });
   const info = await engine.start();
+  o.progress(`engine: ${info.graph_note}`);
   const floor = new FloorInWorker(info.file, info.threads, info.eos_token_ids);
   await floor.start();
-  const peer = new TransformersPeer(o.dir, info.dtype, info.threads);
+  const chunk = o.prefillChunk ?? DEFAULT_PREFILL_CHUNK;
+  const rewritten = info.rewrites.includes('delta_kv') ? new FloorInWorker(info.graph, info.threads, info.eos_token_ids, { chunk, capacity: info.context_length }) : undefined;
+  await rewritten?.start();
+  const peer = new TransformersPeerInWorker(o.dir, info.dtype, info.threads);
   let peerError: string | undefined;
   await peer.start().catch((e) => (peerError = `transformers.js could not load the model: ${(e as Error).message.split('\n')[0]}`));
   if (peerError) o.progress(peerError);
   const maker = new PromptMaker(o.dir, info.dtype as never);
   const inProcess = await loadModel(o.dir, { threads: info.threads, prefill_chunk: o.prefillChunk });
+  const inProcessPlain = await loadModel(o.dir, { threads: info.threads, prefill_chunk: o.prefillChunk, graph_rewrites: 'off' });
 
   const run: Record<Impl, (p: { prompt: string; ids: number[] }, maxNew: number) => Promise<Sample>> = {
     engine: async (p, maxNew) => {
@@ -87,14 +141,20 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
       const r = await floor.generate(p.ids, maxNew);
       return { tokens: r.tokens, first_token_ms: r.first_token_ms, decode_tokens_per_s: perSec(r.tokens.length - 1, r.decode_ms), prefill_tokens_per_s: perSec(p.ids.length, r.first_token_ms) };
     },
+    floor_rewritten: async (p, maxNew) => {
+      const r = await rewritten!.generate(p.ids, maxNew);
+      return { tokens: r.tokens, first_token_ms: r.first_token_ms, decode_tokens_per_s: perSec(r.tokens.length - 1, r.decode_ms), prefill_tokens_per_s: perSec(p.ids.length, r.first_token_ms) };
+    },
     transformers_js: async (p, maxNew) => {
       const r = await peer.generate(p.ids, maxNew);
       return { tokens: r.tokens, first_token_ms: r.first_token_ms, decode_tokens_per_s: perSec(r.tokens.length - 1, r.decode_ms), prefill_tokens_per_s: perSec(p.ids.length, r.first_token_ms) };
     },
   };
-  const impls: Impl[] = ['engine', 'engine_in_process', 'floor', ...(peerError ? [] : ['transformers_js' as const])];
+  const impls: Impl[] = ['engine', 'engine_in_process', 'floor', ...(rewritten ? ['floor_rewritten' as const] : []), ...(peerError ? [] : ['transformers_js' as const])];
+  // Who checks whose tokens: the engine runs the rewritten graph, so a minimal loop on that graph.
+  const checkedAgainst = (i: Impl): Impl => (rewritten && (i === 'engine' || i === 'engine_in_process') ? 'floor_rewritten' : 'floor');
 
-  const result: EngineSuiteResult = { dtype: info.dtype, file: info.file, threads: info.threads, reps: o.reps, contexts: [], fetch_cost: [], skipped_contexts: [] };
+  const result: EngineSuiteResult = { dtype: info.dtype, file: info.file, threads: info.threads, reps: o.reps, graph: info.graph, rewrites: info.rewrites, contexts: [], step_split: [], fetch_cost: [], skipped_contexts: [] };
   try {
     const warm = maker.make(16);
     for (const i of impls) await run[i](warm, 4);
@@ -105,6 +165,7 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
         continue;
       }
       const p = maker.make(ctx);
+      const loadBefore = load1();
       const samples: Record<string, Sample[]> = {};
       const errors: Record<string, string> = {};
       for (const [rep, order] of interleave(impls, o.reps).entries()) {
@@ -120,15 +181,24 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
         o.progress(`engine: ${p.ids.length} prompt tokens, rep ${rep + 1}/${o.reps}: ` +
           impls.map((i) => `${i} ${last(i) ? round(last(i)!.decode_tokens_per_s, 1) + ' tok/s' : errors[i] ?? '-'}`).join(', '));
       }
-      const reference = samples.floor?.[0]?.tokens ?? [];
-      const figures: ContextFigures = { prompt_tokens: p.ids.length, new_tokens: reference.length, impls: {} };
+      const loadAfter = load1();
+      const figures: ContextFigures = {
+        prompt_tokens: p.ids.length,
+        new_tokens: samples.floor?.[0]?.tokens.length ?? 0,
+        impls: {},
+        load_average: [loadBefore, loadAfter],
+        noisy: Math.max(loadBefore, loadAfter) > info.threads + 1,
+      };
+      if (figures.noisy) o.progress(`engine: load average ${loadBefore} -> ${loadAfter} on ${info.threads} threads: marked noisy`);
       for (const i of impls) {
         if (errors[i] || !samples[i]) { figures.impls[i] = { error: errors[i] ?? 'no samples' }; continue; }
+        // floor_rewritten is the reference the engine is checked against, not itself checked against the plain file.
+        const reference = i === 'floor_rewritten' ? samples[i][0].tokens : samples[checkedAgainst(i)]?.[0]?.tokens ?? [];
         const bad = samples[i].map((s) => firstMismatch(reference, s.tokens)).find((at) => at >= 0);
         if (bad !== undefined) {
           const got = samples[i].find((s) => firstMismatch(reference, s.tokens) >= 0)!.tokens;
           figures.impls[i] = { mismatch: { at: bad, floor: reference.slice(Math.max(0, bad - 2), bad + 6), got: got.slice(Math.max(0, bad - 2), bad + 6) } };
-          o.progress(`engine: ${i} differs from the floor at generated token ${bad}: no speed reported`);
+          o.progress(`engine: ${i} differs from ${checkedAgainst(i)} at generated token ${bad}: no speed reported`);
           continue;
         }
         const col = (k: keyof Omit<Sample, 'tokens'>) => samples[i].map((s) => s[k]);
@@ -146,6 +216,14 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
       }
       result.contexts.push(figures);
     }
+    for (const ctx of [16, 1024].filter((c) => c + o.newTokens <= info.context_length)) {
+      const p = maker.make(ctx);
+      for (const [model, graph] of [[inProcessPlain, 'plain'], [inProcess, 'rewritten']] as const) {
+        const s = await split(model, graph, p.prompt, o.newTokens, p.ids.length);
+        o.progress(`engine: step split at ${p.ids.length} tokens, ${graph} graph: run ${s.run_ms} ms, KV write ${s.kv_write_ms} ms, sampling ${s.sample_ms} ms, GC ${s.gc_ms} ms, other ${s.other_ms} ms`);
+        result.step_split.push(s);
+      }
+    }
     for (const ctx of o.fetchContexts.filter((c) => c < info.context_length)) {
       const cost = await floor.fetchCost(ctx, Math.max(3, o.reps));
       o.progress(`engine: one decode step at ${ctx} cached tokens: ${round(cost.all_outputs_ms, 1)} ms with present.*, ${round(cost.logits_only_ms, 1)} ms logits only, ${round(cost.preallocated_ms, 1)} ms into pre-allocated outputs (${round(cost.present_bytes / 2 ** 20, 1)} MiB of present.* per step)`);
@@ -154,7 +232,9 @@ export async function engineSuite(o: EngineSuiteOptions): Promise<EngineSuiteRes
   } finally {
     await engine.stop();
     await floor.stop();
+    await rewritten?.stop();
     await unloadModel(inProcess);
+    await unloadModel(inProcessPlain);
     if (!peerError) await peer.stop();
   }
   return result;

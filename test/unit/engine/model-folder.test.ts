@@ -49,8 +49,8 @@ test('the genai graph (int32 ids, no position_ids, fp16 cache) runs through the 
     t.is(model.io.maskType, 'int32');
     t.is(model.io.positionIds, undefined);
     t.is(model.io.kvType, 'float16');
-    t.is(model.io.layers.length, 2);
-    t.deepEqual(model.io.layers[1], { pastKey: 'past.1.key', pastValue: 'past.1.value', presentKey: 'cache.1.key', presentValue: 'cache.1.value' });
+    t.is(model.io.cache.length, 4);
+    t.deepEqual(model.io.cache.slice(2), [{ past: 'past.1.key', present: 'cache.1.key' }, { past: 'past.1.value', present: 'cache.1.value' }]);
     // the fp16 cache round-trips step to step: the tokens of a full recomputation
     const req = { prompt: 'Hello there', max_new_tokens: 12, temperature: 0 };
     const cached = await generate(model, req);
@@ -116,7 +116,9 @@ test('an execution provider that cannot load is logged and CPU is used', async (
   try {
     t.is(model.info.execution_provider, 'cpu');
     t.regex(lines[0], /^execution provider cuda failed to load \(.+\); falling back$/);
-    t.regex(lines[1], /^model tiny-random: hf layout, file .*model_quantized\.onnx \(dtype q8\), 2 layers, 2 kv heads x 16, ids int64, position_ids, cache float32, context 512, cpu x1 threads$/);
+    t.regex(lines[1], /^graph: rewritten graph \(delta_kv, last_logits, argmax; self-test passed/);
+    t.regex(lines[2], /^model tiny-random: hf layout, file .*model_quantized\.onnx \(dtype q8\), 2 layers, 2 kv heads x 16, ids int64, position_ids, cache float32, context 512, KV cache 0\.3 MiB reserved, cpu x1 threads$/);
+    t.is(lines.length, 3);
   } finally {
     await model.session.release();
   }

@@ -1,0 +1,73 @@
+/**
+ * A bench implementation in a worker thread of its own (issue 13): the floor
+ * and transformers.js each get a heap with nothing else in it, as the engine's
+ * forward passes do, so no one pays for another's garbage collection. Calls
+ * are `{ op, ...args }` objects answered by `serveCalls` in the worker.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../engine/spawn-worker.js';
+
+interface Reply {
+  id: number;
+  value?: unknown;
+  error?: string;
+}
+
+export class WorkerClient {
+  private worker?: Worker;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly base: string, private readonly name: string, private readonly data: unknown) {}
+
+  start(): void {
+    this.worker = spawnWorker(this.base, this.name, this.data);
+    this.worker.on('message', (m: Reply) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) w?.reject(new Error(m.error));
+      else w?.resolve(m.value);
+    });
+    this.worker.on('error', (e) => this.failAll(e));
+    this.worker.on('exit', (code) => this.failAll(new Error(`the ${this.name} worker exited with code ${code}`)));
+  }
+
+  call<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error(`the ${this.name} worker is not started`));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ ...args, op, id });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.call('stop').catch(() => {});
+    this.worker = undefined;
+    worker.removeAllListeners('exit');
+    await worker.terminate();
+  }
+
+  private failAll(e: Error): void {
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+}
+
+/** The worker side: each message's op names a handler; its value (or error message) goes back. */
+export function serveCalls(handlers: Record<string, (m: any) => unknown>): void {
+  const port = parentPort!;
+  port.on('message', async (m: { id: number; op: string }) => {
+    try {
+      const handler = handlers[m.op];
+      if (!handler) throw new Error(`no handler for ${m.op}`);
+      port.postMessage({ id: m.id, value: await handler(m) } satisfies Reply);
+    } catch (e) {
+      port.postMessage({ id: m.id, error: (e as Error).message } satisfies Reply);
+    }
+  });
+}

@@ -1,0 +1,271 @@
+/**
+ * Which graph the engine serves (issue 13): the model's own file, or a
+ * rewritten copy (rewrites/) that passed the self-test against it. A rewrite
+ * is made once per model file and kept in the graph cache under the file's
+ * sha256 (never in the signed model folder), with a verdict.json saying which
+ * variant passed on which onnxruntime version and why the others did not; a
+ * later start reads the verdict and opens the chosen file directly.
+ *
+ * Variants, tried in order: every rewrite including accuracy_level 4 (if the
+ * file is 4-bit without it), then the KV rewrites with last-position logits,
+ * then the KV rewrites alone. None passing, or any rewrite failing, leaves the
+ * plain graph, logged with the reason.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { mapDecoderIo, seqAxis, type DecoderIo } from './graph-io.js';
+import { FeedbackKvCache, OwnedKvCache } from './kv-cache.js';
+import type { ModelSpec } from './model-folder.js';
+import { onnxRuntimeVersion, openSession, type OnnxSession } from './onnx-session.js';
+import { rewriteModel, REWRITE_VERSION, type RewriteName } from './rewrites/index.js';
+import { APPROXIMATE, compareTraces, EXACT, probe, type Trace } from './self-test.js';
+import type { GraphRewrites, SessionSettings } from './types.js';
+
+export interface GraphChoice {
+  session: OnnxSession;
+  io: DecoderIo;
+  /** Rewrites in the served graph; empty for the plain file. */
+  rewrites: RewriteName[];
+  /** The file onnxruntime loaded. */
+  path: string;
+  /** One line for the log and `doctor`: what is served and why. */
+  note: string;
+}
+
+interface Verdict {
+  onnxruntime: string;
+  rewrite_version: number;
+  /** The variant served, or null for the plain file. */
+  served: { file: string; rewrites: RewriteName[] } | null;
+  tried: { rewrites: RewriteName[]; result: string }[];
+}
+
+export const defaultGraphCache = (): string => process.env.REASOND_GRAPH_CACHE ?? join(os.homedir(), '.cache', 'reasond', 'graphs');
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function writeAtomic(path: string, data: Uint8Array | string | Uint8Array[]): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  if (Array.isArray(data)) {
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const piece of data) writeSync(fd, piece);
+    } finally {
+      closeSync(fd);
+    }
+  } else writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export interface PrepareOptions extends SessionSettings {
+  /** Which variants may be served (config graph_rewrites); default 'all'. */
+  rewrites?: GraphRewrites;
+  cacheDir?: string;
+  /** A test hook: corrupts the rewritten graph so the fallback can be shown. */
+  sabotage?: (bytes: Uint8Array) => Uint8Array;
+}
+
+async function open(spec: ModelSpec, path: string, settings: SessionSettings, log: (l: string) => void): Promise<{ session: OnnxSession; io: DecoderIo }> {
+  const session = await openSession(path, settings, log);
+  try {
+    return { session, io: mapDecoderIo({ ...spec, onnxPath: path }, session.inputs, session.outputs) };
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+}
+
+/**
+ * Opens the graph to serve: see the file comment. `probeIds` is a short templated prompt for the
+ * self-test. Whatever goes wrong on the way (a cache folder that cannot be written, a full disk, a
+ * graph the decoder does not understand) is logged and the model's own file is served.
+ */
+export async function prepareGraph(spec: ModelSpec, probeIds: number[], options: PrepareOptions, log: (l: string) => void): Promise<GraphChoice> {
+  const plainPath = spec.onnxPath;
+  const plain = await open(spec, plainPath, options, log);
+  // Later sessions use the provider that loaded (a failing one is logged once, not once per variant).
+  options = { ...options, execution_providers: [plain.session.executionProvider] };
+  const mode = options.rewrites ?? 'all';
+  if (mode === 'off') return { ...plain, rewrites: [], path: plainPath, note: 'plain graph (graph_rewrites off)' };
+  const state = { plainOpen: true };
+  try {
+    return await chooseGraph(spec, probeIds, options, mode, plain, state, log);
+  } catch (e) {
+    const why = `graph rewrites skipped: ${(e as Error).message.split('\n')[0]}`;
+    log(why);
+    const served = state.plainOpen ? plain : await open(spec, plainPath, options, log);
+    return { ...served, rewrites: [], path: plainPath, note: `plain graph (${why})` };
+  }
+}
+
+async function chooseGraph(
+  spec: ModelSpec,
+  probeIds: number[],
+  options: PrepareOptions,
+  mode: GraphRewrites,
+  plain: { session: OnnxSession; io: DecoderIo },
+  state: { plainOpen: boolean },
+  log: (l: string) => void,
+): Promise<GraphChoice> {
+  const plainPath = spec.onnxPath;
+  const servePlain = (note: string): GraphChoice => ({ ...plain, rewrites: [], path: plainPath, note });
+  const root = options.cacheDir ?? defaultGraphCache();
+  const folder = join(root, await graphKey(plainPath));
+  const verdictPath = join(folder, `verdict-${mode}.json`);
+  const ort = onnxRuntimeVersion();
+  const cached = existsSync(verdictPath) && !options.sabotage ? (JSON.parse(readFileSync(verdictPath, 'utf8')) as Verdict) : undefined;
+  if (cached && cached.onnxruntime === ort) {
+    if (!cached.served) return servePlain(`plain graph (rewrites failed their self-test before: ${cached.tried.map((t) => t.result).join('; ')})`);
+    const path = join(folder, cached.served.file);
+    if (existsSync(path)) {
+      state.plainOpen = false;
+      await plain.session.release();
+      touch(folder);
+      const chosen = await open(spec, path, options, log);
+      return { ...chosen, rewrites: cached.served.rewrites, path, note: `rewritten graph (${cached.served.rewrites.join(', ')}; self-test passed, cached in ${folder})` };
+    }
+  }
+
+  // The reference: the plain graph's greedy run, fed as the onnx-community contract says.
+  const reference = await probe(plain.session, plain.io, new FeedbackKvCache(plain.io), probeIds);
+  state.plainOpen = false;
+  await plain.session.release();
+  const original = readFileSync(plainPath);
+  const heads = { heads: spec.numHeads ?? 0, kvHeads: plain.io.numKvHeads, headDim: plain.io.headDim };
+  const cache = plain.io.cache.map((c) => ({ ...c, seqAxis: seqAxis(plain.io) }));
+  const verdict: Verdict = { onnxruntime: ort, rewrite_version: REWRITE_VERSION, served: null, tried: [] };
+  mkdirSync(folder, { recursive: true });
+  pruneGraphCache(root, folder);
+
+  const variants = [
+    ...(mode === 'all' ? [{ accuracyLevel4: true, lastLogits: true }] : []),
+    { accuracyLevel4: false, lastLogits: true },
+    { accuracyLevel4: false, lastLogits: false },
+  ];
+  const seen = new Set<string>();
+  for (const variant of variants) {
+    let result;
+    const name = `rewritten-${variant.accuracyLevel4 ? 'al4' : 'kv'}${variant.lastLogits ? '-last' : ''}`;
+    try {
+      result = rewriteModel(original, { cache, logits: plain.io.logits, heads, ...variant }, `${name}.onnx_data`);
+    } catch (e) {
+      verdict.tried.push({ rewrites: [], result: `rewrite failed: ${(e as Error).message}` });
+      break;
+    }
+    if (seen.has(result.applied.join())) continue; // a rewrite that did not apply made it the same graph as one tried
+    seen.add(result.applied.join());
+    if (!result.applied.includes('delta_kv')) {
+      verdict.tried.push({ rewrites: result.applied, result: `no delta outputs: ${result.skipped.find((s) => s.name === 'delta_kv')?.why}` });
+      break;
+    }
+    const file = `${name}.onnx`;
+    const path = join(folder, file);
+    const unlinkable = linkExternalData(result.externalFiles, dirname(plainPath), folder);
+    if (unlinkable) {
+      verdict.tried.push({ rewrites: result.applied, result: unlinkable });
+      break;
+    }
+    if (result.data.length) writeAtomic(join(folder, `${name}.onnx_data`), result.data);
+    writeAtomic(path, options.sabotage ? options.sabotage(result.bytes) : result.bytes);
+    const outcome = await tryVariant(spec, path, probeIds, reference, result.applied.includes('accuracy_level_4'), options, log);
+    const label = result.applied.join(', ');
+    if ('choice' in outcome) {
+      verdict.tried.push({ rewrites: result.applied, result: `passed (largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range)` });
+      verdict.served = { file, rewrites: result.applied };
+      if (!options.sabotage) writeAtomic(verdictPath, JSON.stringify(verdict, null, 1));
+      const skipped = result.skipped.length ? `; not applied: ${result.skipped.map((s) => `${s.name} (${s.why})`).join(', ')}` : '';
+      return { ...outcome.choice, rewrites: result.applied, path, note: `rewritten graph (${label}; self-test passed, largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range${skipped})` };
+    }
+    verdict.tried.push({ rewrites: result.applied, result: `${label}: ${outcome.why}` });
+    log(`graph rewrite (${label}) not used: ${outcome.why}`);
+    rmSync(path, { force: true });
+    rmSync(join(folder, `${name}.onnx_data`), { force: true });
+  }
+  if (!options.sabotage) writeAtomic(verdictPath, JSON.stringify(verdict, null, 1));
+  const again = await open(spec, plainPath, options, log);
+  return { ...again, rewrites: [], path: plainPath, note: `plain graph (${verdict.tried.map((t) => t.result).join('; ') || 'no rewrite applies'})` };
+}
+
+/** Rewritten graphs kept besides the one in use: older model versions, most recently used first. */
+const KEEP_OTHERS = 2;
+
+const touch = (folder: string) => {
+  const now = new Date();
+  utimesSync(folder, now, now);
+};
+
+/** Removes all but the most recently used rewritten graphs: an update leaves its predecessor's behind. */
+function pruneGraphCache(root: string, current: string): void {
+  const others = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && join(root, d.name) !== current && /-r\d+$/.test(d.name))
+    .map((d) => ({ path: join(root, d.name), used: statSync(join(root, d.name)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  for (const old of others.slice(KEEP_OTHERS)) rmSync(old.path, { recursive: true, force: true });
+}
+
+/**
+ * onnxruntime only reads external data from inside the model's own folder (symbolic links resolved), so
+ * the rewritten graph gets hard links to the original weights: no copy, and the same bytes.
+ */
+function linkExternalData(files: string[], from: string, to: string): string | undefined {
+  for (const f of files) {
+    const target = join(to, f);
+    if (existsSync(target)) continue;
+    try {
+      linkSync(resolve(from, f), target);
+    } catch (e) {
+      return `cannot link the external data ${f} into ${to} (${(e as NodeJS.ErrnoException).code}); the graph cache must be on the model's file system`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The graph cache key: the file's sha256, the rewrite version, and the size and time of the external data
+ * files next to it (onnx-community names them model.onnx_data; not hashed, they run to gigabytes).
+ */
+async function graphKey(path: string): Promise<string> {
+  const h = createHash('sha256').update(await sha256(path));
+  for (const ext of [`${path}_data`, `${path}.data`]) {
+    if (existsSync(ext)) {
+      const st = statSync(ext);
+      h.update(`${ext}:${st.size}:${st.mtimeMs}`);
+    }
+  }
+  return `${h.digest('hex').slice(0, 40)}-r${REWRITE_VERSION}`;
+}
+
+async function tryVariant(
+  spec: ModelSpec,
+  path: string,
+  probeIds: number[],
+  reference: Trace,
+  approximate: boolean,
+  settings: SessionSettings,
+  log: (l: string) => void,
+): Promise<{ choice: { session: OnnxSession; io: DecoderIo }; worst: number } | { why: string }> {
+  let opened;
+  try {
+    opened = await open(spec, path, settings, log);
+  } catch (e) {
+    return { why: `onnxruntime refused it: ${(e as Error).message.split('\n')[0]}` };
+  }
+  try {
+    const cache = new OwnedKvCache(opened.io, probeIds.length + 16);
+    const got = await probe(opened.session, opened.io, cache, probeIds, reference.tokens);
+    const cmp = compareTraces(reference, got, approximate ? APPROXIMATE : EXACT);
+    if (cmp.why === undefined) return { choice: opened, worst: cmp.worst };
+    await opened.session.release();
+    return { why: cmp.why };
+  } catch (e) {
+    await opened.session.release();
+    return { why: `it failed to run: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+

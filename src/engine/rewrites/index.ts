@@ -1,0 +1,62 @@
+/**
+ * The load-time graph rewrites (issue 13), applied to a decoded model in a
+ * fixed order. Each says why when it does not apply; a rewrite that does not
+ * apply leaves the graph as it was. The self-test (../self-test.ts) decides
+ * whether the result is served.
+ */
+import { decodeModel, encodeModel, Graph } from '../onnx-graph.js';
+import { accuracyLevel4 } from './accuracy-level.js';
+import { greedyOutput } from './argmax.js';
+import { deltaOutputs, type CachePair } from './delta-kv.js';
+import { groupedQueryAttention, type Heads } from './gqa.js';
+import { lastLogits } from './last-logits.js';
+
+export type { CachePair } from './delta-kv.js';
+export { ARGMAX_OUTPUT } from './argmax.js';
+
+/** Bump when any rewrite's output changes: cached rewritten files carry it in their key. 2: weights in an external data file; 3: the argmax output. */
+export const REWRITE_VERSION = 3;
+
+export type RewriteName = 'gqa' | 'delta_kv' | 'last_logits' | 'argmax' | 'accuracy_level_4';
+
+export interface RewritePlan {
+  cache: CachePair[];
+  logits: string;
+  heads: Heads;
+  /** accuracy_level 4 changes the numbers (within a tolerance); the KV rewrites do not. */
+  accuracyLevel4: boolean;
+  /** false leaves the LM head whole: an int8 file's fused MatMul quantizes its activations per call,
+   *  so slicing them to one row changes its scale and the logits. */
+  lastLogits: boolean;
+}
+
+export interface RewriteResult {
+  /** The graph, its weights pointing at `data` (see Graph.externalize). */
+  bytes: Uint8Array;
+  /** The pieces of the external data file, in order, or none. */
+  data: Uint8Array[];
+  applied: RewriteName[];
+  skipped: { name: RewriteName; why: string }[];
+  externalFiles: string[];
+}
+
+export function rewriteModel(original: Uint8Array, plan: RewritePlan, dataFile?: string): RewriteResult {
+  const g = new Graph(decodeModel(original));
+  const applied: RewriteName[] = [];
+  const skipped: { name: RewriteName; why: string }[] = [];
+  const steps: [RewriteName, () => string | undefined][] = [
+    ['gqa', () => groupedQueryAttention(g, plan.heads)],
+    ['delta_kv', () => deltaOutputs(g, plan.cache)],
+  ];
+  if (plan.lastLogits) steps.push(['last_logits', () => lastLogits(g, plan.logits)]);
+  steps.push(['argmax', () => greedyOutput(g, plan.logits)]);
+  if (plan.accuracyLevel4) steps.push(['accuracy_level_4', () => accuracyLevel4(g)]);
+  for (const [name, run] of steps) {
+    const why = run();
+    if (why === undefined) applied.push(name);
+    else skipped.push({ name, why });
+  }
+  const externalFiles = g.externalFiles();
+  const data = dataFile ? g.externalize(dataFile) : [];
+  return { bytes: encodeModel(g.model), data, applied, skipped, externalFiles };
+}

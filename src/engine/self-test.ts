@@ -1,0 +1,101 @@
+/**
+ * The start-up self-test for rewritten graphs (issue 13): the plain graph and
+ * a rewritten one run the same tokens (a short prompt fed in two passes, then
+ * a few decode steps, teacher-forced on the plain graph's greedy choices) and
+ * their logits are compared. The KV rewrites change no arithmetic, so they
+ * must match to float rounding and choose the same tokens; accuracy_level 4
+ * quantizes activations, so it gets a tolerance, and a different choice only
+ * where the plain graph's own top logits were within that tolerance (a near
+ * tie on a random-weight model is not a fault).
+ */
+import { argmax } from './sampling.js';
+import type { DecoderIo } from './graph-io.js';
+import type { KvCache } from './kv-cache.js';
+import type { OnnxSession, Tensor } from './onnx-session.js';
+import { halvesToFloats } from './half.js';
+
+export const PROBE_DECODE_STEPS = 6;
+
+export interface Tolerance {
+  /** Largest |difference| allowed, as a fraction of the plain row's range (max - min). */
+  logits: number;
+  /** A differing greedy choice passes if the plain logit of that token is within this fraction of the range from the top. */
+  tie: number;
+}
+
+/** The KV rewrites change no arithmetic but summation order over the padded cache; an int8 file's fused
+ *  MatMul re-quantizes its activations per call, which turns that rounding into ~0.1% of the range. */
+export const EXACT: Tolerance = { logits: 5e-3, tie: 0 };
+export const APPROXIMATE: Tolerance = { logits: 0.08, tie: 0.02 };
+
+export interface Trace {
+  tokens: number[];
+  rows: Float32Array[];
+}
+
+/** The last logits row of a pass, as floats (copied: the caller keeps it). */
+function lastRow(t: Tensor): Float32Array {
+  const vocab = t.dims[t.dims.length - 1];
+  const data = t.data as Float32Array | Uint16Array;
+  const row = data.subarray(data.length - vocab);
+  return t.type === 'float16' ? halvesToFloats(row as Uint16Array) : Float32Array.from(row as Float32Array);
+}
+
+/**
+ * Runs the prompt in two passes and then `PROBE_DECODE_STEPS` single-token passes. With `forced`, the
+ * decode steps feed those tokens (the plain run's choices); otherwise greedy choices of its own.
+ */
+export async function probe(session: OnnxSession, io: DecoderIo, cache: KvCache, prompt: number[], forced?: number[]): Promise<Trace> {
+  cache.reset();
+  const rows: Float32Array[] = [];
+  const tokens: number[] = [];
+  const half = Math.max(1, prompt.length >> 1);
+  const passes: number[][] = prompt.length > 1 ? [prompt.slice(0, half), prompt.slice(half)] : [prompt];
+  for (let i = 0; i < passes.length + PROBE_DECODE_STEPS; i++) {
+    const feed = i < passes.length ? passes[i] : [forced ? forced[i - passes.length] : tokens[i - passes.length]];
+    const out = await session.run(cache.feeds(feed));
+    cache.update(out, feed.length);
+    if (i < passes.length - 1) continue;
+    const row = lastRow(out[io.logits]);
+    rows.push(row);
+    tokens.push(argmax(row));
+  }
+  cache.reset();
+  return { tokens: tokens.slice(0, PROBE_DECODE_STEPS + 1), rows };
+}
+
+export interface Comparison {
+  /** Largest difference seen, as a fraction of the row's range. */
+  worst: number;
+  /** Set when `got` does not match `want` within the tolerance. */
+  why?: string;
+}
+
+export function compareTraces(want: Trace, got: Trace, tol: Tolerance): Comparison {
+  let worst = 0;
+  for (let s = 0; s < want.rows.length; s++) {
+    const a = want.rows[s];
+    const b = got.rows[s];
+    if (!b || a.length !== b.length) return { worst: Infinity, why: `pass ${s}: ${b ? b.length : 0} logits, expected ${a.length}` };
+    let lo = Infinity;
+    let hi = -Infinity;
+    let err = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] < lo) lo = a[i];
+      if (a[i] > hi) hi = a[i];
+      const d = Math.abs(a[i] - b[i]);
+      if (!(d <= err)) err = d; // NaN counts as the worst
+    }
+    const range = Math.max(hi - lo, 1e-6);
+    worst = Math.max(worst, err / range);
+    if (!(err <= tol.logits * range)) {
+      return { worst, why: `pass ${s}: logits differ by ${err.toPrecision(3)} (${((100 * err) / range).toFixed(2)}% of their range; allowed ${(100 * tol.logits).toFixed(2)}%)` };
+    }
+    const wantTok = want.tokens[s];
+    const gotTok = got.tokens[s];
+    if (wantTok !== gotTok && !(a[gotTok] >= hi - tol.tie * range)) {
+      return { worst, why: `pass ${s}: greedy token ${gotTok}, expected ${wantTok} (not a near tie)` };
+    }
+  }
+  return { worst };
+}

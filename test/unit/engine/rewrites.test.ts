@@ -1,0 +1,210 @@
+/**
+ * The load-time graph rewrites and the engine's own KV cache (issue 13): on every fixture layout and the
+ * shipped model's three files, the rewritten graph with the owned cache gives exactly the plain graph's
+ * greedy tokens, and a full recomputation's, with prompts fed in several prefill passes that cross the
+ * cache's growth steps. A rewrite that breaks the numbers or does not load falls back to the plain graph.
+ */
+import test from 'ava';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generate } from '../../../src/engine/generate.js';
+import { loadModel, type LoadedModel } from '../../../src/engine/load-model.js';
+import { readModelFolder } from '../../../src/engine/model-folder.js';
+import { decodeModel, encodeModel, Graph } from '../../../src/engine/onnx-graph.js';
+import { prepareGraph } from '../../../src/engine/prepared-graph.js';
+import type { Dtype, GraphRewrites, LoadOptions } from '../../../src/engine/types.js';
+import { readJson, shippedModel, tempDir, tinyRandom, tinyRandomCombined, tinyRandomGenai, tinyRandomHf } from '../../helpers/models.js';
+
+const PROMPTS = [
+  'Hello',
+  // longer than one prefill pass of 16 and than the cache's first 64 positions, so it grows mid-prompt
+  'A train leaves at 9:40 and arrives at 11:15. How long is the trip, in hours and minutes? Think it through.',
+  'Ann is taller than Ben. Ben is taller than Cal. Who is the tallest?',
+];
+
+async function load(dir: string, dtype: Dtype | undefined, mode: GraphRewrites, extra: LoadOptions = {}): Promise<LoadedModel> {
+  return loadModel(dir, { dtype, threads: 1, prefill_chunk: 16, graph_rewrites: mode, graph_cache_dir: tempDir('reasond-graphs-'), ...extra });
+}
+
+async function tokens(model: LoadedModel, prompt: string, useCache = true, max = 40): Promise<number[]> {
+  return (await generate(model, { prompt, max_new_tokens: max, temperature: 0 }, { useCache })).tokens;
+}
+
+const cases: { name: string; dir: string; dtype?: Dtype; rewrites: string[] }[] = [
+  { name: 'tiny-random fp32 (external data)', dir: tinyRandom, dtype: 'fp32', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'tiny-random int8', dir: tinyRandom, dtype: 'q8', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'tiny-random-hf fp32 (repeat_kv)', dir: tinyRandomHf, dtype: 'fp32', rewrites: ['gqa', 'delta_kv', 'last_logits', 'argmax'] },
+  { name: 'tiny-random-hf q4 (repeat_kv)', dir: tinyRandomHf, dtype: 'q4', rewrites: ['gqa', 'delta_kv', 'last_logits', 'argmax'] },
+  { name: 'genai layout, fp16 cache', dir: tinyRandomGenai, rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'genai layout, combined cache', dir: tinyRandomCombined, rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'shipped model fp32', dir: shippedModel, dtype: 'fp32', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'shipped model int8', dir: shippedModel, dtype: 'q8', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'shipped model q4', dir: shippedModel, dtype: 'q4', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+];
+
+for (const c of cases) {
+  test(`KV rewrites give the plain graph's greedy tokens and a full recomputation's: ${c.name}`, async (t) => {
+    const plain = await load(c.dir, c.dtype, 'off');
+    const rewritten = await load(c.dir, c.dtype, 'kv');
+    try {
+      t.deepEqual(plain.rewrites, []);
+      t.deepEqual(rewritten.rewrites, c.rewrites);
+      t.true(rewritten.info.kv_cache_bytes > 0);
+      for (const prompt of PROMPTS) {
+        const want = await tokens(plain, prompt);
+        t.is(want.length > 0, true);
+        t.deepEqual(await tokens(rewritten, prompt), want, prompt);
+        t.deepEqual(await tokens(rewritten, prompt, false), want, `${prompt} (recomputed)`);
+      }
+    } finally {
+      await plain.session.release();
+      await rewritten.session.release();
+    }
+  });
+}
+
+test('the repeat_kv graph, rewritten, keeps PyTorch\'s greedy tokens for every fixture prompt', async (t) => {
+  const reference = readJson<{ cases: { messages: { role: 'user' | 'system'; content: string }[]; output_ids: number[] }[] }>(join(tinyRandom, 'reference.json')).cases;
+  const model = await load(tinyRandomHf, 'fp32', 'kv');
+  try {
+    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'last_logits', 'argmax']);
+    for (const c of reference) {
+      const r = await generate(model, { messages: c.messages, max_new_tokens: 24, temperature: 0 });
+      const eos = c.output_ids.findIndex((id) => id === 258 || id === 256);
+      t.deepEqual(r.tokens, eos >= 0 ? c.output_ids.slice(0, eos + 1) : c.output_ids, c.messages.at(-1)!.content);
+    }
+  } finally {
+    await model.session.release();
+  }
+});
+
+test('the GQA rewrite leaves no Expand in the graph and the delta outputs name the new positions', async (t) => {
+  const model = await load(tinyRandomHf, 'fp32', 'kv');
+  try {
+    const g = new Graph(decodeModel(readFileSync(model.info.graph)));
+    t.is(new Graph(decodeModel(readFileSync(join(tinyRandomHf, 'onnx', 'model.onnx')))).nodes.filter((n) => n.opType === 'Expand').length, 4);
+    t.is(g.nodes.filter((n) => n.opType === 'Expand').length, 0);
+    const present = g.outputs.find((o) => o.name === 'present.0.key')!;
+    t.is(present.type!.tensorType!.shape!.dim![2].dimParam, 'sequence_length');
+    t.is(g.outputs.find((o) => o.name === 'logits')!.type!.tensorType!.shape!.dim![1].dimParam, '1');
+  } finally {
+    await model.session.release();
+  }
+});
+
+test('accuracy_level 4 is added to a 4-bit file that lacks it, within the self-test tolerance', async (t) => {
+  const model = await load(tinyRandomHf, 'q4', 'all');
+  const plain = await load(tinyRandomHf, 'q4', 'off');
+  try {
+    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'last_logits', 'argmax', 'accuracy_level_4']);
+    const g = new Graph(decodeModel(readFileSync(model.info.graph)));
+    const nbits = g.nodes.filter((n) => n.opType === 'MatMulNBits');
+    t.true(nbits.length > 0);
+    t.deepEqual(nbits.map((n) => g.attrInt(n, 'accuracy_level')), nbits.map(() => 4));
+    // int8 activations approximate: the served graph passed the looser self-test, and answers
+    const note = /largest logit difference (\d+\.\d+)% of range/.exec(model.info.graph_note)!;
+    t.true(Number(note[1]) > 0 && Number(note[1]) <= 8, note[0]);
+    t.is((await tokens(model, PROMPTS[0])).length, (await tokens(plain, PROMPTS[0])).length);
+  } finally {
+    await model.session.release();
+    await plain.session.release();
+  }
+});
+
+function negateLogits(bytes: Uint8Array): Uint8Array {
+  const g = new Graph(decodeModel(bytes));
+  const head = g.producer('logits')!;
+  head.output[0] = 'logits_before_sabotage';
+  g.add('Neg', ['logits_before_sabotage'], {}, 'logits');
+  return encodeModel(g.model);
+}
+
+test('a rewrite that changes the numbers fails the self-test; the plain graph is served and answers', async (t) => {
+  const spec = readModelFolder(tinyRandomHf, 'fp32');
+  const logs: string[] = [];
+  const choice = await prepareGraph(spec, [1, 2, 3, 4, 5, 6, 7, 8], { threads: 1, rewrites: 'kv', cacheDir: tempDir(), sabotage: negateLogits }, (l) => logs.push(l));
+  try {
+    t.deepEqual(choice.rewrites, []);
+    t.is(choice.path, spec.onnxPath);
+    t.regex(choice.note, /^plain graph \(gqa, delta_kv, last_logits, argmax: pass 0: logits differ by .+ of their range; allowed 0\.50%\)\)$/);
+    t.regex(logs.join('\n'), /graph rewrite \(gqa, delta_kv, last_logits, argmax\) not used: pass 0: logits differ/);
+  } finally {
+    await choice.session.release();
+  }
+  const plain = await load(tinyRandomHf, 'fp32', 'off');
+  try {
+    t.deepEqual(plain.rewrites, []);
+    t.true((await tokens(plain, 'Hello')).length > 0);
+  } finally {
+    await plain.session.release();
+  }
+});
+
+test('a rewritten graph onnxruntime refuses falls back to the plain graph, with the reason', async (t) => {
+  const spec = readModelFolder(tinyRandom, 'q8');
+  const choice = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir: tempDir(), sabotage: (b) => b.subarray(0, b.length >> 1) }, () => {});
+  try {
+    t.deepEqual(choice.rewrites, []);
+    t.regex(choice.note, /^plain graph \(delta_kv, last_logits, argmax: onnxruntime refused it: /);
+  } finally {
+    await choice.session.release();
+  }
+});
+
+test('the verdict is kept by file: a second load opens the rewritten graph without a self-test', async (t) => {
+  const cacheDir = tempDir();
+  const spec = readModelFolder(tinyRandom, 'q8');
+  const first = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
+  await first.session.release();
+  t.regex(first.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, largest logit difference 0\.\d+% of range; not applied: gqa \(no repeat_kv/);
+  const second = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
+  try {
+    t.is(second.path, first.path);
+    t.true(second.path.startsWith(cacheDir));
+    t.regex(second.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, cached in /);
+  } finally {
+    await second.session.release();
+  }
+});
+
+test('context_tokens sizes the KV cache and the context window; an invalid value is refused before loading', async (t) => {
+  const model = await load(tinyRandom, 'q8', 'kv', { context_tokens: 128 });
+  try {
+    t.is(model.info.context_length, 128);
+    // 2 layers x (key + value) x 2 kv heads x 128 positions x 16 dims x 4 bytes
+    t.is(model.info.kv_cache_bytes, 2 * 2 * 2 * 128 * 16 * 4);
+  } finally {
+    await model.session.release();
+  }
+  const e = await t.throwsAsync(load(tinyRandom, 'q8', 'kv', { context_tokens: -1 }));
+  t.is(e!.message, 'context_tokens must be a whole number of tokens, 0 or more; got -1');
+});
+
+test('a graph cache that cannot be written serves the plain graph, saying why', async (t) => {
+  const file = join(tempDir(), 'not-a-folder');
+  writeFileSync(file, 'x');
+  const logs: string[] = [];
+  const choice = await prepareGraph(readModelFolder(tinyRandom, 'q8'), [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir: file }, (l) => logs.push(l));
+  try {
+    t.deepEqual(choice.rewrites, []);
+    t.regex(choice.note, /^plain graph \(graph rewrites skipped: ENOTDIR: not a directory, mkdir /);
+    t.is(logs.length, 1);
+  } finally {
+    await choice.session.release();
+  }
+});
+
+test('the graph cache keeps the graph in use and the two most recently used others', async (t) => {
+  const cacheDir = tempDir();
+  const old = ['a-r1', 'b-r1', 'c-r1', 'd-r1'];
+  old.forEach((name, i) => {
+    mkdirSync(join(cacheDir, name));
+    const when = new Date(Date.now() - (i + 1) * 60_000);
+    utimesSync(join(cacheDir, name), when, when);
+  });
+  const choice = await prepareGraph(readModelFolder(tinyRandom, 'q8'), [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
+  await choice.session.release();
+  const left = readdirSync(cacheDir).sort();
+  t.is(left.length, 3);
+  t.deepEqual(left.filter((n) => old.includes(n)), ['a-r1', 'b-r1']);
+});
