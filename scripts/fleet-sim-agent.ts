@@ -11,9 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAgent } from '../src/agent/index.js';
-import { loadConfig } from '../src/config/index.js';
-import { describeError } from '../src/errors.js';
-import { UpdateError } from '../src/update/errors.js';
+import { loadConfig } from '../src/agent/config.js';
+import { describeError } from '../src/core/errors.js';
+import { PackageError } from '../src/package/errors.js';
 import type { Prober } from '../src/update/probe.js';
 
 const cli: Record<string, unknown> = {};
@@ -24,7 +24,7 @@ for (const arg of process.argv.slice(2)) {
 const config = loadConfig({ cli, env: process.env });
 const log = (line: string) => process.stderr.write(`[${config.device_id}] ${line}\n`);
 const failingProbe: Prober = async () => {
-  throw new UpdateError('smoke_failed', `fleet-sim: ${config.device_id} is configured to fail its smoke check`);
+  throw new PackageError('smoke_failed', `fleet-sim: ${config.device_id} is configured to fail its smoke check`);
 };
 const agent = buildAgent(config, {
   log,

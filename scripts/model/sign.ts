@@ -8,9 +8,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/index.js';
-import { shippedModelDir, packageRoot } from '../../src/paths.js';
-import { packModel } from '../../src/update/pack.js';
-import { readPrivateKey } from '../../src/update/signing.js';
+import { shippedModelDir, packageRoot } from '../../src/core/paths.js';
+import { packModel } from '../../src/package/pack.js';
+import { readPrivateKey } from '../../src/package/signing.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, otherwise: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : otherwise);

@@ -1,9 +1,23 @@
 /** The admin action table (docs/API.md, "Admin requests"). Add an action = add an entry. */
-import { ReasondError } from '../errors.js';
-import type { AdminHandler } from './admin.js';
-import type { Agent } from './agent.js';
+import { ReasondError } from '../core/errors.js';
+import type { RequestHandler } from '../mqtt/index.js';
+import type { Outbox } from '../store/index.js';
+import type { Journal } from '../task/index.js';
+import type { AgentConfig } from './config.js';
 
-export function adminHandlers(agent: Agent): Record<string, AdminHandler> {
+/** What the actions read of the agent (Agent hands itself in; this file does not import agent.ts, so they form no cycle). */
+export interface AdminView {
+  readonly config: AgentConfig;
+  readonly connected: boolean;
+  readonly queue: { readonly size: number };
+  readonly runningTask: string | undefined;
+  readonly journal: Pick<Journal, 'countByState'>;
+  readonly outbox: Pick<Outbox, 'size'>;
+  onlineStatus(): Record<string, unknown>;
+  cancel(id: string): Promise<'queued' | 'running' | undefined>;
+}
+
+export function adminHandlers(agent: AdminView): Record<string, RequestHandler> {
   return {
     ping: async () => ({ pong: true, device: agent.config.device_id, ts: Date.now() }),
     status: async () => ({

@@ -1,23 +1,36 @@
-/** Builds an Agent from the resolved config; tests pass their own engine or clock. */
+/**
+ * Builds an Agent from the resolved config (#19: the composition root's wiring,
+ * in the order the parts depend on each other, with no part reaching for one made
+ * later). Tests hand in an engine factory, a clock, a schedule and board tools;
+ * the update path is always on, so tests run the engine slot the daemon runs.
+ */
 import { join } from 'node:path';
-import type { AgentConfig } from '../config/index.js';
-import { Engine, parseDtype } from '../engine/index.js';
-import { EmbeddedBroker, MqttConnection, topics } from '../mqtt/index.js';
-import { Database, migrations } from '../store/index.js';
-import { systemClock, type Clock, type TaskEngine } from '../task/index.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { describeError } from '../core/errors.js';
+import type { Scheduler } from '../core/scheduler.js';
+import { Engine, parseDtype, type TaskEngine } from '../engine/index.js';
+import { brokerConnection, EmbeddedBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
+import { topics } from '../protocol/index.js';
+import { Database, Outbox } from '../store/index.js';
+import { OutboxSender, TaskPipeline, TaskQueue, type Job } from '../task/index.js';
 import { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import { resolveTelemetry } from '../telemetry/config.js';
-import type { Scheduler } from '../telemetry/schedule/scheduler.js';
 import type { CommandRunner } from '../telemetry/sensors/index.js';
-import { describeError } from '../errors.js';
 import { buildUpdates } from '../update/agent-updates.js';
 import type { FreeSpaceReader } from '../update/disk.js';
 import type { Prober } from '../update/probe.js';
+import { adminHandlers } from './admin-handlers.js';
 import { Agent } from './agent.js';
-import { offlineStatus } from './status.js';
+import type { AgentConfig } from './config.js';
+import { migrations } from './migrations.js';
+import { offlineStatus, StatusPublisher } from './status.js';
+
+/** Makes the engine for a model folder: the configured one, or an installed package version. */
+export type EngineFactory = (dir: string, dtype?: string) => TaskEngine;
 
 export interface BuildOverrides {
-  engine?: TaskEngine;
+  /** Tests hand in engines that borrow one started engine; the engine slot and the update path stay as in the daemon. */
+  makeEngine?: EngineFactory;
   clock?: Clock;
   log?: (line: string) => void;
   /** Telemetry's schedule and board tools (issue 5): a manual clock and fixture answers in tests. */
@@ -31,42 +44,50 @@ export interface BuildOverrides {
 
 export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   const log = o.log ?? ((line: string) => process.stderr.write(`[reasond] ${line}\n`));
+  const clock = o.clock ?? systemClock;
   const t = topics(c);
+
+  // the broker connection (and the embedded broker when no broker is configured)
   const broker = c.broker ? undefined : new EmbeddedBroker({ host: c.embedded_host, port: c.embedded_port, log });
   const connectHost = c.embedded_host === '0.0.0.0' ? '127.0.0.1' : c.embedded_host;
   const connection = new MqttConnection({
+    ...brokerConnection(c),
     url: c.broker || `mqtt://${connectHost}:${c.embedded_port}`,
     clientId: `reasond-${c.device_id}`,
     // The embedded broker (aedes) speaks 3.1.1 only.
     mqttVersion: broker ? 4 : (c.mqtt_version as 4 | 5),
     persistent: true,
     will: { topic: t.status, payload: JSON.stringify(offlineStatus(c.device_id, 'connection lost')), retain: true, qos: 1 },
-    ca: c.ca || undefined, cert: c.cert || undefined, key: c.key || undefined,
-    username: c.username, password: c.password,
-    keepaliveMs: c.keepalive_ms, reconnectMs: c.reconnect_ms,
     log,
   });
-  const clock = o.clock ?? systemClock;
-  let agent: Agent | undefined;
-  // A test's own engine serves as is; otherwise the engine can switch model versions (issue 6).
-  const updates = o.engine ? undefined : buildUpdates({
-    config: c, clock, log, fetch: o.fetch, freeSpace: o.freeSpace, probe: o.probe,
-    makeEngine: (dir, dtype) => new Engine({
-      model: dir,
-      dtype: dtype ? parseDtype(dtype) : undefined,
-      threads: c.threads || undefined,
-      prefill_chunk: c.prefill_chunk,
-      context_tokens: c.context_tokens,
-      graph_rewrites: c.graph_rewrites,
-      // Rewritten graphs live with the agent's data, never in a signed model folder.
-      graph_cache_dir: join(c.data_dir, 'graphs'),
-      log: c.log_level === 'debug' ? log : undefined,
-    }),
-    emit: (e) => void agent?.publishEvent({ ...e }).catch((err) => log(`update event not queued: ${describeError(err)}`)),
-    switched: (info) => void agent?.modelSwitched(info).catch((err) => log(`status after the model switch not sent: ${describeError(err)}`)),
-  });
-  const engine = o.engine ?? updates!.engine;
+
+  // the journal and outbox database, and what goes out through the outbox
   const db = new Database(join(c.data_dir, 'reasond.db'), migrations);
+  const outbox = new Outbox(db);
+  const sender = new OutboxSender(outbox, connection, log);
+  const status = new StatusPublisher({ device: c.device_id, pool: c.pool, maxNewTokensLimit: c.max_new_tokens_limit, topic: t.status, clock, connection });
+
+  // the update path owns the engine slot the tasks run on (issue 6)
+  const makeEngine: EngineFactory = o.makeEngine ?? ((dir, dtype) => new Engine({
+    model: dir,
+    dtype: dtype ? parseDtype(dtype) : undefined,
+    threads: c.threads || undefined,
+    prefill_chunk: c.prefill_chunk,
+    context_tokens: c.context_tokens,
+    graph_rewrites: c.graph_rewrites,
+    // Rewritten graphs live with the agent's data, never in a signed model folder.
+    graph_cache_dir: join(c.data_dir, 'graphs'),
+    log: c.log_level === 'debug' ? log : undefined,
+  }));
+  const updates = buildUpdates({
+    config: c, clock, log, fetch: o.fetch, freeSpace: o.freeSpace, probe: o.probe, makeEngine,
+    emit: (e) => void sender.send({ topic: t.events, payload: JSON.stringify(e), created_at: clock.now() }).catch((err) => log(`update event not queued: ${describeError(err)}`)),
+    switched: (info) => void status.modelSwitched(info).catch((err) => log(`status after the model switch not sent: ${describeError(err)}`)),
+  });
+  const engine = updates.engine;
+
+  // telemetry and the thermal guard, which paces the task path (issue 5)
+  const queue = new TaskQueue<Job>(c.queue_max);
   const telemetry = new AgentTelemetry({
     settings: resolveTelemetry(c), base_topic: c.base_topic, device_id: c.device_id, link: connection, db,
     now: () => clock.now(), log, scheduler: o.scheduler, run: o.commands,
@@ -78,8 +99,40 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
         return undefined; // not loaded yet
       }
     },
-    queueDepth: () => agent?.queue.size ?? 0,
+    queueDepth: () => queue.size,
   });
-  agent = new Agent({ config: c, topics: t, engine, connection, broker, db, clock, log, telemetry, updates });
-  return agent;
+
+  // the task path, and who listens to it
+  const pipeline = new TaskPipeline({
+    device: c.device_id, limits: c, engine, db, queue, sender, connection, eventsTopic: t.events, clock, log,
+    admit: () => telemetry.admit(),
+    pace: (job) => telemetry.pace(job.id),
+  });
+  pipeline.events.on('finished', ({ job, result, startedAt }) => telemetry.finished(job.id, result, startedAt, Math.max(0, startedAt - job.received_at)));
+  pipeline.events.on('failed', ({ job, error, startedAt }) => telemetry.failed(job.id, error.code, startedAt));
+  pipeline.events.on('rejected', ({ error }) => telemetry.rejected(error.code));
+  pipeline.events.on('finished', () => updates.taskEnded());
+  pipeline.events.on('failed', ({ error }) => updates.taskEnded(error.code));
+
+  // admin requests: the agent's own actions and the update path's
+  const view = {
+    config: c, journal: pipeline.journal, outbox, queue,
+    get connected() {
+      return connection.connected;
+    },
+    get runningTask() {
+      return pipeline.runningId;
+    },
+    onlineStatus: () => status.online(),
+    cancel: (id: string) => pipeline.cancel(id),
+  };
+  const requests = new RequestTable({
+    requestPrefix: t.requestPrefix,
+    responseTopic: t.response,
+    publish: (topic, payload, correlationData) => connection.publish(topic, payload, { qos: 1, correlationData }),
+    handlers: { ...adminHandlers(view), ...updates.handlers() },
+    log,
+  });
+
+  return new Agent({ config: c, topics: t, db, engine, connection, broker, outbox, sender, status, pipeline, requests, telemetry, updates, log });
 }

@@ -1,2 +1,2 @@
 export { Agent, type AgentParts } from './agent.js';
-export { buildAgent, type BuildOverrides } from './build.js';
+export { buildAgent, type BuildOverrides, type EngineFactory } from './build.js';

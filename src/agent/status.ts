@@ -2,11 +2,14 @@
  * The retained status message: the birth (online) and, as the last will and
  * on a clean stop, offline. Fleet tools read capabilities from here.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
+import type { Clock } from '../core/clock.js';
+import { ReasondError } from '../core/errors.js';
+import { sha256File } from '../core/hash.js';
 import type { ModelInfo } from '../engine/index.js';
-import { agentVersion } from '../paths.js';
+import type { MqttConnection } from '../mqtt/index.js';
+import type { OfflineStatus, OnlineStatus } from '../protocol/index.js';
+import { agentVersion } from '../core/paths.js';
 
 export interface StatusContext {
   device: string;
@@ -18,17 +21,7 @@ export interface StatusContext {
   startedAt: number;
 }
 
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (b) => hash.update(b))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
-export function onlineStatus(c: StatusContext, now: number) {
+export function onlineStatus(c: StatusContext, now: number): OnlineStatus {
   const cpu = cpus();
   return {
     state: 'online',
@@ -50,6 +43,52 @@ export function onlineStatus(c: StatusContext, now: number) {
   };
 }
 
-export function offlineStatus(device: string, reason: 'stopped' | 'connection lost', now?: number) {
+export function offlineStatus(device: string, reason: OfflineStatus['reason'], now?: number): OfflineStatus {
   return { state: 'offline', device, agent_version: agentVersion, reason, ...(now !== undefined ? { ts: now } : {}) };
+}
+
+/**
+ * The agent's retained status: built once the model is loaded, re-published when
+ * the broker connection comes back or the update path switches models (issue 6).
+ */
+export class StatusPublisher {
+  private context?: StatusContext;
+
+  constructor(
+    private readonly d: {
+      device: string; pool: string; maxNewTokensLimit: number; topic: string; clock: Clock;
+      connection: Pick<MqttConnection, 'connected' | 'publish' | 'protocolVersion'>;
+    },
+  ) {}
+
+  /** The model is loaded: from now on the status can be published. */
+  async loaded(model: ModelInfo): Promise<void> {
+    const d = this.d;
+    this.context = {
+      device: d.device, pool: d.pool, model, modelSha256: await sha256File(model.file),
+      maxNewTokensLimit: d.maxNewTokensLimit, mqttVersion: d.connection.protocolVersion, startedAt: d.clock.now(),
+    };
+  }
+
+  online(): OnlineStatus {
+    if (!this.context) throw new ReasondError('model_unavailable', 'the agent has not started');
+    return onlineStatus(this.context, this.d.clock.now());
+  }
+
+  /** The birth message, on each connect (the protocol version may differ after a fallback to 3.1.1). */
+  async publishOnline(): Promise<void> {
+    if (this.context) this.context.mqttVersion = this.d.connection.protocolVersion;
+    await this.d.connection.publish(this.d.topic, JSON.stringify(this.online()), { qos: 1, retain: true });
+  }
+
+  publishOffline(): Promise<void> {
+    return this.d.connection.publish(this.d.topic, JSON.stringify(offlineStatus(this.d.device, 'stopped', this.d.clock.now())), { qos: 1, retain: true });
+  }
+
+  /** The engine switched models between tasks: the retained status names the new one. */
+  async modelSwitched(model: ModelInfo): Promise<void> {
+    if (!this.context) return;
+    this.context = { ...this.context, model, modelSha256: await sha256File(model.file) };
+    if (this.d.connection.connected) await this.publishOnline();
+  }
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildAgent } from '../agent/index.js';
-import { loadConfig } from '../config/index.js';
+import { loadConfig } from '../agent/config.js';
 import { Engine } from '../engine/index.js';
 
 export interface ProbeArgs {
@@ -39,7 +39,7 @@ async function main(a: ProbeArgs): Promise<Record<string, unknown>> {
     cli: { 'device-id': 'bench', 'data-dir': mkdtempSync(join(tmpdir(), 'reasond-bench-agent-')), model: a.dir, broker: '', 'embedded-port': await freePort(), threads: a.threads },
     env: {},
   });
-  const agent = buildAgent(config, { engine, log: () => {} });
+  const agent = buildAgent(config, { makeEngine: () => engine, log: () => {} });
   await agent.start();
   await sleep(1500);
   global.gc?.();

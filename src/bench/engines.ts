@@ -4,7 +4,7 @@
  * that answers at once, so the pipeline's own cost is all that is measured.
  */
 import type { Engine, GenerateHooks, GenerateRequest, GenerationResult, ModelInfo } from '../engine/index.js';
-import type { TaskEngine } from '../task/index.js';
+import type { TaskEngine } from '../engine/index.js';
 
 export class BorrowedEngine implements TaskEngine {
   constructor(protected readonly engine: Engine) {}

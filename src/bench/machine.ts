@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { onnxRuntimeVersion } from '../engine/onnx-session.js';
-import { agentVersion, packageRoot } from '../paths.js';
+import { agentVersion, packageRoot } from '../core/paths.js';
 
 function gitCommit(): string | undefined {
   try {

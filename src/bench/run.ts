@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_PREFILL_CHUNK } from '../engine/types.js';
 import { readModelFolder } from '../engine/model-folder.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../core/paths.js';
 import { ceilingTokensPerS, readBandwidth, stepBytes, type Bandwidth } from './bandwidth.js';
 import { machineInfo, versions } from './machine.js';
 import { modelBytes, noEosCopy } from './model-copy.js';
@@ -20,8 +20,8 @@ import { engineSuite } from './suites/engine.js';
 import { mqttSuite } from './suites/mqtt.js';
 import { checkTargets } from './targets.js';
 
-export const SUITES = ['engine', 'concurrency', 'mqtt', 'memory', 'eventloop', 'accuracy'] as const;
-export type Suite = (typeof SUITES)[number];
+import type { Suite } from './suite-names.js';
+export { SUITES, type Suite } from './suite-names.js';
 
 export interface BenchOptions {
   model: string;

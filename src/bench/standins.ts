@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { ReasondError } from '../errors.js';
-import { packageRoot } from '../paths.js';
+import { ReasondError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
 
 export const STANDINS = ['qwen2.5-0.5b', 'r1-distill-1.5b'] as const;
 export type StandinName = (typeof STANDINS)[number];

@@ -3,22 +3,17 @@
  * the reply like `reasond run` (reasoning dimmed, then the answer).
  */
 import { randomUUID } from 'node:crypto';
-import type { CommandModule } from 'yargs';
-import { ReasondError } from '../errors.js';
-import { MqttConnection } from '../mqtt/index.js';
+import type { Argv, CommandModule } from 'yargs';
+import { ReasondError } from '../core/errors.js';
+import { brokerConnection, MqttConnection } from '../mqtt/index.js';
+import { deviceTopic, poolTaskTopic } from '../protocol/topics.js';
+import { brokerOptions, loadClientConfig, type ClientConfig } from './broker-options.js';
 import { dim, isColour, reportError } from './output.js';
 
 interface AskArgs {
   prompt: string;
   device?: string;
   pool: string;
-  broker: string;
-  'base-topic': string;
-  username?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
   stream: boolean;
   json: boolean;
   timeout: number;
@@ -37,17 +32,11 @@ export const askCommand: CommandModule<object, AskArgs> = {
   command: 'ask <prompt>',
   describe: 'Send one reasoning task to an agent (or a pool) over MQTT and print the answer',
   builder: (y) =>
-    y
+    // the broker options are a Record yargs cannot type field by field; AskArgs names what the handler reads
+    (y.options(brokerOptions()) as Argv)
       .positional('prompt', { type: 'string', demandOption: true, describe: 'The question or task' })
       .option('device', { type: 'string', describe: "Send to this device's own task topic" })
       .option('pool', { type: 'string', default: 'default', describe: 'Send to the pool task topic (whichever agent is free); ignored with --device' })
-      .option('broker', { type: 'string', default: process.env.REASOND_BROKER || 'mqtt://127.0.0.1:1883', describe: 'Broker URL [env REASOND_BROKER]' })
-      .option('base-topic', { type: 'string', default: process.env.REASOND_BASE_TOPIC || 'reasond', describe: 'First topic level [env REASOND_BASE_TOPIC]' })
-      .option('username', { type: 'string', describe: 'Broker user name [env REASOND_USERNAME]', default: process.env.REASOND_USERNAME })
-      .option('password', { type: 'string', describe: 'Broker password [env REASOND_PASSWORD]', default: process.env.REASOND_PASSWORD, defaultDescription: 'none' })
-      .option('ca', { type: 'string', describe: 'CA certificate file for mqtts:// [env REASOND_CA]', default: process.env.REASOND_CA })
-      .option('cert', { type: 'string', describe: 'Client certificate file for mutual TLS [env REASOND_CERT]', default: process.env.REASOND_CERT })
-      .option('key', { type: 'string', describe: 'Client private key file for mutual TLS [env REASOND_KEY]', default: process.env.REASOND_KEY })
       .option('stream', { type: 'boolean', default: false, describe: 'Print reasoning and answer as they are generated' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the final reply as JSON (with --stream, every reply as one JSON line)' })
       .option('timeout', { type: 'number', default: 120, describe: 'Seconds to wait for the answer; also sent as the task deadline' })
@@ -60,9 +49,15 @@ export const askCommand: CommandModule<object, AskArgs> = {
       .option('reasoning', { type: 'boolean', default: true, describe: 'Ask for the reasoning text (--no-reasoning leaves it out)' }),
   handler: async (a) => {
     const id = `ask-${randomUUID()}`;
-    const replyTopic = `${a['base-topic']}/replies/${id}`;
-    const taskTopic = a.device ? `${a['base-topic']}/${a.device}/task` : `${a['base-topic']}/pool/${a.pool}/task`;
-    const connection = new MqttConnection({ url: a.broker, clientId: id, mqttVersion: 5, username: a.username, password: a.password, ca: a.ca, cert: a.cert, key: a.key, reconnectMs: 1000 });
+    let c: ClientConfig;
+    try {
+      c = loadClientConfig(a as unknown as Record<string, unknown>);
+    } catch (e) {
+      return reportError(e);
+    }
+    const replyTopic = `${c.base_topic}/replies/${id}`;
+    const taskTopic = a.device ? deviceTopic(c.base_topic, a.device, 'task') : poolTaskTopic(c.base_topic, a.pool);
+    const connection = new MqttConnection({ ...brokerConnection(c), clientId: id, mqttVersion: 5, reconnectMs: 1000 });
     let timer: NodeJS.Timeout | undefined;
     try {
       const final = new Promise<Reply>((resolve, reject) => {

@@ -6,11 +6,11 @@
 import type { CommandModule } from 'yargs';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { renderReport } from '../bench/report.js';
-import { defaultOptions, runBench, SUITES, type Suite } from '../bench/run.js';
+// Only names at load: the harness (engines, agents, transformers.js) loads when the command runs (#19).
+import { SUITES, type Suite } from '../bench/suite-names.js';
 import { STANDINS, type StandinName } from '../bench/standins.js';
-import { ReasondError } from '../errors.js';
-import { defaultModelDir } from '../paths.js';
+import { ReasondError } from '../core/errors.js';
+import { defaultModelDir } from '../core/paths.js';
 import { reportError } from './output.js';
 
 interface BenchArgs {
@@ -58,12 +58,14 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
   handler: async (a) => {
     try {
       if (a.report?.length) {
+        const { renderReport } = await import('../bench/report.js');
         for (const f of a.report) process.stdout.write(renderReport(JSON.parse(readFileSync(f, 'utf8')), basename(f)) + '\n');
         return;
       }
       const suites = list(a.suite) as Suite[];
       const unknown = suites.filter((s) => !SUITES.includes(s));
       if (unknown.length) throw new ReasondError('invalid_request', `--suite: unknown suite ${unknown.join(', ')}; choose from ${SUITES.join(', ')}`);
+      const { defaultOptions, runBench } = await import('../bench/run.js');
       const d = defaultOptions(a.full);
       const standins = (a.standins === undefined ? (a.model ? [] : d.standins) : list(a.standins).filter((s) => s !== 'none')) as StandinName[];
       const badStandin = standins.filter((s) => !STANDINS.includes(s));

@@ -1,24 +1,20 @@
 /**
  * `reasond controller` (issue 7): the site's fleet controller. Settings come
- * from src/fleet/config.ts (flags > REASOND_<KEY> > defaults); SIGTERM and
+ * from src/fleet/config.ts (flags > REASOND_<KEY> > config file > defaults); SIGTERM and
  * SIGINT stop it cleanly. Rollouts live in its database, so a restart
  * continues them.
  */
 import type { CommandModule } from 'yargs';
-import { controllerKeys, DEFAULT_CONTROLLER_CONFIG, flagOf, loadControllerConfig } from '../fleet/config.js';
+import { controllerOptions, loadControllerConfig } from '../fleet/config.js';
 import { buildController, type Controller } from '../fleet/controller.js';
-import { cronScheduler } from '../telemetry/schedule/cron.js';
+import { cronScheduler } from '../core/cron.js';
 import { SdNotify } from '../service/sd-notify.js';
 import { reportError } from './output.js';
 
 export const controllerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'controller',
   describe: 'Run the fleet controller: device registry, metrics history, package server, rollouts, dashboard',
-  builder: (y) => {
-    y.option('config', { type: 'string', describe: 'JSON file with the keys below (keys of the agent in the same file are left to it) [env REASOND_CONFIG]', defaultDescription: DEFAULT_CONTROLLER_CONFIG });
-    for (const k of controllerKeys) y.option(flagOf(k.key), { type: k.type === 'integer' ? 'number' : 'string', describe: k.description, defaultDescription: JSON.stringify(k.default) });
-    return y;
-  },
+  builder: (y) => y.options(controllerOptions()),
   handler: async (a) => {
     let controller: Controller | undefined;
     // reasond-controller.service is Type=notify (issue 8): a no-op without NOTIFY_SOCKET.

@@ -4,7 +4,7 @@
  * and says how to fix what is wrong. Exit 1 when any check fails.
  */
 import type { CommandModule } from 'yargs';
-import { loadConfig, yargsOptions } from '../config/index.js';
+import { loadConfig, yargsOptions } from '../agent/config.js';
 import { formatRow, runDoctor } from '../service/doctor/index.js';
 import { machineContext } from '../service/doctor/context.js';
 import { reportError } from './output.js';

@@ -6,9 +6,7 @@ import cliProgress from 'cli-progress';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { Engine, parseDtype } from '../engine/index.js';
-import { evaluate } from '../eval/evaluate.js';
-import { readTaskFile } from '../eval/task-file.js';
-import { defaultModelDir, shippedModelDir } from '../paths.js';
+import { defaultModelDir, shippedModelDir } from '../core/paths.js';
 import { reportError } from './output.js';
 
 interface EvalArgs {
@@ -36,6 +34,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   handler: async (a) => {
     let engine: Engine | undefined;
     try {
+      // eval loads with its command only (#19)
+      const { readTaskFile } = await import('../eval/task-file.js');
+      const { evaluate } = await import('../eval/evaluate.js');
       let tasks = readTaskFile(a.tasks ?? join(shippedModelDir, 'heldout.jsonl'));
       if (a.limit !== undefined) tasks = tasks.slice(0, a.limit);
       engine = new Engine({ model: a.model ?? defaultModelDir(), dtype: a.dtype === undefined ? undefined : parseDtype(a.dtype), threads: a.threads });

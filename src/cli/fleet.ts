@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { FleetClient } from '../fleet/client.js';
 import { progressLine, rolloutsTable, statusTable, table } from '../fleet/tables.js';
 import { parseSince } from '../telemetry/stats/since.js';
-import { MANIFEST_FILE } from '../update/manifest.js';
-import { readManifest } from '../update/verify.js';
+import { MANIFEST_FILE } from '../package/manifest.js';
+import { readManifest } from '../package/verify.js';
+import { brokerOptions, loadClientConfig } from './broker-options.js';
 import { reportError } from './output.js';
 
 type Args = Record<string, any>;
@@ -20,26 +21,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const connectionOptions = (y: Argv) =>
   y
-    .option('broker', { type: 'string', default: process.env.REASOND_BROKER || 'mqtt://127.0.0.1:1883', describe: 'Broker URL [env REASOND_BROKER]' })
-    .option('base-topic', { type: 'string', default: process.env.REASOND_BASE_TOPIC || 'reasond', describe: 'First topic level [env REASOND_BASE_TOPIC]' })
-    .option('username', { type: 'string', default: process.env.REASOND_USERNAME, describe: 'Broker user name [env REASOND_USERNAME]' })
-    .option('password', { type: 'string', default: process.env.REASOND_PASSWORD, defaultDescription: 'none', describe: 'Broker password [env REASOND_PASSWORD]' })
-    .option('ca', { type: 'string', default: process.env.REASOND_CA, describe: 'CA certificate file for mqtts:// [env REASOND_CA]' })
-    .option('cert', { type: 'string', default: process.env.REASOND_CERT, describe: 'Client certificate file (PEM) [env REASOND_CERT]' })
-    .option('key', { type: 'string', default: process.env.REASOND_KEY, describe: 'Client private key file (PEM) [env REASOND_KEY]' })
+    .options(brokerOptions())
     .option('timeout', { type: 'number', default: 15, describe: 'Seconds to wait for each controller reply' })
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of a table' });
 
 /** Runs fn with a connected client; errors print as `reasond: <code>: <message>`. */
 const withClient = (fn: (c: FleetClient, a: Args) => Promise<void>) => async (a: Args) => {
-  const client = new FleetClient({ broker: a.broker, baseTopic: a['base-topic'], username: a.username, password: a.password, ca: a.ca, cert: a.cert, key: a.key, timeoutMs: a.timeout * 1000 });
+  let client: FleetClient | undefined;
   try {
+    client = new FleetClient({ ...loadClientConfig(a), timeoutMs: a.timeout * 1000 });
     await client.start();
     await fn(client, a);
   } catch (e) {
     reportError(e);
   } finally {
-    await client.stop().catch(() => {});
+    await client?.stop().catch(() => {});
   }
 };
 

@@ -2,7 +2,7 @@
 /** reasond's command line: one file per command, dispatched here. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { agentVersion } from '../paths.js';
+import { agentVersion } from '../core/paths.js';
 import { askCommand } from './ask.js';
 import { benchCommand } from './bench.js';
 import { controllerCommand } from './controller.js';

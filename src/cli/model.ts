@@ -8,15 +8,15 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../config/index.js';
-import { ReasondError } from '../errors.js';
-import { agentVersion } from '../paths.js';
-import { identity } from '../update/manifest.js';
-import { packModel } from '../update/pack.js';
-import { PackageServer } from '../update/server.js';
-import { generateKeyPair, readPrivateKey, readTrustedKey } from '../update/signing.js';
+import { loadConfig } from '../agent/config.js';
+import { ReasondError } from '../core/errors.js';
+import { agentVersion } from '../core/paths.js';
+import { identity } from '../package/manifest.js';
+import { packModel } from '../package/pack.js';
+import { PackageServer } from '../package/server.js';
+import { generateKeyPair, readPrivateKey, readTrustedKey } from '../package/signing.js';
 import { VersionStore } from '../update/store.js';
-import { verifyPackage } from '../update/verify.js';
+import { verifyPackage } from '../package/verify.js';
 import { reportError } from './output.js';
 
 type Args = Record<string, any>;

@@ -1,5 +1,5 @@
 /** Terminal output helpers shared by the commands. */
-import { describeError, isReasondError } from '../errors.js';
+import { describeError, isReasondError } from '../core/errors.js';
 
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 export const dim = (s: string) => (colour ? `\x1b[2m${s}\x1b[22m` : s);

@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_PREFILL_CHUNK, Engine, GRAPH_REWRITES, parseDtype, type Delta, type GenerateRequest, type GraphRewrites } from '../engine/index.js';
-import { defaultModelDir } from '../paths.js';
+import { defaultModelDir } from '../core/paths.js';
 import { dim, isColour, reportError } from './output.js';
 
 interface RunArgs {

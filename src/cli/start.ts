@@ -5,7 +5,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { buildAgent, type Agent } from '../agent/index.js';
-import { loadConfig, yargsOptions } from '../config/index.js';
+import { loadConfig, yargsOptions } from '../agent/config.js';
 import { SdNotify } from '../service/sd-notify.js';
 import { reportError } from './output.js';
 

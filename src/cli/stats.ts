@@ -5,9 +5,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../config/index.js';
-import { ReasondError } from '../errors.js';
-import { Database, migrations } from '../store/index.js';
+import { loadConfig } from '../agent/config.js';
+import { ReasondError } from '../core/errors.js';
+import { Database } from '../store/index.js';
+import { migrations } from '../agent/migrations.js';
 import { formatStats } from '../telemetry/stats/format.js';
 import { statsReport } from '../telemetry/stats/report.js';
 import { parseSince } from '../telemetry/stats/since.js';

@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError, type ConfigSources } from './load.js';
-export { schema, envName, flagName, defaultOf, type AgentConfig, type ConfigKey } from './schema.js';
+export { loadKeys, ConfigError, type ConfigSources, type LoadOptions } from './load.js';
+export { envName, flagName, defaultOf, configFileKey, type ConfigKey, type ConfigOf, type CrossCheck, type KeyType } from './keys.js';
 export { yargsOptions } from './yargs-options.js';
 export { configTable } from './markdown.js';

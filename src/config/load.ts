@@ -1,16 +1,28 @@
 /**
- * Resolves the config: CLI flag > environment > config file > default.
- * Every problem is collected and reported together as
- * `<where>: <what is wrong, with the value>`.
+ * The one config loader (#19), used by the agent, the controller and the client
+ * commands: CLI flag > environment > config file > default. Per-key checks and
+ * the feature's cross-key checks run in one pass, and every problem is reported
+ * together as `<where>: <what is wrong, with the value>`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ReasondError } from '../errors.js';
-import { DEFAULT_CONFIG_FILE, defaultOf, envName, flagName, schema, type AgentConfig, type ConfigKey } from './schema.js';
+import { describeError, ReasondError } from '../core/errors.js';
+import { defaultOf, envName, flagName, type ConfigKey, type ConfigOf, type CrossCheck } from './keys.js';
 
 export interface ConfigSources {
   /** Parsed flags, keyed by flag name (--device-id → 'device-id'). */
   cli?: Record<string, unknown>;
   env?: Record<string, string | undefined>;
+}
+
+export interface LoadOptions<C> {
+  /** Read when the `config` key names no file and this one exists; the list must then hold a `config` key. */
+  defaultFile?: string;
+  /**
+   * Keys in the file that are not in the list: the agent reports them; the controller
+   * ignores them, because the shipped units hand both daemons /etc/reasond/config.json.
+   */
+  unknownFileKeys?: 'report' | 'ignore';
+  checks?: readonly CrossCheck<C>[];
 }
 
 export class ConfigError extends ReasondError {
@@ -36,21 +48,21 @@ function check(k: ConfigKey, raw: unknown, where: string, problems: string[]): u
   return v;
 }
 
-function readFile(path: string, problems: string[]): Record<string, unknown> {
+function readFile(path: string, keys: readonly ConfigKey[], unknown: 'report' | 'ignore', problems: string[]): Record<string, unknown> {
   try {
     const json = JSON.parse(readFileSync(path, 'utf8'));
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('the file must hold one JSON object');
     for (const key of Object.keys(json)) {
-      if (key === 'config' || !schema.some((k) => k.key === key)) problems.push(`${path}: ${key}: unknown key (value ${JSON.stringify(json[key])})`);
+      if (key === 'config' || (unknown === 'report' && !keys.some((k) => k.key === key))) problems.push(`${path}: ${key}: unknown key (value ${JSON.stringify(json[key])})`);
     }
     return json;
   } catch (e) {
-    problems.push(`${path}: cannot read the config file: ${(e as Error).message}`);
+    problems.push(`${path}: cannot read the config file: ${describeError(e)}`);
     return {};
   }
 }
 
-export function loadConfig(sources: ConfigSources = {}): AgentConfig {
+export function loadKeys<const Keys extends readonly ConfigKey[]>(keys: Keys, sources: ConfigSources = {}, o: LoadOptions<ConfigOf<Keys>> = {}): ConfigOf<Keys> {
   const cli = sources.cli ?? {};
   const env = sources.env ?? {};
   const problems: string[] = [];
@@ -59,16 +71,21 @@ export function loadConfig(sources: ConfigSources = {}): AgentConfig {
     if (env[envName(k.key)] !== undefined && env[envName(k.key)] !== '') return [env[envName(k.key)], envName(k.key)];
     return undefined;
   };
-  const configKey = schema.find((k) => k.key === 'config')!;
-  const explicit = given(configKey);
-  const path = explicit ? String(explicit[0]) : existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : '';
-  const file = path ? readFile(path, problems) : {};
-  const out: Record<string, unknown> = { config: path };
-  for (const k of schema) {
+  const configKey = keys.find((k) => k.key === 'config');
+  const explicit = configKey && given(configKey);
+  const path = explicit ? String(explicit[0]) : o.defaultFile && existsSync(o.defaultFile) ? o.defaultFile : '';
+  const file = path ? readFile(path, keys, o.unknownFileKeys ?? 'report', problems) : {};
+  const out: Record<string, unknown> = configKey ? { config: path } : {};
+  const bad = new Set<string>();
+  for (const k of keys) {
     if (k.key === 'config') continue;
     const found = given(k) ?? (file[k.key] !== undefined ? [file[k.key], `${path}: ${k.key}`] : undefined);
+    const before = problems.length;
     out[k.key] = found ? check(k, found[0], found[1], problems) : defaultOf(k);
+    if (problems.length > before) bad.add(k.key);
   }
+  const config = out as ConfigOf<Keys>;
+  for (const c of o.checks ?? []) if (c.keys.every((k) => !bad.has(k))) problems.push(...c.check(config));
   if (problems.length > 0) throw new ConfigError(problems);
-  return out as unknown as AgentConfig;
+  return config;
 }

@@ -3,7 +3,7 @@
  * @huggingface/jinja, the implementation transformers.js uses.
  */
 import { Template } from '@huggingface/jinja';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { ChatMessage } from './types.js';
 
 export interface ChatTemplate {

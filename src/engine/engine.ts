@@ -7,7 +7,7 @@
  * only when a prompt might not fit (checkPrompt).
  */
 import type { Worker } from 'node:worker_threads';
-import { ReasondError, reviveError } from '../errors.js';
+import { ReasondError, reviveError } from '../core/errors.js';
 import { loadChatTemplate, type ChatTemplate } from './chat-template.js';
 import { messagesOf } from './generate.js';
 import type { FromWorker, ToWorker } from './protocol.js';

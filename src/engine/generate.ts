@@ -5,7 +5,7 @@
  * closes the thinking by inserting </think> itself.
  */
 import { performance } from 'node:perf_hooks';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { ChannelText } from './channel-text.js';
 import { IncrementalDecoder } from './detokenizer.js';
 import { halvesToFloats } from './half.js';

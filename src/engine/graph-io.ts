@@ -4,7 +4,7 @@
  * whether they take position_ids. A graph that does not fit gets an error
  * naming what is missing.
  */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { IoNames, ModelSpec } from './model-folder.js';
 import type { IoMeta, TensorType } from './onnx-session.js';
 

@@ -2,3 +2,6 @@ export { Engine, type EngineOptions } from './engine.js';
 export { readModelFolder, parseDtype, DEFAULT_DTYPE_ORDER } from './model-folder.js';
 export type * from './types.js';
 export { DEFAULT_CONTEXT_TOKENS, DEFAULT_PREFILL_CHUNK, GRAPH_REWRITES } from './types.js';
+// the serving side (#19): what the task path runs on, and the slot that swaps models between tasks
+export type { TaskEngine } from './task-engine.js';
+export { EngineSlot, type BootModel } from './slot.js';

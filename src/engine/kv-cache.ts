@@ -14,7 +14,7 @@
  * - FeedbackKvCache, for a plain graph: each pass's present.* outputs are fed
  *   back as the next pass's past (the onnx-community contract, no rewrite).
  */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { cacheDims, cacheHeads, type DecoderIo } from './graph-io.js';
 import { makeTensor, type Tensor } from './onnx-session.js';
 

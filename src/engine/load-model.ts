@@ -3,7 +3,7 @@
  * inputs and outputs, loads the tokenizer and chat template. Runs where the
  * forward passes run (the engine worker), and directly in tests.
  */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { loadChatTemplate, type ChatTemplate } from './chat-template.js';
 import { describeIo, type DecoderIo } from './graph-io.js';
 import { FeedbackKvCache, OwnedKvCache, type KvCache } from './kv-cache.js';

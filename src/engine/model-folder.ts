@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { Dtype, GenerationOptions } from './types.js';
 
 /** Which file each dtype means in an onnx-community folder. */

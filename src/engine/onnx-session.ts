@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { SessionSettings } from './types.js';
 
 export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | string;

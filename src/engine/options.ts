@@ -3,11 +3,14 @@
  * the value; the agent's schema checks the wire format first, but the engine
  * stays safe on its own (the CLI and tests call it directly).
  */
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
+import { MAX_STOP, taskSchema } from '../protocol/task.js';
 import type { GenerateRequest } from './types.js';
 
 export const DEFAULT_MAX_NEW_TOKENS = 1024;
-export const MAX_STOP_STRINGS = 16;
+export const MAX_STOP_STRINGS = MAX_STOP;
+// The wire schema's limits, not copies of them (#19): a task the agent accepts is one the engine accepts.
+const wire = taskSchema.properties;
 
 export interface ResolvedOptions {
   max_new_tokens: number;
@@ -47,11 +50,11 @@ export function resolveOptions(req: GenerateRequest, defaults: GenerateRequest, 
   }
   return {
     max_new_tokens: o.max_new_tokens === undefined ? DEFAULT_MAX_NEW_TOKENS : intIn('max_new_tokens', o.max_new_tokens, 1, contextLength),
-    temperature: o.temperature === undefined ? 0 : numIn('temperature', o.temperature, 0, 10),
-    top_k: o.top_k === undefined ? 0 : intIn('top_k', o.top_k, 0, 1_000_000),
-    top_p: o.top_p === undefined ? 1 : numIn('top_p', o.top_p, 0, 1, true),
-    repetition_penalty: o.repetition_penalty === undefined ? 1 : numIn('repetition_penalty', o.repetition_penalty, 0, 10, true),
-    seed: o.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : intIn('seed', o.seed, 0, 2 ** 32 - 1),
+    temperature: o.temperature === undefined ? 0 : numIn('temperature', o.temperature, wire.temperature.minimum, wire.temperature.maximum),
+    top_k: o.top_k === undefined ? wire.top_k.default : intIn('top_k', o.top_k, wire.top_k.minimum, wire.top_k.maximum),
+    top_p: o.top_p === undefined ? wire.top_p.default : numIn('top_p', o.top_p, wire.top_p.exclusiveMinimum, wire.top_p.maximum, true),
+    repetition_penalty: o.repetition_penalty === undefined ? wire.repetition_penalty.default : numIn('repetition_penalty', o.repetition_penalty, wire.repetition_penalty.exclusiveMinimum, wire.repetition_penalty.maximum, true),
+    seed: o.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : intIn('seed', o.seed, wire.seed.minimum, wire.seed.maximum),
     stop,
     budget_tokens:
       o.reasoning.budget_tokens === undefined ? undefined : intIn('reasoning.budget_tokens', o.reasoning.budget_tokens, 0, contextLength),

@@ -5,7 +5,7 @@
  * drops non-ASCII characters without a word: see the project brief).
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 
 export interface TextTokenizer {
   encode(text: string): number[];

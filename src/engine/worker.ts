@@ -5,7 +5,7 @@
  * one at a time in arrival order.
  */
 import { parentPort } from 'node:worker_threads';
-import { isReasondError } from '../errors.js';
+import { isReasondError } from '../core/errors.js';
 import { generate, promptTokens } from './generate.js';
 import { assertModel, loadModel, unloadModel, type LoadedModel } from './load-model.js';
 import type { FromWorker, ToWorker, WireError } from './protocol.js';

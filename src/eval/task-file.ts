@@ -3,7 +3,7 @@
  * per line. Errors name the file, the line and the field.
  */
 import { readFileSync } from 'node:fs';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 
 export interface EvalTask {
   id: string;

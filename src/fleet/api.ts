@@ -1,12 +1,12 @@
 /**
  * The controller's API (issue 7, docs/API.md "Fleet controller"): one
  * handler table, served over MQTT request/response at
- * <base>/controller/request/<action> by src/agent's Admin (every reply
+ * <base>/controller/request/<action> by src/mqtt's RequestTable (every reply
  * echoes id and says status ok|error). The dashboard's read-only HTTP JSON
  * calls the same functions (http/server.ts).
  */
-import type { AdminHandler } from '../agent/admin.js';
-import { ReasondError } from '../errors.js';
+import type { RequestHandler } from '../mqtt/index.js';
+import { ReasondError } from '../core/errors.js';
 import type { MetricsHistory } from './history.js';
 import type { PackageStore } from './package-store.js';
 import type { DeviceRow, Registry } from './registry.js';
@@ -86,7 +86,7 @@ export function fleetApi(d: ApiDeps) {
   };
 }
 
-export function controllerHandlers(d: ApiDeps): Record<string, AdminHandler> {
+export function controllerHandlers(d: ApiDeps): Record<string, RequestHandler> {
   const api = fleetApi(d);
   return {
     'fleet/status': () => api.status(),

@@ -4,19 +4,11 @@
  * with status error becomes a ReasondError with the controller's code.
  */
 import { randomUUID } from 'node:crypto';
-import { ReasondError, type ErrorCode } from '../errors.js';
-import { MqttConnection } from '../mqtt/index.js';
+import { ReasondError, type ErrorCode } from '../core/errors.js';
+import { brokerConnection, MqttConnection, type BrokerConfig } from '../mqtt/index.js';
+import { controllerTopics } from '../protocol/topics.js';
 
-export interface ClientOptions {
-  broker: string;
-  baseTopic: string;
-  username?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  timeoutMs: number;
-}
+export type ClientOptions = BrokerConfig & { base_topic: string; timeoutMs: number };
 
 type Waiter = { resolve: (v: Record<string, any>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -26,8 +18,7 @@ export class FleetClient {
 
   constructor(private readonly o: ClientOptions) {
     this.connection = new MqttConnection({
-      url: o.broker, clientId: `reasond-fleet-${randomUUID().slice(0, 8)}`, mqttVersion: 5,
-      username: o.username, password: o.password, ca: o.ca, cert: o.cert, key: o.key, reconnectMs: 1000,
+      ...brokerConnection(o), clientId: `reasond-fleet-${randomUUID().slice(0, 8)}`, mqttVersion: 5, reconnectMs: 1000,
     });
   }
 
@@ -47,7 +38,7 @@ export class FleetClient {
       else w.reject(new ReasondError((reply.error?.code as ErrorCode) ?? 'internal', reply.error?.message ?? 'the controller gave no reason'));
     });
     await this.connection.start();
-    await this.connection.subscribe([`${this.o.baseTopic}/controller/response/#`]);
+    await this.connection.subscribe([controllerTopics(this.o.base_topic).responseFilter]);
   }
 
   stop(): Promise<void> {
@@ -63,7 +54,7 @@ export class FleetClient {
         reject(new ReasondError('deadline_exceeded', `no reply from the controller to ${action} within ${this.o.timeoutMs} ms (is reasond controller running on ${this.o.broker}?)`));
       }, this.o.timeoutMs);
       this.waiting.set(id, { resolve: resolve as (v: Record<string, any>) => void, reject, timer });
-      this.connection.publish(`${this.o.baseTopic}/controller/request/${action}`, JSON.stringify({ ...body, id }), { qos: 1 }).catch((e) => {
+      this.connection.publish(controllerTopics(this.o.base_topic).request(action), JSON.stringify({ ...body, id }), { qos: 1 }).catch((e) => {
         clearTimeout(timer);
         this.waiting.delete(id);
         reject(e);

@@ -7,15 +7,15 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Admin } from '../agent/admin.js';
-import { describeError } from '../errors.js';
-import { MqttConnection } from '../mqtt/index.js';
+import { describeError } from '../core/errors.js';
+import { brokerConnection, MqttConnection, RequestTable } from '../mqtt/index.js';
+import { controllerTopics } from '../protocol/topics.js';
 import { Database } from '../store/index.js';
-import { cronEvery, type Scheduler } from '../telemetry/schedule/scheduler.js';
-import { PackageServer } from '../update/server.js';
-import { readTrustedKey } from '../update/signing.js';
+import { cronEvery, type Scheduler } from '../core/scheduler.js';
+import { PackageServer } from '../package/server.js';
+import { readTrustedKeys } from '../package/trusted-keys.js';
 import { controllerHandlers, type ApiDeps } from './api.js';
-import type { ControllerConfig } from './config.js';
+import { controllerDurations, type ControllerConfig } from './config.js';
 import { MetricsHistory } from './history.js';
 import { DashboardServer } from './http/server.js';
 import { PackageStore } from './package-store.js';
@@ -34,17 +34,11 @@ export interface ControllerParts {
   packageServer: PackageServer;
   dashboard: DashboardServer;
   engine: RolloutEngine;
-  admin: Admin;
+  admin: RequestTable;
   scheduler: Scheduler;
   now: () => number;
   log: (line: string) => void;
 }
-
-export const controllerTopics = (base: string) => ({
-  requestPrefix: `${base}/controller/request/`,
-  response: (action: string) => `${base}/controller/response/${action}`,
-  deviceRequest: (device: string, action: string) => `${base}/${device}/request/${action}`,
-});
 
 export class Controller {
   private readonly cancels: (() => void)[] = [];
@@ -67,7 +61,8 @@ export class Controller {
     await this.p.packages.start();
     await this.p.packageServer.start();
     await this.p.dashboard.start();
-    const prefix = controllerTopics(c.base_topic).requestPrefix;
+    const topics = controllerTopics(c.base_topic);
+    const prefix = topics.requestPrefix;
     connection.onMessage(async (m) => {
       // Not awaited: the client reads no packet (so no PUBACK for our own deploy requests) until this returns.
       if (m.topic.startsWith(prefix)) return void this.p.admin.handle(m);
@@ -75,13 +70,13 @@ export class Controller {
     });
     // Subscriptions are renewed on each connect: retained status/metrics then replay, so the registry catches up.
     connection.onConnect(() => {
-      void connection.subscribe([`${c.base_topic}/+/status`, `${c.base_topic}/+/metrics`, `${c.base_topic}/+/events`, `${prefix}#`])
+      void connection.subscribe([...topics.fleet, `${prefix}#`])
         .then(() => engine.poke())
         .catch((e) => log(`subscribe failed: ${describeError(e)}`));
     });
     registry.onChange = () => engine.poke();
     await connection.start();
-    this.cancels.push(this.p.scheduler.schedule(cronEvery(c.reconcile_s)!, 'rollout reconcile', () => engine.poke()));
+    this.cancels.push(this.p.scheduler.schedule(cronEvery(controllerDurations(c).reconcileMs / 1000)!, 'rollout reconcile', () => engine.poke()));
     this.cancels.push(this.p.scheduler.schedule('0 * * * * *', 'metrics downsampling', () => this.p.history.downsample(this.p.now())));
     engine.poke(); // rollouts left running by an earlier controller process continue
     log(`controller ready: dashboard ${this.dashboardUrl}, packages ${this.packageUrl}, API on ${prefix}<action>`);
@@ -114,14 +109,14 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
   const now = o.now ?? Date.now;
   const log = o.log ?? ((line: string) => process.stderr.write(`[controller] ${line}\n`));
   const db = new Database(join(c.data_dir, 'controller.db'), controllerMigrations);
-  const trusted = c.trusted_keys.split(',').map((s) => s.trim()).filter(Boolean).map(readTrustedKey);
-  const history = new MetricsHistory(db, { rawKeepMs: c.history_raw_hours * 3_600_000, keepMs: c.history_days * 86_400_000 });
-  const registry = new Registry(db, history, now);
+  const trusted = readTrustedKeys(c.trusted_keys);
+  const { historyRawMs, historyKeepMs } = controllerDurations(c);
+  const history = new MetricsHistory(db, { rawKeepMs: historyRawMs, keepMs: historyKeepMs });
+  const registry = new Registry(db, history, now, log);
   const packages = new PackageStore(db, join(c.data_dir, 'packages'), join(c.data_dir, 'uploads'), trusted, now);
   const packageServer = new PackageServer({ root: packages.root, host: c.package_host, port: c.package_port, log });
   const connection = new MqttConnection({
-    url: c.broker, clientId: `reasond-controller-${hostname()}`, mqttVersion: 5,
-    username: c.username || undefined, password: c.password || undefined, ca: c.ca || undefined, cert: c.cert || undefined, key: c.key || undefined, reconnectMs: 1000, log,
+    ...brokerConnection(c), clientId: `reasond-controller-${hostname()}`, mqttVersion: 5, reconnectMs: 1000, log,
   });
   const t = controllerTopics(c.base_topic);
   let controller: Controller | undefined;
@@ -140,7 +135,7 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
     },
   });
   const deps: ApiDeps = { registry, history, packages, engine, rollouts, now };
-  const admin = new Admin({
+  const admin = new RequestTable({
     requestPrefix: t.requestPrefix, responseTopic: t.response, log,
     publish: (topic, payload, correlationData) => connection.publish(topic, payload, { qos: 1, correlationData }),
     handlers: controllerHandlers(deps),

@@ -4,6 +4,7 @@
  * averages and drops minute rows older than `keepMs`. Reads downsample
  * again to at most `points` buckets, so a chart of a month stays small.
  */
+import type { MetricsMessage } from '../protocol/index.js';
 import type { Database } from '../store/index.js';
 
 export interface Sample {
@@ -25,15 +26,15 @@ const MINUTE = 60_000;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** The figures the fleet table, charts and health gates use, from one metrics payload (docs/API.md). */
-export function metricsSample(m: Record<string, any>): Sample {
-  const t = m.throughput ?? {};
-  const errors = t.errors_by_code && typeof t.errors_by_code === 'object' ? Object.values(t.errors_by_code).reduce((a: number, b) => a + (num(b) ?? 0), 0) : null;
+export function metricsSample(m: MetricsMessage): Sample {
+  const t = m.throughput;
+  const errors = Object.values(t.errors_by_code).reduce((a: number, b) => a + (num(b) ?? 0), 0);
   return {
     model_version: m.model?.version ?? null,
     tokens_per_s: num(t.decode_tokens_per_s?.p50),
     latency_ms: num(t.latency_ms?.p50),
-    temp_c: num(m.thermal?.hottest_c),
-    rss_bytes: num(m.memory?.rss_bytes),
+    temp_c: num(m.thermal.hottest_c),
+    rss_bytes: num(m.memory.rss_bytes),
     queue_depth: num(t.queue_depth),
     tasks: num(t.tasks),
     errors,

@@ -9,13 +9,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import type { Database } from '../store/index.js';
-import { MANIFEST_FILE } from '../update/manifest.js';
-import { checkRelativePath } from '../update/path-rules.js';
-import { isSemver } from '../update/semver.js';
-import type { TrustedKey } from '../update/signing.js';
-import { checkFiles, checkManifest, readManifest } from '../update/verify.js';
+import { MANIFEST_FILE } from '../package/manifest.js';
+import { checkRelativePath } from '../package/path-rules.js';
+import { isSemver } from '../package/semver.js';
+import type { TrustedKey } from '../package/signing.js';
+import { checkFiles, checkManifest, readManifest } from '../package/verify.js';
 
 export interface PackageRow {
   name: string;

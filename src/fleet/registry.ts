@@ -5,6 +5,7 @@
  * Times are the controller's clock at receipt, so a board with a wrong
  * clock cannot reorder what the rollout engine compares.
  */
+import { checker, metricsSchema, parseDeviceTopic, type MetricsMessage } from '../protocol/index.js';
 import type { Database } from '../store/index.js';
 import { metricsSample, MetricsHistory } from './history.js';
 
@@ -40,19 +41,18 @@ export interface DeviceEvent {
 
 type Json = Record<string, any>;
 
-/** `<base>/<device>/<kind>` for the three kinds the registry reads; anything else is not ours. */
-export function parseDeviceTopic(base: string, topic: string): { device: string; kind: 'status' | 'metrics' | 'events' } | undefined {
-  const parts = topic.split('/');
-  if (parts.length !== 3 || parts[0] !== base || parts[1] === 'controller' || parts[1] === 'pool') return undefined;
-  const kind = parts[2];
-  return kind === 'status' || kind === 'metrics' || kind === 'events' ? { device: parts[1], kind } : undefined;
-}
-
 export class Registry {
   /** Called after a device's row changed (the rollout engine reconciles on it). */
   onChange: (device: string) => void = () => {};
+  /** The agents' metrics are read through protocol/metrics.ts's schema, never re-parsed by hand (#19). */
+  private readonly isMetrics = checker<MetricsMessage>(metricsSchema, 'the metrics');
 
-  constructor(private readonly db: Database, private readonly history: MetricsHistory, private readonly now: () => number) {}
+  constructor(
+    private readonly db: Database,
+    private readonly history: MetricsHistory,
+    private readonly now: () => number,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
 
   async ingest(base: string, topic: string, payload: Buffer): Promise<void> {
     const t = parseDeviceTopic(base, topic);
@@ -90,7 +90,8 @@ export class Registry {
   }
 
   private async metrics(device: string, m: Json, now: number): Promise<void> {
-    const throttled = m.thermal?.guard?.state && m.thermal.guard.state !== 'normal' ? 1 : 0;
+    if (!this.isMetrics(m)) return this.log(`metrics from ${device} ignored: ${this.isMetrics.problems().join('; ')}`);
+    const throttled = m.thermal.guard === 'normal' ? 0 : 1;
     await this.db.run('UPDATE devices SET metrics = ?, throttled = ? WHERE device = ?', [JSON.stringify(m), throttled, device]);
     await this.history.record(device, now, metricsSample(m));
   }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 
 export interface Incoming {
   topic: string;

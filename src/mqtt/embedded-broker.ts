@@ -6,7 +6,7 @@
  */
 import { Aedes } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 import { parseShared, SharedGroups } from './shared-subscriptions.js';
 
 export interface EmbeddedBrokerOptions {

@@ -5,7 +5,7 @@
  * subscribes members to the plain filter and asks allow() per delivery; one
  * member per group, round robin, gets each message.
  */
-import { topicMatches } from './topics.js';
+import { topicMatches } from '../protocol/topics.js';
 
 const SHARE = /^\$share\/([^/#+]+)\/(.+)$/;
 const MAX_DECISIONS = 10_000;

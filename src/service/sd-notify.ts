@@ -8,7 +8,7 @@
  * tell which unit it belongs to.
  */
 import { execFile } from 'node:child_process';
-import { describeError } from '../errors.js';
+import { describeError } from '../core/errors.js';
 
 /** Runs `systemd-notify <assignments...>` with the given environment; rejects on failure. */
 export type NotifySender = (assignments: string[], env: NodeJS.ProcessEnv) => Promise<void>;

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { ReasondError } from '../errors.js';
+import { ReasondError } from '../core/errors.js';
 
 export type Row = Record<string, unknown>;
 export type Params = unknown[];

@@ -1,4 +1,2 @@
 export { Database, type Migration } from './database.js';
-export { migrations } from './migrations.js';
-export { Journal, type JournalEntry, type Finish, type TaskState } from './journal.js';
 export { Outbox, type OutboxMessage, type OutboxRow } from './outbox.js';

@@ -1,5 +1,10 @@
 export { TaskValidator, type ParsedPayload } from './validate.js';
-export { taskSchema, type TaskRequest, type TaskLimits } from './schema.js';
 export { TaskQueue, type Queued } from './queue.js';
-export { Runner, type RunnerHooks, type RunnerOptions } from './runner.js';
-export { engineRequest, systemClock, type Job, type Route, type TaskEngine, type Clock } from './job.js';
+export { Runner, type RunnerHooks, type RunnerOptions, type Pace } from './runner.js';
+export { engineRequest, type Job, type Route } from './job.js';
+export { Journal, type JournalEntry, type Finish, type TaskState } from './journal.js';
+export { Intake, type IntakeDeps } from './intake.js';
+export { Replies, errorPayload } from './replies.js';
+export { OutboxSender } from './outbox-sender.js';
+export { TaskPipeline, type PipelineDeps, type PipelineLimits } from './pipeline.js';
+export { TaskEvents, type TaskEventMap, type TaskEventName } from './events.js';

@@ -1,7 +1,7 @@
 /** A task accepted into the journal, as the queue and the runner see it. */
-import type { GenerateHooks, GenerateRequest, GenerationResult, ModelInfo } from '../engine/index.js';
+import type { GenerateRequest } from '../engine/index.js';
 import type { Queued } from './queue.js';
-import type { TaskRequest } from './schema.js';
+import type { TaskRequest } from '../protocol/index.js';
 
 /** Where a task's replies go: the MQTT 5 Response Topic (+ Correlation Data) or reply_to. */
 export interface Route {
@@ -17,22 +17,6 @@ export interface Job extends Queued {
   /** Absolute, epoch ms: from deadline_ms and MQTT 5 Message Expiry, whichever ends first. */
   deadline_at?: number;
 }
-
-/** What the agent needs of the engine (src/engine's Engine, or a wrapper in tests). */
-export interface TaskEngine {
-  start(): Promise<ModelInfo>;
-  stop(): Promise<void>;
-  readonly info: ModelInfo;
-  /** Rejects (invalid_request, context_overflow) a prompt that generate() would refuse, before it is journaled. */
-  checkPrompt(req: GenerateRequest): Promise<void>;
-  generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult>;
-}
-
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** The engine request for a task: wire names are the engine's names. */
 export function engineRequest(job: Job, defaultMaxNewTokens: number): GenerateRequest {

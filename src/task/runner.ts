@@ -4,16 +4,25 @@
  * task whose deadline passed while it waited is answered, never run; every
  * task taken from the queue ends in exactly one finished() or failed().
  */
-import type { Delta, GenerateRequest, GenerationResult } from '../engine/index.js';
-import { describeError, isReasondError, ReasondError } from '../errors.js';
-import { engineRequest, type Clock, type Job, type TaskEngine } from './job.js';
+import type { Delta, GenerateRequest, GenerationResult, TaskEngine } from '../engine/index.js';
+import { describeError, isReasondError, ReasondError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { engineRequest, type Job } from './job.js';
 import type { TaskQueue } from './queue.js';
 
 export interface RunnerHooks {
   started(job: Job): Promise<void>;
   delta(job: Job, delta: Delta): void;
-  finished(job: Job, result: GenerationResult): Promise<void>;
+  /** `note`: what the pace says about how the task ran (the thermal guard's, for the result). */
+  finished(job: Job, result: GenerationResult, note?: Record<string, unknown>): Promise<void>;
   failed(job: Job, error: ReasondError): Promise<void>;
+}
+
+/** How a task runs under the thermal guard: a pause before it, the request it runs with, and a note for its result. */
+export interface Pace {
+  pause_ms: number;
+  request(req: GenerateRequest): GenerateRequest;
+  note?(): Record<string, unknown> | undefined;
 }
 
 export interface RunnerOptions {
@@ -24,7 +33,7 @@ export interface RunnerOptions {
   defaultMaxNewTokens: number;
   log?: (line: string) => void;
   /** The thermal guard's pace (issue 5): a pause before the task and the request it runs with. */
-  pace?: (job: Job) => { pause_ms: number; request(req: GenerateRequest): GenerateRequest };
+  pace?: (job: Job) => Pace;
 }
 
 export class Runner {
@@ -106,7 +115,7 @@ export class Runner {
       });
       if (result.finish_reason === 'cancelled') throw reason() ?? new ReasondError('cancelled', `task ${job.id} was cancelled`);
       this.avgMs = this.avgMs === undefined ? result.timing.total_ms : 0.7 * this.avgMs + 0.3 * result.timing.total_ms;
-      await this.o.hooks.finished(job, result);
+      await this.o.hooks.finished(job, result, pace?.note?.());
     } catch (e) {
       const error = isReasondError(e) ? e : new ReasondError('internal', `task ${job.id} failed: ${describeError(e)}`);
       await this.o.hooks.failed(job, error).catch((e2) => this.o.log?.(`could not record the failure of ${job.id}: ${describeError(e2)}`));

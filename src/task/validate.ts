@@ -3,12 +3,9 @@
  * names the field and the value. Never throws anything else: the daemon
  * must survive any input (issue 4).
  */
-import AjvModule, { type ErrorObject } from 'ajv';
-import { ReasondError } from '../errors.js';
-import { MAX_ID_LENGTH, taskSchema, type TaskLimits, type TaskRequest } from './schema.js';
-
-// ajv's CommonJS default export, seen from ESM.
-const Ajv = AjvModule as unknown as typeof AjvModule.default;
+import { ReasondError } from '../core/errors.js';
+import { checker, MAX_ID_LENGTH, taskSchemaWith, type Checker, type TaskLimits, type TaskRequest } from '../protocol/index.js';
+import { show } from '../protocol/validate.js';
 
 export interface ParsedPayload {
   /** The id when one could be read, so even an invalid task's error carries it. */
@@ -17,22 +14,6 @@ export interface ParsedPayload {
   replyTo?: string;
   task?: TaskRequest;
   error?: ReasondError;
-}
-
-const show = (v: unknown) => {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
-};
-
-function describe(e: ErrorObject): string {
-  const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'the task';
-  if (e.keyword === 'additionalProperties') {
-    const extra = (e.params as { additionalProperty: string }).additionalProperty;
-    const path = field === 'the task' ? extra : `${field}.${extra}`;
-    return `${path}: unknown field (value ${show((e.data as Record<string, unknown>)[extra])})`;
-  }
-  if (e.keyword === 'required') return `${field === 'the task' ? '' : field + '.'}${(e.params as { missingProperty: string }).missingProperty}: is required`;
-  return `${field} ${e.message}; got ${show(e.data)}`;
 }
 
 const READ_ROUTE_LIMIT = 1 << 20;
@@ -50,13 +31,12 @@ const idOf = (o?: Record<string, unknown>) => (typeof o?.id === 'string' && o.id
 const replyToOf = (o?: Record<string, unknown>) => (typeof o?.reply_to === 'string' ? o.reply_to : undefined);
 
 export class TaskValidator {
-  private check?: ReturnType<InstanceType<typeof Ajv>['compile']>;
+  private check?: Checker<TaskRequest>;
 
   constructor(private readonly limits: TaskLimits & { max_payload_bytes: number }) {}
 
   start(): void {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    this.check = ajv.compile(taskSchema(this.limits));
+    this.check = checker<TaskRequest>(taskSchemaWith(this.limits), 'the task');
   }
 
   parse(payload: Buffer): ParsedPayload {
@@ -79,7 +59,7 @@ export class TaskValidator {
     const id = idOf(o);
     const replyTo = replyToOf(o);
     if (!this.check!(json)) {
-      const message = this.check!.errors!.map(describe).join('; ');
+      const message = this.check!.problems().join('; ');
       return { id, replyTo, error: new ReasondError('invalid_request', message) };
     }
     if ((o.prompt === undefined) === (o.messages === undefined)) {

@@ -5,13 +5,13 @@
  * go through the agent's outbox so a thermal event during an outage is not lost.
  */
 import type { GenerateRequest, GenerationResult } from '../engine/types.js';
-import { describeError } from '../errors.js';
-import { agentVersion } from '../paths.js';
+import { describeError } from '../core/errors.js';
+import { agentVersion } from '../core/paths.js';
 import { MetricsHttpServer } from './export/metrics-http.js';
 import { PrometheusExporter } from './export/prometheus.js';
 import { RetainedPublisher, type BrokerLink } from './retained.js';
-import { cronScheduler } from './schedule/cron.js';
-import type { Scheduler } from './schedule/scheduler.js';
+import { cronScheduler } from '../core/cron.js';
+import type { Scheduler } from '../core/scheduler.js';
 import { Sensors, type CommandRunner } from './sensors/index.js';
 import { Telemetry } from './service.js';
 import { MetricsStore } from './store/metrics-store.js';
@@ -41,6 +41,8 @@ export interface Pace {
   policy: PacePolicy;
   pause_ms: number;
   request(req: GenerateRequest): GenerateRequest;
+  /** What the task's result says about how the guard slowed it, once request() ran. */
+  note(): Record<string, unknown> | undefined;
 }
 
 /** What a result says when the guard slowed its task ("and say so", #5). */
@@ -123,12 +125,15 @@ export class AgentTelemetry {
         }
         return paced;
       },
+      note: () => {
+        const note = this.paced.get(id);
+        return note && { ...note };
+      },
     };
   }
 
-  /** Records an answered task; returns the note its result carries when the guard slowed it. */
-  finished(id: string, r: GenerationResult, startedAt: number, queueMs: number): PaceNote | undefined {
-    const note = this.paced.get(id);
+  /** Records an answered task (its result took its note from pace()). */
+  finished(id: string, r: GenerationResult, startedAt: number, queueMs: number): void {
     this.paced.delete(id);
     this.record({
       status: 'ok',
@@ -137,7 +142,6 @@ export class AgentTelemetry {
       timing: r.timing,
       usage: { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens },
     });
-    return note;
   }
 
   failed(id: string, code: string, startedAt: number | undefined): void {

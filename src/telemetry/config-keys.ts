@@ -1,12 +1,14 @@
 /**
- * Telemetry's entries in the agent's one config schema (#5): src/config/schema.ts
- * appends them, so flags, environment variables, the config file, --help and the
- * README table all come from here. Only type imports from src/config: no cycle.
+ * Telemetry's keys in the agent's config (#5), declared once (#19): agent/config.ts
+ * appends them, so the type, flags, environment variables, the config file, --help
+ * and the README table all come from here; telemetryChecks are the cross-key rules.
  */
-import type { ConfigKey } from '../config/schema.js';
+import type { ConfigKey, ConfigOf, CrossCheck } from '../config/index.js';
+import { cronEvery } from '../core/scheduler.js';
 import { BOARD_KINDS } from './sensors/boards.js';
+import { validateLimits } from './thermal/guard.js';
 
-export const telemetryKeys: readonly ConfigKey[] = [
+export const telemetryKeys = [
   { key: 'sys_root', type: 'string', default: '/', description: 'Root folder the sensors read sys/ and proc/ under (a fixture tree on a laptop or in tests)' },
   { key: 'board', type: 'string', default: 'auto', choices: ['auto', ...BOARD_KINDS], description: 'Sensor profile; auto reads the device-tree model' },
   { key: 'metrics_interval', type: 'integer', default: 30, min: 1, max: 86400, description: 'Seconds between retained metrics messages and samples; must divide a minute, an hour or a day (5, 10, 15, 30, 60, 300...)' },
@@ -23,5 +25,16 @@ export const telemetryKeys: readonly ConfigKey[] = [
   { key: 'thermal_soft_budget_percent', type: 'integer', default: 50, min: 1, max: 100, description: "In soft mode, the reasoning budget as a percentage of the task's (or of max_new_tokens)" },
   { key: 'ha_discovery', type: 'boolean', default: false, description: 'Publish Home Assistant MQTT discovery configs so temperature, tokens/s and state appear in HA' },
   { key: 'ha_prefix', type: 'string', default: 'homeassistant', description: "Home Assistant's discovery prefix" },
-];
+] as const satisfies readonly ConfigKey[];
 
+export type TelemetryConfig = ConfigOf<typeof telemetryKeys>;
+
+/** Limits in order, and periods a cron expression can say: checked with the other keys, every problem with its value. */
+export const telemetryChecks: readonly CrossCheck<TelemetryConfig>[] = [
+  {
+    keys: ['thermal_soft_c', 'thermal_hard_c', 'thermal_hysteresis_c'],
+    check: (c) => validateLimits({ soft_c: c.thermal_soft_c, hard_c: c.thermal_hard_c, hysteresis_c: c.thermal_hysteresis_c }),
+  },
+  { keys: ['metrics_interval'], check: (c) => (cronEvery(c.metrics_interval) ? [] : [`metrics_interval: must divide a minute, an hour or a day evenly; got ${c.metrics_interval}`]) },
+  { keys: ['thermal_interval'], check: (c) => (cronEvery(c.thermal_interval) && c.thermal_interval < 60 ? [] : [`thermal_interval: must divide a minute evenly; got ${c.thermal_interval}`]) },
+];

@@ -1,32 +1,14 @@
 /**
- * The settings the telemetry part is built from, checked across keys (the keys
- * themselves are in config-keys.ts). Intervals are whole seconds at the edge (the
- * issue's `--metrics-interval 30`).
+ * The settings the telemetry part is built from (the keys and their cross-key
+ * checks are in config-keys.ts, run by the config loader). Intervals are whole
+ * seconds at the edge (the issue's `--metrics-interval 30`): cron takes seconds.
  */
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../config/index.js';
 import type { HomeAssistantSettings } from './export/settings.js';
-import { cronEvery } from './schedule/scheduler.js';
 import type { BoardKind } from './sensors/readings.js';
-import { validateLimits, type GuardLimits } from './thermal/guard.js';
+import type { GuardLimits } from './thermal/guard.js';
+import { telemetryChecks, type TelemetryConfig } from './config-keys.js';
 import type { PolicySettings } from './thermal/policy.js';
-
-export interface TelemetryConfig {
-  sys_root: string;
-  board: string;
-  metrics_interval: number;
-  thermal_interval: number;
-  metrics_port: number;
-  metrics_host: string;
-  thermal_soft_c: number;
-  thermal_hard_c: number;
-  thermal_hysteresis_c: number;
-  thermal_retry_after_ms: number;
-  thermal_soft_pause_ms: number;
-  thermal_soft_step_pause_ms: number;
-  thermal_soft_budget_percent: number;
-  ha_discovery: boolean;
-  ha_prefix: string;
-}
 
 export interface ResolvedTelemetry {
   sys_root: string;
@@ -40,12 +22,10 @@ export interface ResolvedTelemetry {
   home_assistant: HomeAssistantSettings;
 }
 
-/** Checks what single keys cannot (limits in order, cron-able periods) and reports every problem with its value. */
+/** The telemetry part's settings; a config that skipped the loader's cross-key checks is checked here too. */
 export function resolveTelemetry(c: TelemetryConfig): ResolvedTelemetry {
   const limits = { soft_c: c.thermal_soft_c, hard_c: c.thermal_hard_c, hysteresis_c: c.thermal_hysteresis_c };
-  const problems = validateLimits(limits);
-  if (!cronEvery(c.metrics_interval)) problems.push(`metrics_interval: must divide a minute, an hour or a day evenly; got ${c.metrics_interval}`);
-  if (!cronEvery(c.thermal_interval) || c.thermal_interval >= 60) problems.push(`thermal_interval: must divide a minute evenly; got ${c.thermal_interval}`);
+  const problems = telemetryChecks.flatMap((x) => x.check(c));
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     sys_root: c.sys_root,

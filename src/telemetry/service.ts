@@ -12,7 +12,7 @@ import { EnergyMeter } from './metrics/energy.js';
 import { MemoryPressure, type MemoryEvent } from './metrics/memory-pressure.js';
 import { buildMetricsPayload, type HeapUsage, type MetricsPayload } from './metrics/payload.js';
 import { Throughput, type TaskSample } from './metrics/throughput.js';
-import { cronEvery, type Scheduler } from './schedule/scheduler.js';
+import { cronEvery, type Scheduler } from '../core/scheduler.js';
 import { hottestZone, type Readings, type Sensors, type ThrottleFlags } from './sensors/index.js';
 import type { MetricsStore } from './store/metrics-store.js';
 import { ThermalGuard, type GuardLimits, type ThermalEvent, type ThermalState } from './thermal/guard.js';

@@ -4,9 +4,9 @@
  * answered once its manifest passed the checks (or was refused); progress
  * and the outcome follow on <base>/<device>/events.
  */
-import { ReasondError } from '../errors.js';
-import type { AdminHandler } from '../agent/admin.js';
-import { isSemver } from './semver.js';
+import { ReasondError } from '../core/errors.js';
+import type { RequestHandler } from '../mqtt/index.js';
+import { isSemver } from '../package/semver.js';
 import type { Updater } from './updater.js';
 
 function versionRef(body: Record<string, unknown>): { name: string; version: string } {
@@ -16,7 +16,7 @@ function versionRef(body: Record<string, unknown>): { name: string; version: str
   return { name, version };
 }
 
-export function modelActions(updater: Updater): Record<string, AdminHandler> {
+export function modelActions(updater: Updater): Record<string, RequestHandler> {
   return {
     'model/deploy': async (body) => {
       const ref = versionRef(body);

@@ -1,38 +1,37 @@
 /**
  * Builds the update path for one agent from its config (issue 6): the
- * version store, trusted keys, the swappable engine the agent runs tasks
+ * version store, trusted keys, the engine slot the agent runs tasks
  * on, and the Updater. The agent sees only AgentUpdates.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AdminHandler } from '../agent/admin.js';
-import type { AgentConfig } from '../config/index.js';
-import { parseDtype, readModelFolder, type ModelInfo } from '../engine/index.js';
-import { describeError, ReasondError } from '../errors.js';
-import { agentVersion } from '../paths.js';
-import type { Clock, TaskEngine } from '../task/index.js';
+import type { RequestHandler } from '../mqtt/index.js';
+import { EngineSlot, parseDtype, readModelFolder, type ModelInfo, type TaskEngine } from '../engine/index.js';
+import { agentVersion } from '../core/paths.js';
+import type { Clock } from '../core/clock.js';
 import { modelActions } from './admin-actions.js';
 import { freeSpace, type FreeSpaceReader } from './disk.js';
 import type { Fetch } from './download.js';
 import type { UpdateEvent } from './events.js';
-import { MANIFEST_FILE } from './manifest.js';
+import { MANIFEST_FILE } from '../package/manifest.js';
 import { probePackage, type Prober } from './probe.js';
-import { readTrustedKey } from './signing.js';
+import { readTrustedKeys } from '../package/trusted-keys.js';
+import type { UpdateConfig } from './config-keys.js';
 import { VersionStore } from './store.js';
-import { SwappableEngine } from './swappable-engine.js';
 import { Updater } from './updater.js';
 
 export interface AgentUpdates {
   readonly engine: TaskEngine;
   readonly updater: Updater;
-  handlers(): Record<string, AdminHandler>;
+  handlers(): Record<string, RequestHandler>;
   start(): Promise<void>;
   stop(): Promise<void>;
   taskEnded(code?: string): void;
 }
 
 export interface UpdateDeps {
-  config: AgentConfig;
+  /** Update's own keys, and the agent's model, weights, threads and data folder. */
+  config: UpdateConfig & { model: string; dtype: string; threads: number; data_dir: string };
   /** Makes the engine for a model folder (the real Engine, or a test's). */
   makeEngine: (dir: string, dtype?: string) => TaskEngine;
   clock: Clock;
@@ -65,15 +64,9 @@ function baseIdentity(dir: string): { name?: string; version?: string } {
 export function buildUpdates(d: UpdateDeps): AgentUpdates {
   const c = d.config;
   const store = new VersionStore(c.models_dir || join(c.data_dir, 'models'));
-  const trusted = c.trusted_keys.split(',').map((s) => s.trim()).filter(Boolean).map((path) => {
-    try {
-      return readTrustedKey(path);
-    } catch (e) {
-      throw new ReasondError('invalid_config', `trusted_keys: cannot read the public key ${path}: ${describeError(e)}`);
-    }
-  });
+  const trusted = readTrustedKeys(c.trusted_keys);
   let updater: Updater | undefined;
-  const engine = new SwappableEngine(
+  const engine = new EngineSlot(
     (dir) => d.makeEngine(dir, dir === c.model ? c.dtype || undefined : packageDtype(dir)),
     () => updater!.bootModel(),
   );

@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fsyncFile } from './atomic-fs.js';
-import { UpdateError } from './errors.js';
-import { parseManifest, type Manifest, MANIFEST_FILE } from './manifest.js';
+import { fsyncFile } from '../core/atomic-fs.js';
+import { PackageError } from '../package/errors.js';
+import { parseManifest, type Manifest, MANIFEST_FILE } from '../package/manifest.js';
 
 export type Fetch = typeof fetch;
 
@@ -32,9 +32,9 @@ export async function fetchManifest(base: string, fetchFn: Fetch, signal?: Abort
   const url = fileUrl(base, MANIFEST_FILE);
   // the admin handler waits for this, and MQTT reads nothing meanwhile: never wait long
   const res = await fetchFn(url, { signal: signal ?? AbortSignal.timeout(MANIFEST_TIMEOUT_MS) }).catch((e) => {
-    throw new UpdateError('download_failed', `cannot fetch ${url}: ${(e as Error).message}`);
+    throw new PackageError('download_failed', `cannot fetch ${url}: ${(e as Error).message}`);
   });
-  if (!res.ok) throw new UpdateError('download_failed', `GET ${url} answered ${res.status}`);
+  if (!res.ok) throw new PackageError('download_failed', `GET ${url} answered ${res.status}`);
   const text = await res.text();
   return { manifest: parseManifest(text, url), text };
 }
@@ -88,11 +88,11 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
       const signal = o.signal ? AbortSignal.any([o.signal, stall.signal]) : stall.signal;
       const res = await o.fetch(url, { signal, headers: have > 0 ? { range: `bytes=${have}-` } : {} }).catch((e) => {
         clearTimeout(timer);
-        throw new UpdateError('download_failed', `cannot fetch ${url}: ${(e as Error).message}`);
+        throw new PackageError('download_failed', `cannot fetch ${url}: ${(e as Error).message}`);
       });
       if (res.status !== 200 && res.status !== 206) {
         clearTimeout(timer);
-        throw new UpdateError('download_failed', `GET ${url} answered ${res.status}`);
+        throw new PackageError('download_failed', `GET ${url} answered ${res.status}`);
       }
       if (res.status === 200 && have > 0) {
         done -= have; // the server ignored Range: start this file over
@@ -108,14 +108,14 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
           report();
         }
       } catch (e) {
-        throw new UpdateError('download_failed', `download of ${url} stopped after ${(await out.stat()).size} of ${f.size} bytes: ${(e as Error).message}`);
+        throw new PackageError('download_failed', `download of ${url} stopped after ${(await out.stat()).size} of ${f.size} bytes: ${(e as Error).message}`);
       } finally {
         clearTimeout(timer);
         await out.close();
       }
     }
     const got = (await sizeOf(part)) ?? 0;
-    if (got !== f.size) throw new UpdateError('size_mismatch', `${f.path} arrived as ${got} bytes; the manifest says ${f.size}`);
+    if (got !== f.size) throw new PackageError('size_mismatch', `${f.path} arrived as ${got} bytes; the manifest says ${f.size}`);
     await fsyncFile(part);
     await rename(part, dest);
   }

@@ -5,7 +5,7 @@
  * (invalid_request, cancelled, deadline_exceeded, busy...) say nothing
  * about the model and are not counted.
  */
-import type { Clock } from '../task/index.js';
+import type { Clock } from '../core/clock.js';
 
 export const MODEL_FAULTS: ReadonlySet<string> = new Set(['internal', 'model_unavailable']);
 

@@ -7,8 +7,8 @@
  */
 import { resourceUsage } from 'node:process';
 import { Engine, parseDtype } from '../engine/index.js';
-import { describeError } from '../errors.js';
-import { readManifest } from './verify.js';
+import { describeError } from '../core/errors.js';
+import { readManifest } from '../package/verify.js';
 
 export interface ProbeReport {
   ok: boolean;

@@ -1,11 +1,11 @@
 /**
  * Runs probe-child.ts on a staged package in a separate node process and
- * turns its report into an UpdateError or a pass. No report (a native
+ * turns its report into an PackageError or a pass. No report (a native
  * crash, a signal, a timeout) means the model is rejected as probe_crashed.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { UpdateError } from './errors.js';
+import { PackageError } from '../package/errors.js';
 import type { ProbeReport } from './probe-child.js';
 
 export interface ProbeOptions {
@@ -31,7 +31,7 @@ export const probePackage: Prober = (dir, o = {}) =>
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 300000);
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new UpdateError('probe_crashed', `the probe process failed: ${e.message}`));
+      reject(new PackageError('probe_crashed', `the probe process failed: ${e.message}`));
     });
     child.on('close', (code, sig) => {
       clearTimeout(timer);
@@ -44,9 +44,9 @@ export const probePackage: Prober = (dir, o = {}) =>
       }
       if (!report) {
         const how = sig ? `was killed by ${sig}` : `exited with code ${code}`;
-        return reject(new UpdateError('probe_crashed', `the probe process ${how} before reporting; stderr: ${err.trim().split('\n').slice(-3).join(' | ') || '(empty)'}`));
+        return reject(new PackageError('probe_crashed', `the probe process ${how} before reporting; stderr: ${err.trim().split('\n').slice(-3).join(' | ') || '(empty)'}`));
       }
-      if (!report.ok) return reject(new UpdateError(report.reason ?? 'probe_crashed', report.message ?? 'the probe failed'));
+      if (!report.ok) return reject(new PackageError(report.reason ?? 'probe_crashed', report.message ?? 'the probe failed'));
       resolve(report);
     });
   });

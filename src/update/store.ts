@@ -14,10 +14,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renameDurable, swapSymlink, writeFileAtomic } from './atomic-fs.js';
-import { UpdateError } from './errors.js';
-import { identity } from './manifest.js';
-import { compareSemver } from './semver.js';
+import { renameDurable, swapSymlink, writeFileAtomic } from '../core/atomic-fs.js';
+import { PackageError } from '../package/errors.js';
+import { identity } from '../package/manifest.js';
+import { compareSemver } from '../package/semver.js';
 
 export interface VersionRef {
   name: string;
@@ -105,7 +105,7 @@ export class VersionStore {
   }
 
   async activate(v: VersionRef): Promise<void> {
-    if (!this.isInstalled(v)) throw new UpdateError('not_installed', `${identity(v)} is not installed in ${this.root}`);
+    if (!this.isInstalled(v)) throw new PackageError('not_installed', `${identity(v)} is not installed in ${this.root}`);
     await swapSymlink(join(this.root, 'active'), `${v.name}/${v.version}`);
     this.state.history = [...this.state.history.filter((h) => h !== identity(v)), identity(v)];
     await this.save();

@@ -7,21 +7,21 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeError, ReasondError } from '../errors.js';
-import type { Clock } from '../task/index.js';
+import { describeError, ReasondError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
 import type { FreeSpaceReader } from './disk.js';
 import { bytesPresent, downloadFiles, fetchManifest, type Fetch } from './download.js';
-import { isUpdateError, UpdateError, type RejectReason } from './errors.js';
+import { isPackageError, PackageError, type RejectReason } from '../package/errors.js';
 import { ErrorWatch } from './error-watch.js';
 import type { UpdateEvent, UpdateState } from './events.js';
-import { ExclusiveRunner } from './exclusive-runner.js';
-import { identity, MANIFEST_FILE, type Manifest } from './manifest.js';
+import { ExclusiveRunner } from '../core/exclusive-runner.js';
+import { identity, MANIFEST_FILE, type Manifest } from '../package/manifest.js';
 import { planDeploy, type StepName } from './plan.js';
 import type { Prober } from './probe.js';
-import type { TrustedKey } from './signing.js';
+import type { TrustedKey } from '../package/signing.js';
 import type { DeployRequest, VersionRef, VersionStore } from './store.js';
-import type { BootModel } from './swappable-engine.js';
-import { checkFiles, checkInstalled, checkManifest } from './verify.js';
+import type { BootModel } from '../engine/index.js';
+import { checkFiles, checkInstalled, checkManifest } from '../package/verify.js';
 
 export interface UpdaterOptions {
   store: VersionStore;
@@ -69,7 +69,7 @@ export class Updater {
     });
   }
 
-  /** The model SwappableEngine loads at start: counts the boot and rolls back a crash-looping version. */
+  /** The model EngineSlot loads at start: counts the boot and rolls back a crash-looping version. */
   async bootModel(): Promise<BootModel> {
     const s = this.o.store;
     await s.start();
@@ -126,7 +126,7 @@ export class Updater {
     const d: Deploy = { req, manifest, text };
     try {
       if (manifest.name !== req.name || manifest.version !== req.version) {
-        throw new UpdateError('manifest_invalid', `${req.url} holds ${identity(manifest)}, not the requested ${identity(req)}`);
+        throw new PackageError('manifest_invalid', `${req.url} holds ${identity(manifest)}, not the requested ${identity(req)}`);
       }
       await this.check(d);
     } catch (e) {
@@ -141,8 +141,8 @@ export class Updater {
   activate(v: VersionRef): Promise<void> {
     return this.runner.run(`activate ${identity(v)}`, async () => {
       const s = this.o.store;
-      if (!s.isInstalled(v)) throw new UpdateError('not_installed', `${identity(v)} is not installed; installed: ${(await s.installed()).map(identity).join(', ') || 'none'}`);
-      if (s.isBad(v)) throw new UpdateError('marked_bad', `${identity(v)} was rolled back on this device and is marked bad`);
+      if (!s.isInstalled(v)) throw new PackageError('not_installed', `${identity(v)} is not installed; installed: ${(await s.installed()).map(identity).join(', ') || 'none'}`);
+      if (s.isBad(v)) throw new PackageError('marked_bad', `${identity(v)} was rolled back on this device and is marked bad`);
       await this.switchTo(v);
     });
   }
@@ -188,7 +188,7 @@ export class Updater {
     const staging = s.stagingDir(d.manifest);
     const need = d.manifest.files.reduce((n, f) => n + f.size, 0) - (await bytesPresent(staging, d.manifest).catch(() => 0)) + this.o.diskReserveBytes;
     const free = await this.o.freeSpace(s.root);
-    if (free < need) throw new UpdateError('disk_full', `${identity(d.manifest)} needs ${need} bytes (with a ${this.o.diskReserveBytes}-byte reserve) in ${s.root}; ${free} are free`);
+    if (free < need) throw new PackageError('disk_full', `${identity(d.manifest)} needs ${need} bytes (with a ${this.o.diskReserveBytes}-byte reserve) in ${s.root}; ${free} are free`);
   }
 
   private async plan(m: Manifest): Promise<StepName[]> {
@@ -280,7 +280,7 @@ export class Updater {
   }
 
   private reject(v: VersionRef, e: unknown, otherwise: RejectReason = 'download_failed'): never {
-    const err = isUpdateError(e) ? e : new UpdateError(otherwise, describeError(e));
+    const err = isPackageError(e) ? e : new PackageError(otherwise, describeError(e));
     this.event('rejected', v, { reason: err.reason, message: err.message });
     throw err;
   }

@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { buildAgent, type Agent } from '../../src/agent/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/agent/config.js';
 import { BorrowedEngine } from '../../src/bench/engines.js';
 import type { GenerateHooks, GenerateRequest, GenerationResult } from '../../src/engine/index.js';
-import type { TaskEngine } from '../../src/task/index.js';
+import type { TaskEngine } from '../../src/engine/index.js';
 import { repoRoot, tempDir, tinyRandom } from './models.js';
 
 /** Borrows a started engine: start/stop do nothing, generate calls are counted and can be held. */
@@ -64,7 +64,7 @@ export function agentFlags(s: AgentSetup): Record<string, unknown> {
 
 export async function startAgent(engine: TaskEngine, s: AgentSetup): Promise<Agent> {
   const config = loadConfig({ cli: agentFlags(s), env: {} });
-  const agent = buildAgent(config, { engine, log: process.env.REASOND_TEST_LOG ? (l) => process.stderr.write(`[${s.device}] ${l}\n`) : () => {} });
+  const agent = buildAgent(config, { makeEngine: () => engine, log: process.env.REASOND_TEST_LOG ? (l) => process.stderr.write(`[${s.device}] ${l}\n`) : () => {} });
   await agent.start();
   return agent;
 }

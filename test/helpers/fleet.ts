@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { SimFleet, type FleetOptions } from '../../scripts/fleet-sim.js';
-import { stopChild } from './brokers.js';
+import type { ExecutionContext } from 'ava';
+import { startBroker, stopChild, type BrokerKind, type TestBroker } from './brokers.js';
 import { makeKeys, makePackage, type Keys } from './packages.js';
 import { repoRoot, tempDir } from './models.js';
 import { until } from './waiting.js';
@@ -87,4 +88,34 @@ export async function untilModels(broker: string, devices: string[], model: stri
     return devices.every((d) => last.find((x) => x.device === d)?.model === model);
   }, `${devices.join(', ')} on ${model}`, 240_000);
   return last;
+}
+
+export interface Site {
+  broker: TestBroker;
+  packages: Packages;
+  /** Replace it (e.g. after a SIGKILL and a restart on the same data dir): teardown stops whichever is here then. */
+  controller: ControllerProcess;
+  sim: SimFleet;
+  devices: string[];
+}
+
+/**
+ * A whole site for the fleet tests (#19: five tests repeated it): a broker, signed
+ * tiny@1.0.0 and tiny@1.3.0, a controller process, `agents` simulated agents on
+ * tiny@1.0.0 (all of them reported by `fleet status` before this returns), and a
+ * teardown that stops them in reverse.
+ */
+export async function startSite(t: ExecutionContext, o: { agents: number; broker?: BrokerKind; failSmoke?: string[] }): Promise<Site> {
+  const broker = await startBroker(o.broker ?? 'embedded');
+  const packages = await makePackages();
+  const controller = await startController(broker.url, packages.keys.pubPath);
+  const sim = await startFleet({ agents: o.agents, broker: broker.url, model: packages.base, trustedKeys: packages.keys.pubPath, ...(o.failSmoke ? { failSmoke: o.failSmoke } : {}) });
+  const site: Site = { broker, packages, controller, sim, devices: sim.agents.map((a) => a.device) };
+  t.teardown(async () => {
+    await sim.stop();
+    await stopController(site.controller);
+    await broker.stop();
+  });
+  await untilModels(broker.url, site.devices, 'tiny@1.0.0');
+  return site;
 }

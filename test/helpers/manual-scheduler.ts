@@ -3,8 +3,8 @@
  * cron expression matches a second passed over, in order, awaiting each job, so a
  * test says "90 s later" and sees exactly the runs node-cron would have made.
  */
-import { cronMatcher } from '../../src/telemetry/schedule/cron.js';
-import type { Job, Scheduler } from '../../src/telemetry/schedule/scheduler.js';
+import { cronMatcher } from '../../src/core/cron.js';
+import type { Job, Scheduler } from '../../src/core/scheduler.js';
 
 export class ManualClock {
   constructor(public ms: number) {}

@@ -2,9 +2,9 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packModel } from '../../src/update/pack.js';
-import { generateKeyPair, readTrustedKey, type TrustedKey } from '../../src/update/signing.js';
-import type { Manifest, SmokeChecks } from '../../src/update/manifest.js';
+import { packModel } from '../../src/package/pack.js';
+import { generateKeyPair, readTrustedKey, type TrustedKey } from '../../src/package/signing.js';
+import type { Manifest, SmokeChecks } from '../../src/package/manifest.js';
 import { tempDir, tinyRandom } from './models.js';
 
 /** tiny-random's greedy q8 answer to "Hello" in 8 tokens (random weights: bytes, not words). */

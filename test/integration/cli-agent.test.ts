@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { schema } from '../../src/config/index.js';
+import { schema } from '../../src/agent/config.js';
 import { Engine } from '../../src/engine/index.js';
 import { spawnAgent } from '../helpers/agents.js';
 import { brokerKinds, freePort, startBroker, stopChild, type TestBroker } from '../helpers/brokers.js';

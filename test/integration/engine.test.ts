@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../src/engine/index.js';
 import type { Delta } from '../../src/engine/types.js';
-import { hasCode } from '../../src/errors.js';
+import { hasCode } from '../../src/core/errors.js';
 import { copyModel, editJson, readJson, tinyRandom } from '../helpers/models.js';
 
 let engine: Engine;

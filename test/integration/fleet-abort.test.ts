@@ -5,22 +5,11 @@
  * agents it had already updated return to the previous version.
  */
 import test from 'ava';
-import { startBroker } from '../helpers/brokers.js';
-import { fleet, fleetJson, makePackages, startController, startFleet, stopController, untilModels } from '../helpers/fleet.js';
+import { fleet, fleetJson, startSite, untilModels } from '../helpers/fleet.js';
 
 test('a smoke-check failure aborts the rollout at its wave and rolls the updated agents back', async (t) => {
   t.timeout(600_000);
-  const broker = await startBroker('embedded');
-  const p = await makePackages();
-  const controller = await startController(broker.url, p.keys.pubPath);
-  const sim = await startFleet({ agents: 4, broker: broker.url, model: p.base, trustedKeys: p.keys.pubPath, failSmoke: ['pi-04'] });
-  t.teardown(async () => {
-    await sim.stop();
-    await stopController(controller);
-    await broker.stop();
-  });
-  const devices = sim.agents.map((a) => a.device);
-  await untilModels(broker.url, devices, 'tiny@1.0.0');
+  const { broker, packages: p, devices } = await startSite(t, { agents: 4, failSmoke: ['pi-04'] });
   t.is((await fleet(broker.url, ['upload', p.next])).code, 0);
 
   // waves: [pi-01] canary, [pi-02] (50% = 2 devices in all), [pi-03, pi-04]

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { loadControllerConfig } from '../../src/fleet/config.js';
+import { metricsMessage } from '../helpers/messages.js';
 import { buildController } from '../../src/fleet/controller.js';
 import { freePort, startBroker, stopChild } from '../helpers/brokers.js';
 import { ManualClock, ManualScheduler } from '../helpers/manual-scheduler.js';
@@ -25,11 +26,8 @@ const status = (device: string, pool: string) => ({
   state: 'online', device, pool, agent_version: '0.1.0', started_at: 1,
   model: { name: 'tiny', version: '1.0.0', dtype: 'q8' }, hardware: { arch: 'arm64', cpus: 4 }, ts: 1,
 });
-const metrics = (device: string, tps: number, temp: number) => ({
-  device, at: new Date().toISOString(), agent_version: '0.1.0', uptime_s: 10, model: { name: 'tiny', version: '1.0.0' },
-  throughput: { window_s: 60, tasks: 4, tasks_per_min: 4, errors_by_code: {}, decode_tokens_per_s: { p50: tps, p95: tps, p99: tps }, latency_ms: { p50: 900, p95: 1000, p99: 1000 }, queue_depth: 0 },
-  memory: { rss_bytes: 300 * 1048576 }, thermal: { zones: { cpu: temp }, guard: { state: 'normal' }, hottest_c: temp }, cpu: {}, board: { kind: 'rpi5' },
-});
+const metrics = (device: string, tps: number, temp: number) =>
+  ({ ...metricsMessage({ device, tps, temp, tasks: 4, latency_ms: 900, queue_depth: 0, rss_bytes: 300 * 1048576, version: '1.0.0' }), at: new Date().toISOString() });
 
 test('the dashboard shows a seeded fleet and charts with data points (headless chromium)', async (t) => {
   if (!existsSync(CHROMIUM)) return t.fail(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);

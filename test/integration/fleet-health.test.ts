@@ -7,8 +7,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startBroker } from '../helpers/brokers.js';
-import { fleetJson, makePackages, startController, startFleet, stopController, untilModels } from '../helpers/fleet.js';
+import { fleetJson, startSite, untilModels } from '../helpers/fleet.js';
 import { repoRoot } from '../helpers/models.js';
 import { until } from '../helpers/waiting.js';
 
@@ -20,16 +19,7 @@ const ask = (broker: string, device: string) =>
 
 test('a wave gate waits for tasks on the new version, then judges and passes', async (t) => {
   t.timeout(600_000);
-  const broker = await startBroker('embedded');
-  const p = await makePackages();
-  const controller = await startController(broker.url, p.keys.pubPath);
-  const sim = await startFleet({ agents: 2, broker: broker.url, model: p.base, trustedKeys: p.keys.pubPath });
-  t.teardown(async () => {
-    await sim.stop();
-    await stopController(controller);
-    await broker.stop();
-  });
-  await untilModels(broker.url, ['pi-01', 'pi-02'], 'tiny@1.0.0');
+  const { broker, packages: p } = await startSite(t, { agents: 2 });
   await fleetJson(broker.url, ['upload', p.next]);
 
   const r = await fleetJson(broker.url, ['rollout', 'tiny@1.3.0', '--canary', '1', '--waves', '100', '--gate-tasks', '2', '--no-wait']);

@@ -5,22 +5,12 @@
  * and catches up: the controller sends it the deploy it missed.
  */
 import test from 'ava';
-import { startBroker } from '../helpers/brokers.js';
-import { fleet, fleetJson, makePackages, startController, startFleet, stopController, untilModels } from '../helpers/fleet.js';
+import { fleet, fleetJson, startSite, untilModels } from '../helpers/fleet.js';
 import { until } from '../helpers/waiting.js';
 
 test('an agent offline shows offline in fleet status; back online it catches up with the rollout', async (t) => {
   t.timeout(600_000);
-  const broker = await startBroker('embedded');
-  const p = await makePackages();
-  const controller = await startController(broker.url, p.keys.pubPath);
-  const sim = await startFleet({ agents: 2, broker: broker.url, model: p.base, trustedKeys: p.keys.pubPath });
-  t.teardown(async () => {
-    await sim.stop();
-    await stopController(controller);
-    await broker.stop();
-  });
-  await untilModels(broker.url, ['pi-01', 'pi-02'], 'tiny@1.0.0');
+  const { broker, packages: p, sim } = await startSite(t, { agents: 2 });
   await fleetJson(broker.url, ['upload', p.next]);
 
   await sim.stopAgent('pi-02', 'SIGKILL');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PackageStore } from '../../src/fleet/package-store.js';
 import { controllerMigrations } from '../../src/fleet/schema.js';
 import { Database } from '../../src/store/index.js';
-import { PackageServer } from '../../src/update/server.js';
+import { PackageServer } from '../../src/package/server.js';
 import { makeKeys, makePackage } from '../helpers/packages.js';
 import { tempDir } from '../helpers/models.js';
 

@@ -8,32 +8,23 @@
  * embedded broker.
  */
 import test from 'ava';
-import { hasMosquitto, startBroker } from '../helpers/brokers.js';
+import { hasMosquitto } from '../helpers/brokers.js';
 import { makePackage } from '../helpers/packages.js';
-import { fleet, fleetJson, makePackages, startController, startFleet, stopController, untilModels } from '../helpers/fleet.js';
+import { fleet, fleetJson, startController, startSite, stopController, untilModels } from '../helpers/fleet.js';
 import { until } from '../helpers/waiting.js';
 
 test('a controller killed mid-rollout continues the rollout after a restart; an operator abort rolls back', async (t) => {
   t.timeout(600_000);
-  const broker = await startBroker(hasMosquitto ? 'mosquitto' : 'embedded');
-  const p = await makePackages();
-  let controller = await startController(broker.url, p.keys.pubPath);
-  const sim = await startFleet({ agents: 3, broker: broker.url, model: p.base, trustedKeys: p.keys.pubPath });
-  t.teardown(async () => {
-    await sim.stop();
-    await stopController(controller);
-    await broker.stop();
-  });
-  const devices = sim.agents.map((a) => a.device);
-  await untilModels(broker.url, devices, 'tiny@1.0.0');
+  const site = await startSite(t, { agents: 3, broker: hasMosquitto ? 'mosquitto' : 'embedded' });
+  const { broker, packages: p, sim, devices } = site;
   await fleetJson(broker.url, ['upload', p.next]);
 
   const started = await fleetJson(broker.url, ['rollout', 'tiny@1.3.0', '--canary', '1', '--waves', '100', '--no-wait']);
   t.is(started.state, 'running');
   t.is(started.wave, 0);
-  await stopController(controller, 'SIGKILL');
+  await stopController(site.controller, 'SIGKILL');
 
-  controller = await startController(broker.url, p.keys.pubPath, controller.dataDir);
+  site.controller = await startController(broker.url, p.keys.pubPath, site.controller.dataDir);
   let show: any;
   await until(async () => {
     show = await fleetJson(broker.url, ['rollout', 'show', started.id]);

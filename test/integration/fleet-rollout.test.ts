@@ -6,22 +6,11 @@
  * the previous wave's devices were all active and its gate passed.
  */
 import test from 'ava';
-import { startBroker } from '../helpers/brokers.js';
-import { fleet, fleetJson, makePackages, startController, startFleet, stopController, untilModels } from '../helpers/fleet.js';
+import { fleet, fleetJson, startSite, untilModels } from '../helpers/fleet.js';
 
 test('six agents: one canary, waves 50,100, all on the new version, waves in order behind their gates', async (t) => {
   t.timeout(600_000);
-  const broker = await startBroker('embedded');
-  const p = await makePackages();
-  const controller = await startController(broker.url, p.keys.pubPath);
-  const sim = await startFleet({ agents: 6, broker: broker.url, model: p.base, trustedKeys: p.keys.pubPath });
-  t.teardown(async () => {
-    await sim.stop();
-    await stopController(controller);
-    await broker.stop();
-  });
-  const devices = sim.agents.map((a) => a.device);
-  await untilModels(broker.url, devices, 'tiny@1.0.0');
+  const { broker, packages: p, devices } = await startSite(t, { agents: 6 });
 
   const up = await fleet(broker.url, ['upload', p.next]);
   t.is(up.code, 0, up.stderr);

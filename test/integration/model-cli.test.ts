@@ -5,9 +5,9 @@ import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { VersionStore } from '../../src/update/store.js';
 import { repoRoot, tempDir, tinyRandom } from '../helpers/models.js';
-import { readTrustedKey } from '../../src/update/signing.js';
-import { verifyPackage } from '../../src/update/verify.js';
-import { agentVersion } from '../../src/paths.js';
+import { readTrustedKey } from '../../src/package/signing.js';
+import { verifyPackage } from '../../src/package/verify.js';
+import { agentVersion } from '../../src/core/paths.js';
 
 const cli = (...args: string[]) => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'model', ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { MqttConnection, type Incoming } from '../../src/mqtt/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/agent/config.js';
 import { probeBroker } from '../../src/service/doctor/context.js';
 import { repoRoot } from '../helpers/models.js';
 import { makeCertificates } from '../helpers/tls-certs.js';

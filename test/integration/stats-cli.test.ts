@@ -7,7 +7,8 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Database, migrations } from '../../src/store/index.js';
+import { Database } from '../../src/store/index.js';
+import { migrations } from '../../src/agent/migrations.js';
 import { MetricsStore } from '../../src/telemetry/store/metrics-store.js';
 import { repoRoot, tempDir } from '../helpers/models.js';
 

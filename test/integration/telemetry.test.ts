@@ -11,10 +11,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildAgent } from '../../src/agent/index.js';
 import { Engine, type GenerateRequest } from '../../src/engine/index.js';
-import type { TaskEngine } from '../../src/task/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import type { TaskEngine } from '../../src/engine/index.js';
+import { loadConfig } from '../../src/agent/config.js';
 import { MqttConnection } from '../../src/mqtt/index.js';
-import { Database, migrations } from '../../src/store/index.js';
+import { Database } from '../../src/store/index.js';
+import { migrations } from '../../src/agent/migrations.js';
 import { statsReport } from '../../src/telemetry/stats/report.js';
 import { ManualClock, ManualScheduler } from '../helpers/manual-scheduler.js';
 import { tempDir, tinyRandom } from '../helpers/models.js';
@@ -102,7 +103,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
       return real.generate(r, h);
     },
   };
-  const agent = buildAgent(config, { engine, clock, scheduler, commands: fixtureCommands(root), log: (l) => logs.push(l) });
+  const agent = buildAgent(config, { makeEngine: () => engine, clock, scheduler, commands: fixtureCommands(root), log: (l) => logs.push(l) });
   await agent.start();
   let stopped = false;
   t.teardown(async () => {

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasReason } from '../../src/update/errors.js';
+import { hasReason } from '../../src/package/errors.js';
 import { probePackage } from '../../src/update/probe.js';
 import { HELLO_ANSWER, makeKeys, makePackage } from '../helpers/packages.js';
 

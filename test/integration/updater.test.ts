@@ -5,10 +5,10 @@
 import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasReason } from '../../src/update/errors.js';
+import { hasReason } from '../../src/package/errors.js';
 import type { UpdateEvent } from '../../src/update/events.js';
 import { probePackage, type Prober } from '../../src/update/probe.js';
-import { PackageServer } from '../../src/update/server.js';
+import { PackageServer } from '../../src/package/server.js';
 import { VersionStore } from '../../src/update/store.js';
 import { Updater, type UpdaterOptions } from '../../src/update/updater.js';
 import { makeKeys, makePackage, type Keys } from '../helpers/packages.js';

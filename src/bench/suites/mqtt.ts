@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildAgent, type Agent } from '../../agent/index.js';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig } from '../../agent/config.js';
 import { Engine } from '../../engine/index.js';
 import { MqttConnection } from '../../mqtt/index.js';
-import type { TaskEngine } from '../../task/index.js';
+import type { TaskEngine } from '../../engine/index.js';
 import { freePort, hasMosquitto, startMosquitto } from '../brokers.js';
 import { BorrowedEngine, InstantEngine } from '../engines.js';
 import { percentile, round } from '../stats.js';
@@ -37,7 +37,7 @@ async function startAgent(engine: TaskEngine, s: Setup, modelDir: string): Promi
     },
     env: {},
   });
-  const agent = buildAgent(config, { engine, log: () => {} });
+  const agent = buildAgent(config, { makeEngine: () => engine, log: () => {} });
   await agent.start();
   return agent;
 }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { describeError, isReasondError } from '../../errors.js';
+import { describeError, isReasondError } from '../../core/errors.js';
 import { fleetApi, type ApiDeps } from '../api.js';
 import { dashboardPage } from './page.js';
 

@@ -16,8 +16,8 @@
  *    sent it (a restart). Deploy and rollback are idempotent on the agent.
  */
 import { randomUUID } from 'node:crypto';
-import { describeError, ReasondError } from '../../errors.js';
-import { ExclusiveRunner } from '../../update/exclusive-runner.js';
+import { describeError, ReasondError } from '../../core/errors.js';
+import { ExclusiveRunner } from '../../core/exclusive-runner.js';
 import type { MetricsHistory } from '../history.js';
 import type { DeviceRow, Registry } from '../registry.js';
 import { hasEvidence, healthProblem, waveVerdict, type DeviceState, type Strategy } from './gates.js';

@@ -5,7 +5,7 @@
  * every wave after the canary takes at least one new device while any are
  * left, so `--canary 1 --waves 50,100` on six boards is [1], [2], [3].
  */
-import { ReasondError } from '../../errors.js';
+import { ReasondError } from '../../core/errors.js';
 
 export type Target =
   | { kind: 'all' }

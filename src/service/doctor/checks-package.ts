@@ -5,11 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeError } from '../../errors.js';
-import { agentVersion } from '../../paths.js';
-import { MANIFEST_FILE } from '../../update/manifest.js';
-import { readTrustedKey } from '../../update/signing.js';
-import { checkFiles, readManifest, verifyPackage } from '../../update/verify.js';
+import { describeError } from '../../core/errors.js';
+import { agentVersion } from '../../core/paths.js';
+import { MANIFEST_FILE } from '../../package/manifest.js';
+import { readTrustedKeys, trustedKeyFiles } from '../../package/trusted-keys.js';
+import { checkFiles, readManifest, verifyPackage } from '../../package/verify.js';
 import type { Check } from './types.js';
 
 export const packageCheck: Check = {
@@ -21,7 +21,7 @@ export const packageCheck: Check = {
     if (!existsSync(join(dir, MANIFEST_FILE))) {
       return { status: 'warn', detail: `${dir} has no ${MANIFEST_FILE}: a plain model folder, unsigned, loaded as configured` };
     }
-    const keys = config.trusted_keys.split(',').map((s) => s.trim()).filter(Boolean);
+    const keys = trustedKeyFiles(config.trusted_keys);
     try {
       if (keys.length === 0) {
         const m = await readManifest(dir);
@@ -32,7 +32,7 @@ export const packageCheck: Check = {
           fix: 'Set trusted_keys to the public key (.pub) of whoever signs your packages',
         };
       }
-      const m = await verifyPackage(dir, { trusted: keys.map(readTrustedKey), agentVersion });
+      const m = await verifyPackage(dir, { trusted: readTrustedKeys(config.trusted_keys), agentVersion });
       return { status: 'ok', detail: `${m.name}@${m.version}: signed by key ${m.signature?.key_id}; all ${m.files.length} files match` };
     } catch (e) {
       return { status: 'fail', detail: `${dir}: ${describeError(e)}` };

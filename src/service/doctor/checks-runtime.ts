@@ -1,6 +1,6 @@
 /** Doctor checks about what the agent runs: the model, onnxruntime, the broker. */
 import { readModelFolder } from '../../engine/index.js';
-import { describeError } from '../../errors.js';
+import { describeError } from '../../core/errors.js';
 import { weightsBytes } from './checks-host.js';
 import type { Check } from './types.js';
 

@@ -1,6 +1,6 @@
 /** The doctor's view of the real machine; tests build their own DoctorContext. */
 import { statfs } from 'node:fs/promises';
-import type { AgentConfig } from '../../config/index.js';
+import type { AgentConfig } from '../../agent/config.js';
 import { MqttConnection } from '../../mqtt/index.js';
 import type { DoctorContext } from './types.js';
 

@@ -4,7 +4,7 @@
  * onnxruntime ("Illegal instruction") still leaves the rows before it on screen.
  * Exit code: 0 when the board can serve (warnings allowed), 1 when any check fails.
  */
-import { describeError } from '../../errors.js';
+import { describeError } from '../../core/errors.js';
 import { clockCheck, cpuCheck, diskCheck, memoryCheck, nodeCheck, sensorsCheck } from './checks-host.js';
 import { packageCheck } from './checks-package.js';
 import { brokerCheck, modelCheck, onnxCheck } from './checks-runtime.js';

@@ -1,5 +1,5 @@
 /** `reasond doctor` (issue 8): a table of checks, each with the fix an operator should try. */
-import type { AgentConfig } from '../../config/index.js';
+import type { AgentConfig } from '../../agent/config.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 

@@ -65,7 +65,7 @@ export class PrometheusExporter {
     if (p.power?.board_w !== undefined) this.boardPower.set({ source: p.power.source ?? '' }, p.power.board_w);
     if (p.power?.energy_j !== undefined) this.energy.set(p.power.energy_j);
     this.memory.reset();
-    for (const kind of ['rss', 'heap_used', 'native', 'system_available', 'swap_used']) {
+    for (const kind of ['rss', 'heap_used', 'native', 'system_available', 'swap_used'] as const) {
       const v = p.memory[`${kind}_bytes`];
       if (typeof v === 'number') this.memory.set({ kind }, v);
     }

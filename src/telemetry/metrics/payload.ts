@@ -1,9 +1,10 @@
 /**
- * The retained `<base>/<device>/metrics` payload (docs/API.md): readings, throughput
- * and process memory folded into one snake_case object. Keys for sensors the board
- * lacks are left out, never set to zero (#5).
+ * Builds the retained `<base>/<device>/metrics` message (src/protocol/metrics.ts):
+ * readings, throughput and process memory folded into one snake_case object. Keys
+ * for sensors the board lacks are left out, never set to zero (#5).
  */
-import type { PowerMode, PowerRail, Readings, Throttling } from '../sensors/readings.js';
+import type { MetricsMessage } from '../../protocol/index.js';
+import type { Readings } from '../sensors/readings.js';
 import { hottestZone } from '../sensors/index.js';
 import type { ThermalState } from '../thermal/guard.js';
 import type { ThroughputReport } from './throughput.js';
@@ -31,27 +32,8 @@ export interface PayloadInput {
   energy_j?: number;
 }
 
-export interface MetricsPayload {
-  device: string;
-  at: string;
-  agent_version: string;
-  uptime_s: number;
-  system_uptime_s?: number;
-  model?: PayloadInput['model'];
-  board: { kind: string; model?: string; power_mode?: PowerMode };
-  throughput: ThroughputReport & { queue_depth?: number };
-  memory: Record<string, number | string>;
-  thermal: {
-    zones: Record<string, number>;
-    guard: ThermalState;
-    hottest_c?: number;
-    hottest_zone?: string;
-    hwmon?: Record<string, number>;
-    throttling?: Throttling;
-  };
-  cpu: Record<string, unknown>;
-  power?: { rails: Record<string, Omit<PowerRail, 'name'>>; board_w?: number; source?: string; energy_j?: number };
-}
+/** The message is protocol/metrics.ts's: the controller reads this very type (#19). */
+export type MetricsPayload = MetricsMessage;
 
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 

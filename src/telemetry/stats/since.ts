@@ -1,5 +1,5 @@
 /** `--since 24h` / `--since 2026-11-28T00:00Z`: a time the stats range starts at. */
-import { ReasondError } from '../../errors.js';
+import { ReasondError } from '../../core/errors.js';
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 

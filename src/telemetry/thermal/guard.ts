@@ -11,7 +11,9 @@
  */
 import type { ThrottleFlags } from '../sensors/readings.js';
 
-export type ThermalState = 'normal' | 'soft' | 'hard';
+import type { ThermalState } from '../../protocol/index.js';
+
+export type { ThermalState };
 
 export interface GuardLimits {
   soft_c: number;

@@ -5,7 +5,7 @@
  * The engine also waits step_pause_ms after every decode step in soft mode.
  */
 import type { GenerateRequest } from '../../engine/types.js';
-import { ReasondError } from '../../errors.js';
+import { ReasondError } from '../../core/errors.js';
 import type { ThermalState } from './guard.js';
 
 export interface PacePolicy {

@@ -3,7 +3,7 @@ import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { configTable, ConfigError, loadConfig, schema, yargsOptions } from '../../../src/config/index.js';
+import { configTable, ConfigError, loadConfig, schema, yargsOptions } from '../../../src/agent/config.js';
 import { repoRoot, tempDir } from '../../helpers/models.js';
 
 const file = (json: object) => {

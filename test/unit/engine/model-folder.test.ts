@@ -2,7 +2,7 @@
 import test from 'ava';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasCode } from '../../../src/errors.js';
+import { hasCode } from '../../../src/core/errors.js';
 import { generate } from '../../../src/engine/generate.js';
 import { loadModel } from '../../../src/engine/load-model.js';
 import { parseDtype, readModelFolder } from '../../../src/engine/model-folder.js';

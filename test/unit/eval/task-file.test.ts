@@ -1,7 +1,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasCode } from '../../../src/errors.js';
+import { hasCode } from '../../../src/core/errors.js';
 import { isCorrect, normalizeAnswer, readTaskFile } from '../../../src/eval/task-file.js';
 import { tempDir } from '../../helpers/models.js';
 

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { hasCode } from '../../../src/errors.js';
+import { hasCode } from '../../../src/core/errors.js';
 import { MetricsHistory } from '../../../src/fleet/history.js';
 import { Registry } from '../../../src/fleet/registry.js';
 import { RolloutEngine } from '../../../src/fleet/rollout/engine.js';

@@ -1,6 +1,6 @@
 /** Rollout plans (issue 7): targets, wave splits, percentages — exact outputs. */
 import test from 'ava';
-import { hasCode } from '../../../src/errors.js';
+import { hasCode } from '../../../src/core/errors.js';
 import { parsePercent, parseTarget, parseWaves, planWaves, selectDevices, type TargetDevice } from '../../../src/fleet/rollout/plan.js';
 
 const six = ['pi-01', 'pi-02', 'pi-03', 'pi-04', 'pi-05', 'pi-06'];

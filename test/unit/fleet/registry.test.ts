@@ -2,7 +2,9 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { MetricsHistory } from '../../../src/fleet/history.js';
-import { parseDeviceTopic, Registry } from '../../../src/fleet/registry.js';
+import { Registry } from '../../../src/fleet/registry.js';
+import { parseDeviceTopic } from '../../../src/protocol/index.js';
+import { metricsMessage } from '../../helpers/messages.js';
 import { controllerMigrations } from '../../../src/fleet/schema.js';
 import { Database } from '../../../src/store/index.js';
 import { tempDir } from '../../helpers/models.js';
@@ -18,10 +20,7 @@ async function setup(t: any) {
   return { db, history, registry, send, tick: (ms: number) => (now += ms), at: () => now };
 }
 
-const metrics = (tps: number, temp: number, tasks = 4, errors: Record<string, number> = {}) => ({
-  throughput: { tasks, errors_by_code: errors, decode_tokens_per_s: { p50: tps }, latency_ms: { p50: 800 }, queue_depth: 1 },
-  memory: { rss_bytes: 1000 }, thermal: { hottest_c: temp, guard: { state: 'normal' } }, model: { name: 'tiny', version: '1.0.0' },
-});
+const metrics = (tps: number, temp: number, tasks = 4, errors: Record<string, number> = {}) => metricsMessage({ tps, temp, tasks, errors, latency_ms: 800, queue_depth: 1, rss_bytes: 1000, version: '1.0.0' });
 
 test('topics: only <base>/<device>/{status,metrics,events}', (t) => {
   t.deepEqual(parseDeviceTopic('reasond', 'reasond/pi-01/status'), { device: 'pi-01', kind: 'status' });

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../../src/config/index.js';
+import { loadConfig } from '../../../src/agent/config.js';
 import { probeBroker } from '../../../src/service/doctor/context.js';
 import { runDoctor, type DoctorContext, type DoctorRow } from '../../../src/service/doctor/index.js';
 import { makeKeys, makePackage } from '../../helpers/packages.js';

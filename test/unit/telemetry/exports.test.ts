@@ -5,7 +5,7 @@ import { PrometheusExporter } from '../../../src/telemetry/export/prometheus.js'
 import { buildMetricsPayload, type PayloadInput } from '../../../src/telemetry/metrics/payload.js';
 import { Throughput } from '../../../src/telemetry/metrics/throughput.js';
 import { MemoryPressure } from '../../../src/telemetry/metrics/memory-pressure.js';
-import { cronEvery } from '../../../src/telemetry/schedule/scheduler.js';
+import { cronEvery } from '../../../src/core/scheduler.js';
 import { Sensors } from '../../../src/telemetry/sensors/index.js';
 import { fixtureCommands, sysFixture } from '../../helpers/sysfs.js';
 import { ManualClock, ManualScheduler } from '../../helpers/manual-scheduler.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { Database } from '../../../src/store/database.js';
-import { migrations } from '../../../src/store/migrations.js';
+import { migrations } from '../../../src/agent/migrations.js';
 import { MetricsStore } from '../../../src/telemetry/store/metrics-store.js';
 import { formatStats } from '../../../src/telemetry/stats/format.js';
 import { statsReport } from '../../../src/telemetry/stats/report.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { nextState, ThermalGuard, validateLimits, type ThermalState } from '../../../src/telemetry/thermal/guard.js';
 import { pacedRequest, policyFor, scaledBudget, thermalThrottled } from '../../../src/telemetry/thermal/policy.js';
-import { isReasondError } from '../../../src/errors.js';
+import { isReasondError } from '../../../src/core/errors.js';
 
 const limits = { soft_c: 70, hard_c: 80, hysteresis_c: 5 };
 const off = { under_voltage: false, freq_capped: false, throttled: false, soft_temp_limit: false };

@@ -3,9 +3,9 @@ import test from 'ava';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadFiles, fetchManifest, type Progress } from '../../../src/update/download.js';
-import { hasReason } from '../../../src/update/errors.js';
-import { PackageServer } from '../../../src/update/server.js';
-import { checkFiles } from '../../../src/update/verify.js';
+import { hasReason } from '../../../src/package/errors.js';
+import { PackageServer } from '../../../src/package/server.js';
+import { checkFiles } from '../../../src/package/verify.js';
 import { makeKeys, makePackage } from '../../helpers/packages.js';
 import { tempDir } from '../../helpers/models.js';
 

@@ -1,0 +1,51 @@
+/**
+ * Typed errors with stable codes. The code is what goes on the wire and what
+ * tests assert; the message names the offending value.
+ */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'payload_too_large'
+  | 'context_overflow'
+  | 'busy'
+  | 'thermal_throttled'
+  | 'deadline_exceeded'
+  | 'cancelled'
+  | 'model_unavailable'
+  | 'internal'
+  // model loading (engine) errors: never on the task wire, but stable for the CLI and tests
+  | 'model_not_found'
+  | 'model_invalid'
+  // `reasond start` configuration errors (issue 4): never on the task wire
+  | 'invalid_config'
+  // model packages and updates (issue 6): the stable reason is PackageError.reason
+  | 'package_rejected';
+
+export class ReasondError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterMs?: number;
+
+  constructor(code: ErrorCode, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ReasondError';
+    this.code = code;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export const isReasondError = (e: unknown): e is ReasondError => e instanceof ReasondError;
+export const hasCode = (e: unknown, code: ErrorCode): boolean => isReasondError(e) && e.code === code;
+
+/** Rebuilds an error that crossed a thread or process boundary as a plain object. */
+export function reviveError(raw: { code?: string; message?: string; retryAfterMs?: number }): ReasondError {
+  return new ReasondError((raw.code as ErrorCode) ?? 'internal', raw.message ?? 'unknown error', {
+    retryAfterMs: raw.retryAfterMs,
+  });
+}
+
+export function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
