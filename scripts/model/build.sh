@@ -4,7 +4,9 @@
 # (ONNX export fp32/int8/q4, onnxruntime-node checks and accuracy, reference tokens, report).
 # Needs: apt-get install python3-torch python3-onnx python3-numpy libopenblas0-pthread; npm ci.
 # Intermediate files go to $REASOND_BUILD_DIR (default /tmp/reasond-model-build), never into git.
-# FROM=<stage> restarts at a stage, reusing the earlier stages' outputs.
+# FROM=<stage> restarts at a stage, reusing the earlier stages' outputs; TO=<stage> stops after it.
+# SFT saves a checkpoint every few minutes: RT_RESUME=1 FROM=sft continues an interrupted run (issue 15).
+# SKIP_REWARD=1 leaves the reward stage out (package then ships the SFT checkpoint).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
@@ -24,11 +26,13 @@ start=$(date +%s)
 for s in "${stages[@]}"; do
   [[ $s == "$from" ]] && run=1
   [[ $run == 1 ]] || continue
+  if [[ $s == reward && ${SKIP_REWARD:-0} == 1 ]]; then rm -f "$REASOND_BUILD_DIR/reward-report.json"; continue; fi
   echo "=== stage $s ($(date -u +%H:%M:%S), $(( ($(date +%s) - start) / 60 )) min into the build)"
   if [[ $s == package ]]; then
     "$PY" scripts/model/package.py
   else
     "$PY" scripts/model/train.py "$s"
   fi
+  [[ $s == "${TO:-package}" ]] && break
 done
 echo "=== done in $(( ($(date +%s) - start) / 60 )) min"

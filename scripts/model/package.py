@@ -20,7 +20,7 @@ from train import evaluate, heldout
 
 torch.set_num_threads(2)
 N_REFERENCE = 20
-MAX_NEW = 160
+MAX_NEW = 320
 
 
 def load_model(name):
