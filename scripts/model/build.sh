@@ -33,6 +33,6 @@ for s in "${stages[@]}"; do
   else
     "$PY" scripts/model/train.py "$s"
   fi
-  [[ $s == "${TO:-package}" ]] && break
+  if [[ $s == "${TO:-package}" ]]; then break; fi
 done
 echo "=== done in $(( ($(date +%s) - start) / 60 )) min"

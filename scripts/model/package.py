@@ -16,7 +16,7 @@ import rtok
 import tasks
 from export_onnx import export, quantize_int8, quantize_q4, save
 from student import Student, greedy_nocache
-from train import evaluate, heldout
+from train import evaluate, heldout, wording_shift
 
 torch.set_num_threads(2)
 N_REFERENCE = 20
@@ -105,7 +105,8 @@ def main():
     per = {}
     for x in heldout():
         per.setdefault(x["family"], []).append(x)
-    ref_items = [x for i in range(N_REFERENCE) for x in [list(per.values())[i % 3][i // 3]]]
+    fams = list(per.values())
+    ref_items = [fams[i % len(fams)][i // len(fams)] for i in range(N_REFERENCE)]
     cases = []
     for x in ref_items:
         msgs = [{"role": "user", "content": x["question"]}]
@@ -135,23 +136,41 @@ def main():
 
     ref = os.path.join(MODEL_DIR, "reference.json")
     hj = os.path.join(MODEL_DIR, "heldout.jsonl")
+    ws = os.path.join(MODEL_DIR, "wording-shift.jsonl")
+    # accuracy_level 0 (plain fp32 activations) as a temporary, unshipped copy: the engine issue
+    # asks that the shipped accuracy_level 4 file stays within 1 point of it (issue 13/15)
+    save(quantize_q4(fp32, block=32, accuracy_level=0), os.path.join(MODEL_DIR, "onnx", "model_q4_al0.onnx"))
+    files = [("fp32", "onnx/model.onnx"), ("int8", "onnx/model_quantized.onnx"), ("q4", "onnx/model_q4.onnx"),
+             ("q4_accuracy_level_0", "onnx/model_q4_al0.onnx")]
     onnx_rep = {}
-    for name, f in [("fp32", "onnx/model.onnx"), ("int8", "onnx/model_quantized.onnx"), ("q4", "onnx/model_q4.onnx")]:
+    for name, f in files:
         try:
             r = node("ref", MODEL_DIR, f, ref)
             e = node("eval", MODEL_DIR, f, hj, "", os.path.join(BUILD_DIR, f"eval-{name}.json"))
+            w = node("eval", MODEL_DIR, f, ws, "", os.path.join(BUILD_DIR, f"eval-ws-{name}.json")) if os.path.exists(ws) else None
             onnx_rep[name] = {"file": f, "bytes": e["bytes"], "reference_exact": f"{r['exact']}/{r['cases']}",
                               "heldout": {"overall": e["accuracy"], **e["per_family"]}, "n": e["n"],
+                              "heldout_correct": {"overall": [e["correct"], e["n"]], **e["per_family_correct"]},
+                              "heldout_refusal": e["refusal"],
+                              "wording_shift": None if w is None else {"overall": w["accuracy"], **w["per_family"]},
+                              "wording_shift_correct": None if w is None else {"overall": [w["correct"], w["n"]], **w["per_family_correct"]},
+                              "wording_shift_refusal": None if w is None else w["refusal"],
                               "decode_tokens_per_s_batch1_incl_prefill": e["tokens_per_s_incl_prefill"]}
         except subprocess.CalledProcessError as err:  # e.g. an onnxruntime without MatMulNBits
             log(f"{name}: onnxruntime-node failed: {err.stderr[-800:]}")
             onnx_rep[name] = {"file": f, "error": err.stderr[-800:]}
+    os.remove(os.path.join(MODEL_DIR, "onnx", "model_q4_al0.onnx"))
+    onnx_rep["q4_accuracy_level_0"]["file"] = "(not shipped) onnx/model_q4.onnx quantized with accuracy_level=0"
     if "error" in onnx_rep["q4"]:
         os.remove(os.path.join(MODEL_DIR, "onnx", "model_q4.onnx"))
 
     data_rep = load(os.path.join(BUILD_DIR, "data-report.json"))
-    stage = lambda rep, sp: None if rep is None else {
-        "heldout_pytorch_greedy": rep["heldout"], "train_steps": rep["steps"], "train_seconds": round(rep["seconds"]),
+    ws_items = wording_shift()
+    ws_torch = {"sft": evaluate(sft, ws_items) if ws_items else None}
+    if rw_rep:
+        ws_torch["reward"] = evaluate(rw, ws_items) if ws_items else None
+    stage = lambda rep, sp, wsr: None if rep is None else {
+        "heldout_pytorch_greedy": rep["heldout"], "wording_shift_pytorch_greedy": wsr, "train_steps": rep["steps"], "train_seconds": round(rep["seconds"]),
         "train_tokens": rep["tokens"], "train_tokens_per_s": round(rep["tokens_per_s"]),
         "eval_history": rep["eval_history"], "decode_tokens_per_s_pytorch_batch1": round(sp),
         "state_dict_bytes_fp32": 4 * model.n_params(),
@@ -160,8 +179,8 @@ def main():
     report = {
         "model": "reasond-tiny", "params": model.n_params(), "config": c.to_dict(),
         "data": data_rep,
-        "sft": stage(sft_rep, speeds["sft"]),
-        "reward": stage(rw_rep, speeds.get("reward", 0)),
+        "sft": stage(sft_rep, speeds["sft"], ws_torch["sft"]),
+        "reward": stage(rw_rep, speeds.get("reward", 0), ws_torch.get("reward")),
         "reward_minus_sft_heldout_overall": None if rw_rep is None else
         rw_rep["heldout"]["overall"] - sft_rep["heldout"]["overall"],
         "validation_accuracy_for_choice": val_acc, "shipped_checkpoint": choice,
