@@ -10,15 +10,17 @@ import json
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-from common import BUILD_DIR, HELDOUT_SEED, MODEL_DIR, STOP, TORCH_SEED, TRAIN_SEED, config, dump, load, log
+from common import BUILD_DIR, HELDOUT_SEED, MODEL_DIR, ROOT, STOP, TORCH_SEED, TRAIN_SEED, config, dump, load, log
 import rtok
 import tasks
+import warm_start
 from student import Student, generate_batch
 
 torch.set_num_threads(2)
@@ -28,15 +30,16 @@ HELDOUT_PER_FAMILY = 100
 MAX_SEQ = int(E("RT_MAX_SEQ", 400))  # the few longer examples (8 timestamped readings) only add padding
 CKPT_MINUTES = float(E("RT_CKPT_MINUTES", 4))
 SFT_STEPS = int(E("RT_SFT_STEPS", 30000))
-BATCH = int(E("RT_BATCH", 32))
+BATCH = int(E("RT_BATCH", 16))
 LR = float(E("RT_LR", 1.5e-3))
-EVAL_EVERY = int(E("RT_EVAL_EVERY", 750))
+EVAL_EVERY = int(E("RT_EVAL_EVERY", 500))
 RW_QUESTIONS = int(E("RT_RW_QUESTIONS", 900))
 RW_K = int(E("RT_RW_K", 4))
 RW_TEMP = float(E("RT_RW_TEMP", 0.8))
 RW_STEPS = int(E("RT_RW_STEPS", 300))
 RW_LR = float(E("RT_RW_LR", 1e-4))
-MAX_NEW = 320  # the longest traces (a mean of 8 readings) are ~250 tokens
+MAX_NEW = 320
+WARM_START_DEFAULT = "git:cc4b91a:models/reasond-tiny/onnx/model.onnx"  # the longest traces (a mean of 8 readings) are ~250 tokens
 
 
 def train_counts():
@@ -218,14 +221,24 @@ def cmd_sft():
     init = E("RT_SFT_INIT")  # continue from a checkpoint (fresh optimizer), e.g. after an interrupted run
     if init:
         model.load_state_dict(torch.load(init))
+    # warm start from the issue-3 model in git history (see warm_start.py); RT_SFT_INIT_ONNX= for a cold start
+    onnx_init = E("RT_SFT_INIT_ONNX", WARM_START_DEFAULT)
+    if onnx_init and not init:
+        path = onnx_init
+        if onnx_init.startswith("git:"):
+            path = os.path.join(BUILD_DIR, "warm-start.onnx")
+            with open(path, "wb") as f:
+                f.write(subprocess.run(["git", "show", onnx_init[4:]], cwd=ROOT, check=True, capture_output=True).stdout)
+        n_old = warm_start.load_onnx_weights(model, path)
+        init = f"{onnx_init} ({n_old} layers; {c.num_hidden_layers - n_old} identity layers appended)"
     log(f"params {model.n_params()} config {c.to_dict()} init {init}")
     train = load(os.path.join(BUILD_DIR, "train.json"))
     ex = [encode_example(x["question"], tasks.completion(x["trace"], x["answer"])) for x in train]
     ex = [e for e in ex if len(e[0]) + len(e[1]) <= MAX_SEQ]
     log(f"{len(ex)} of {len(train)} examples within {MAX_SEQ} tokens")
-    budget = float(E("RT_SFT_MAX_MINUTES", 50)) * 60
+    budget = float(E("RT_SFT_MAX_MINUTES", 88)) * 60
     rep = train_loop(model, ex, SFT_STEPS, LR, int(E("RT_SFT_DATA_SEED", TORCH_SEED)), "sft", heldout(100),
-                     warmup=int(E("RT_WARMUP", 200)), min_frac=0.05, max_seconds=budget,
+                     warmup=int(E("RT_WARMUP", 100)), min_frac=0.05, max_seconds=budget,
                      ckpt=os.path.join(BUILD_DIR, "sft-ckpt.pt"))
     rep["init"] = init
     rep["steps_before_init"] = int(E("RT_SFT_INIT_STEPS", 0))
