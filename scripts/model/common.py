@@ -16,9 +16,9 @@ STOP = [rtok.IM_END, rtok.ENDOFTEXT]
 
 def config():
     return Cfg(vocab_size=rtok.VOCAB_SIZE, hidden_size=int(os.environ.get("RT_HIDDEN", 128)),
-               num_hidden_layers=int(os.environ.get("RT_LAYERS", 6)), num_attention_heads=4,
+               num_hidden_layers=int(os.environ.get("RT_LAYERS", 8)), num_attention_heads=4,
                num_key_value_heads=2, head_dim=int(os.environ.get("RT_HIDDEN", 128)) // 4,
-               intermediate_size=int(os.environ.get("RT_INTER", 320)), max_position_embeddings=512)
+               intermediate_size=int(os.environ.get("RT_INTER", 352)), max_position_embeddings=512)
 
 
 def log(*a):

@@ -109,20 +109,27 @@ if (mode === 'tok') {
   const greedy = await openModel(dir, file);
   let items = fs.readFileSync(data, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   if (limitArg) items = items.slice(0, Number(limitArg));
+  // the same answer match as `reasond eval` (src/eval/task-file.ts normalizeAnswer)
+  const norm = (x) => x.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\.$/, '');
+  const maxNew = gen.max_new_tokens ?? 320;
   const fam = {}; let ok = 0, toks = 0; const t0 = Date.now(); const rows = [];
+  const refusal = { ood: 0, ood_refused: 0, in_domain: 0, in_domain_refused: 0 };
   for (const it of items) {
     const s = tpl.render({ messages: [{ role: 'user', content: it.question }], add_generation_prompt: true, bos_token: tc.bos_token, eos_token: tc.eos_token });
     const ids = tok.encode(s, { add_special_tokens: false }).ids;
-    const out = await greedy(ids, 160, stop);
+    const out = await greedy(ids, maxNew, stop);
     toks += out.length;
     const ans = extractAnswer(tok.decode(out, { skip_special_tokens: false }));
-    const good = ans === it.answer;
+    const good = norm(ans) === norm(it.answer);
+    const isOod = norm(it.answer) === 'unsupported', refused = norm(ans) === 'unsupported';
+    if (isOod) { refusal.ood++; refusal.ood_refused += refused; } else { refusal.in_domain++; refusal.in_domain_refused += refused; }
     ok += good; fam[it.family] ??= [0, 0]; fam[it.family][0] += good; fam[it.family][1]++;
-    rows.push({ id: it.id, good, out_ids: out });
+    rows.push({ id: it.id, good, answer: ans, out_ids: out });
   }
   const secs = (Date.now() - t0) / 1000;
   const res = { file, n: items.length, accuracy: ok / items.length,
     per_family: Object.fromEntries(Object.entries(fam).map(([k, [a, n]]) => [k, a / n])),
+    correct: ok, per_family_correct: Object.fromEntries(Object.entries(fam).map(([k, [a, n]]) => [k, [a, n]])), refusal,
     generated_tokens: toks, seconds: secs, tokens_per_s_incl_prefill: toks / secs,
     bytes: fs.statSync(path.join(dir, file)).size };
   if (outFile) fs.writeFileSync(outFile, JSON.stringify({ ...res, rows }));

@@ -16,11 +16,11 @@ import rtok
 import tasks
 from export_onnx import export, quantize_int8, quantize_q4, save
 from student import Student, greedy_nocache
-from train import evaluate, heldout
+from train import evaluate, heldout, wording_shift
 
 torch.set_num_threads(2)
 N_REFERENCE = 20
-MAX_NEW = 160
+MAX_NEW = 320
 
 
 def load_model(name):
@@ -50,12 +50,22 @@ def torch_decode_speed(model, items):
     return n / (time.time() - t0)
 
 
-def node(*args):
-    r = subprocess.run(["node", os.path.join(ROOT, "scripts", "model", "ort-greedy.mjs"), *args],
-                       cwd=ROOT, check=True, capture_output=True, text=True)
-    line = r.stdout.strip().splitlines()[-1]
+def node_start(*args):
+    return subprocess.Popen(["node", os.path.join(ROOT, "scripts", "model", "ort-greedy.mjs"), *args],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def node_wait(p):
+    out, err = p.communicate()
+    if p.returncode:
+        raise subprocess.CalledProcessError(p.returncode, p.args, out, err)
+    line = out.strip().splitlines()[-1]
     log(line[:400])
     return json.loads(line)
+
+
+def node(*args):
+    return node_wait(node_start(*args))
 
 
 def main():
@@ -67,17 +77,18 @@ def main():
     # training nor held-out data (the held-out set is only for reporting).
     train_q = frozenset(x["question"] for x in load(os.path.join(BUILD_DIR, "train.json")))
     held_q = frozenset(x["question"] for x in heldout())
-    val, _ = tasks.make_set(4, 100, exclude=train_q | held_q)
+    val, _ = tasks.make_set(4, int(os.environ.get("RT_VAL_PER_FAMILY", 100)), exclude=train_q | held_q)
     sft = load_model("sft.pt")
-    choice, val_acc = "sft", {"sft": evaluate(sft, val)["overall"]}
-    if rw_rep:
+    choice, val_acc = "sft", {}
+    if rw_rep:  # without a reward stage there is nothing to choose between
+        val_acc["sft"] = evaluate(sft, val)["overall"]
         rw = load_model("reward.pt")
         val_acc["reward"] = evaluate(rw, val)["overall"]
         if val_acc["reward"] >= val_acc["sft"]:
             choice = "reward"
     model = rw if choice == "reward" else sft
     log(f"validation accuracy {val_acc}; shipping the {choice} checkpoint")
-    speed_items = heldout(30)
+    speed_items = heldout(15)
     speeds = {"sft": torch_decode_speed(sft, speed_items)}
     if rw_rep:
         speeds["reward"] = torch_decode_speed(rw, speed_items)
@@ -105,7 +116,8 @@ def main():
     per = {}
     for x in heldout():
         per.setdefault(x["family"], []).append(x)
-    ref_items = [x for i in range(N_REFERENCE) for x in [list(per.values())[i % 3][i // 3]]]
+    fams = list(per.values())
+    ref_items = [fams[i % len(fams)][i // len(fams)] for i in range(N_REFERENCE)]
     cases = []
     for x in ref_items:
         msgs = [{"role": "user", "content": x["question"]}]
@@ -135,23 +147,48 @@ def main():
 
     ref = os.path.join(MODEL_DIR, "reference.json")
     hj = os.path.join(MODEL_DIR, "heldout.jsonl")
+    ws = os.path.join(MODEL_DIR, "wording-shift.jsonl")
+    # accuracy_level 0 (plain fp32 activations) as a temporary, unshipped copy: the engine issue
+    # asks that the shipped accuracy_level 4 file stays within 1 point of it (issue 13/15)
+    save(quantize_q4(fp32, block=32, accuracy_level=0), os.path.join(MODEL_DIR, "onnx", "model_q4_al0.onnx"))
+    files = [("fp32", "onnx/model.onnx"), ("int8", "onnx/model_quantized.onnx"), ("q4", "onnx/model_q4.onnx"),
+             ("q4_accuracy_level_0", "onnx/model_q4_al0.onnx")]
+    # every file's checks run as parallel node processes: the build machine is shared, and the
+    # evaluations are most of the package stage's time
+    jobs = {}
+    for name, f in files:
+        jobs[name] = [("ref", node_start("ref", MODEL_DIR, f, ref)),
+                      ("eval", node_start("eval", MODEL_DIR, f, hj, "", os.path.join(BUILD_DIR, f"eval-{name}.json")))]
+        if os.path.exists(ws):
+            jobs[name].append(("ws", node_start("eval", MODEL_DIR, f, ws, "", os.path.join(BUILD_DIR, f"eval-ws-{name}.json"))))
     onnx_rep = {}
-    for name, f in [("fp32", "onnx/model.onnx"), ("int8", "onnx/model_quantized.onnx"), ("q4", "onnx/model_q4.onnx")]:
+    for name, f in files:
         try:
-            r = node("ref", MODEL_DIR, f, ref)
-            e = node("eval", MODEL_DIR, f, hj, "", os.path.join(BUILD_DIR, f"eval-{name}.json"))
+            out = {k: node_wait(p) for k, p in jobs[name]}
+            r, e, w = out["ref"], out["eval"], out.get("ws")
             onnx_rep[name] = {"file": f, "bytes": e["bytes"], "reference_exact": f"{r['exact']}/{r['cases']}",
                               "heldout": {"overall": e["accuracy"], **e["per_family"]}, "n": e["n"],
+                              "heldout_correct": {"overall": [e["correct"], e["n"]], **e["per_family_correct"]},
+                              "heldout_refusal": e["refusal"],
+                              "wording_shift": None if w is None else {"overall": w["accuracy"], **w["per_family"]},
+                              "wording_shift_correct": None if w is None else {"overall": [w["correct"], w["n"]], **w["per_family_correct"]},
+                              "wording_shift_refusal": None if w is None else w["refusal"],
                               "decode_tokens_per_s_batch1_incl_prefill": e["tokens_per_s_incl_prefill"]}
         except subprocess.CalledProcessError as err:  # e.g. an onnxruntime without MatMulNBits
             log(f"{name}: onnxruntime-node failed: {err.stderr[-800:]}")
             onnx_rep[name] = {"file": f, "error": err.stderr[-800:]}
+    os.remove(os.path.join(MODEL_DIR, "onnx", "model_q4_al0.onnx"))
+    onnx_rep["q4_accuracy_level_0"]["file"] = "(not shipped) onnx/model_q4.onnx quantized with accuracy_level=0"
     if "error" in onnx_rep["q4"]:
         os.remove(os.path.join(MODEL_DIR, "onnx", "model_q4.onnx"))
 
     data_rep = load(os.path.join(BUILD_DIR, "data-report.json"))
-    stage = lambda rep, sp: None if rep is None else {
-        "heldout_pytorch_greedy": rep["heldout"], "train_steps": rep["steps"], "train_seconds": round(rep["seconds"]),
+    ws_items = wording_shift()
+    ws_torch = {"sft": evaluate(sft, ws_items) if ws_items else None}
+    if rw_rep:
+        ws_torch["reward"] = evaluate(rw, ws_items) if ws_items else None
+    stage = lambda rep, sp, wsr: None if rep is None else {
+        "heldout_pytorch_greedy": rep["heldout"], "wording_shift_pytorch_greedy": wsr, "train_steps": rep["steps"], "train_seconds": round(rep["seconds"]),
         "train_tokens": rep["tokens"], "train_tokens_per_s": round(rep["tokens_per_s"]),
         "eval_history": rep["eval_history"], "decode_tokens_per_s_pytorch_batch1": round(sp),
         "state_dict_bytes_fp32": 4 * model.n_params(),
@@ -160,8 +197,8 @@ def main():
     report = {
         "model": "reasond-tiny", "params": model.n_params(), "config": c.to_dict(),
         "data": data_rep,
-        "sft": stage(sft_rep, speeds["sft"]),
-        "reward": stage(rw_rep, speeds.get("reward", 0)),
+        "sft": stage(sft_rep, speeds["sft"], ws_torch["sft"]),
+        "reward": stage(rw_rep, speeds.get("reward", 0), ws_torch.get("reward")),
         "reward_minus_sft_heldout_overall": None if rw_rep is None else
         rw_rep["heldout"]["overall"] - sft_rep["heldout"]["overall"],
         "validation_accuracy_for_choice": val_acc, "shipped_checkpoint": choice,

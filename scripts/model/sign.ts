@@ -1,13 +1,15 @@
 /**
  * Signs the shipped model as a package (issue 6) with the DEV key in
- * models/dev-keys: runs it greedily on held-out tasks, keeps up to three it
- * answers right as the smoke checks (so the probe on a board checks the
- * model still reasons, not just that it loads), and packs the folder in place.
+ * models/dev-keys: runs it greedily on held-out tasks, keeps one it answers
+ * right per task family as the smoke checks (so the probe on a board checks
+ * the model still reasons in every family and still says `unsupported` to a
+ * question outside them, issue 15), and packs the folder in place.
  *   npm run model:sign [-- --version 1.0.1] [--dir <model folder with heldout.jsonl>]
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/index.js';
+import { interleaveFamilies, readTaskFile } from '../../src/eval/task-file.js';
 import { shippedModelDir, packageRoot } from '../../src/core/paths.js';
 import { packModel } from '../../src/package/pack.js';
 import { readPrivateKey } from '../../src/package/signing.js';
@@ -17,24 +19,21 @@ const arg = (name: string, otherwise: string) => (args.includes(name) ? args[arg
 const version = arg('--version', '1.0.0');
 const dir = arg('--dir', shippedModelDir);
 if (!existsSync(join(dir, 'config.json'))) throw new Error(`${dir} has no model yet: run npm run model:build first`);
-const all = readFileSync(join(dir, 'heldout.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { question: string; answer: string; family?: string });
-// round-robin over the task families, so the smoke prompts cover more than one skill
-const byFamily = new Map<string, typeof all>();
-for (const t of all) byFamily.set(t.family ?? '', [...(byFamily.get(t.family ?? '') ?? []), t]);
-const tasks = Array.from({ length: Math.max(...[...byFamily.values()].map((l) => l.length)) }, (_, i) => [...byFamily.values()].map((l) => l[i])).flat().filter((t) => t !== undefined);
+const tasks = interleaveFamilies(readTaskFile(join(dir, 'heldout.jsonl')));
+const familyCount = new Set(tasks.map((t) => t.family)).size;
 
 const engine = new Engine({ model: dir });
 await engine.start();
 const prompts: { prompt: string; expect: string; max_new_tokens: number }[] = [];
 const families = new Set<string>();
-// at most 40 tries: a few minutes on a Pi even when the model gets most of them wrong
-for (const t of tasks.slice(0, 40)) {
-  if (prompts.length === 3) break;
-  const family = t.family ?? '';
+// at most 8 tries per family: a few minutes on a Pi even when the model gets most of them wrong
+for (const t of tasks.slice(0, 8 * familyCount)) {
+  if (prompts.length === familyCount) break;
+  const family = t.family;
   if (families.has(family)) continue;
-  const r = await engine.generate({ prompt: t.question, max_new_tokens: 256, temperature: 0 });
+  const r = await engine.generate({ prompt: t.question, max_new_tokens: 384, temperature: 0 });
   if (r.answer.trim() === t.answer.trim()) {
-    prompts.push({ prompt: t.question, expect: t.answer, max_new_tokens: 256 });
+    prompts.push({ prompt: t.question, expect: t.answer, max_new_tokens: 384 });
     families.add(family);
   }
 }

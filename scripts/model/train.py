@@ -1,34 +1,49 @@
-"""SFT on teacher traces and the reward stage (expert iteration) for reasond-tiny (issue 3).
+"""SFT on teacher traces and the reward stage (expert iteration) for reasond-tiny (issues 3, 15).
 
     /usr/bin/python3 scripts/model/train.py data|sft|reward|bench
+
+SFT writes a resumable checkpoint ($REASOND_BUILD_DIR/sft-ckpt.pt: weights, optimizer, step,
+elapsed training time) every RT_CKPT_MINUTES (default 4). `RT_RESUME=1 FROM=sft npm run model:build`
+continues from it with the same schedule, data order and time budget (issue 15).
 """
 import json
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-from common import BUILD_DIR, HELDOUT_SEED, MODEL_DIR, STOP, TORCH_SEED, TRAIN_SEED, config, dump, load, log
+from common import BUILD_DIR, HELDOUT_SEED, MODEL_DIR, ROOT, STOP, TORCH_SEED, TRAIN_SEED, config, dump, load, log
 import rtok
 import tasks
+import warm_start
 from student import Student, generate_batch
 
 torch.set_num_threads(2)
 E = os.environ.get
-TRAIN_PER_FAMILY = int(E("RT_TRAIN_PER_FAMILY", 60000))
-SFT_STEPS = int(E("RT_SFT_STEPS", 6000))
-BATCH = int(E("RT_BATCH", 32))
+TRAIN_TOTAL = int(E("RT_TRAIN_TOTAL", 300000))
+HELDOUT_PER_FAMILY = 100
+MAX_SEQ = int(E("RT_MAX_SEQ", 400))  # the few longer examples (8 timestamped readings) only add padding
+CKPT_MINUTES = float(E("RT_CKPT_MINUTES", 4))
+SFT_STEPS = int(E("RT_SFT_STEPS", 30000))
+BATCH = int(E("RT_BATCH", 16))
 LR = float(E("RT_LR", 1.5e-3))
-EVAL_EVERY = int(E("RT_EVAL_EVERY", 750))
+EVAL_EVERY = int(E("RT_EVAL_EVERY", 500))
 RW_QUESTIONS = int(E("RT_RW_QUESTIONS", 900))
 RW_K = int(E("RT_RW_K", 4))
 RW_TEMP = float(E("RT_RW_TEMP", 0.8))
 RW_STEPS = int(E("RT_RW_STEPS", 300))
 RW_LR = float(E("RT_RW_LR", 1e-4))
+MAX_NEW = 320
+WARM_START_DEFAULT = "git:cc4b91a:models/reasond-tiny/onnx/model.onnx"  # the longest traces (a mean of 8 readings) are ~250 tokens
+
+
+def train_counts():
+    return {f: round(TRAIN_TOTAL * s) for f, s in tasks.TRAIN_SHARE.items()}
 
 
 def encode_example(q, comp):
@@ -38,13 +53,13 @@ def encode_example(q, comp):
 
 
 def cmd_data():
-    train, _ = tasks.make_set(TRAIN_SEED, TRAIN_PER_FAMILY)
+    train, _ = tasks.make_set(TRAIN_SEED, train_counts())
     train_q = frozenset(x["question"] for x in train)
-    held, dropped = tasks.make_set(HELDOUT_SEED, 100, exclude=train_q)
+    held, dropped = tasks.make_set(HELDOUT_SEED, HELDOUT_PER_FAMILY, exclude=train_q)
     overlap = sum(1 for x in held if x["question"] in train_q)
     assert overlap == 0, overlap
     # reward-stage questions: fresh, never in SFT data nor held out
-    rw, _ = tasks.make_set(TRAIN_SEED + 100, RW_QUESTIONS // 3 + 1,
+    rw, _ = tasks.make_set(TRAIN_SEED + 100, RW_QUESTIONS // len(tasks.FAMILIES) + 1,
                            exclude=train_q | frozenset(x["question"] for x in held))
     os.makedirs(BUILD_DIR, exist_ok=True)
     dump(os.path.join(BUILD_DIR, "train.json"), train, indent=None)
@@ -56,21 +71,31 @@ def cmd_data():
     lens = [len(rtok.prompt_ids(x["question"], True)) + len(rtok.encode(tasks.completion(x["trace"], x["answer"])))
             for x in train[:3000]]
     dump(os.path.join(BUILD_DIR, "data-report.json"), {
-        "train_questions": len(train), "heldout_questions": len(held), "reward_questions": len(rw),
+        "train_questions": len(train), "train_per_family": {f: sum(x["family"] == f for x in train) for f in tasks.FAMILIES},
+        "heldout_questions": len(held), "reward_questions": len(rw),
         "heldout_candidates_dropped_as_in_train": dropped, "train_heldout_overlap": overlap,
         "train_seed": TRAIN_SEED, "heldout_seed": HELDOUT_SEED, "mean_seq_tokens": sum(lens) / len(lens)})
     log(f"data: train {len(train)} heldout {len(held)} (dropped {dropped} seen in train, overlap {overlap}) "
         f"reward {len(rw)} mean seq {sum(lens) / len(lens):.1f}")
 
 
-def batches(examples, batch, rng):
-    """examples: list of (prompt_ids, completion_ids). Plain shuffled batches: a first build with
-    length-grouped batches (each batch ~one task family) learned far slower (23% at step 1500)."""
+def batches(examples, batch, rng, pool=None):
+    """examples: list of (prompt_ids, completion_ids). Shuffled, then within each pool of `pool`
+    batches sorted by length and cut into batches whose order is shuffled again: padding to the
+    longest in a batch wasted ~45% of the compute with five families of very different lengths
+    (issue 15). A pool of 8 batches keeps families mixed; a first build that sorted the whole set
+    by length made each batch ~one family and learned far slower (23% at step 1500, issue 3)."""
+    pool = int(E("RT_BUCKET_POOL", 8)) if pool is None else pool
     idx = list(range(len(examples)))
+    size = lambda j: len(examples[j][0]) + len(examples[j][1])
     while True:
         rng.shuffle(idx)
-        for i in range(0, len(idx) - batch + 1, batch):
-            yield [examples[j] for j in idx[i:i + batch]]
+        for i in range(0, len(idx) - batch * pool + 1, batch * pool):
+            chunk = sorted(idx[i:i + batch * pool], key=size) if pool > 1 else idx[i:i + batch * pool]
+            group = [chunk[k:k + batch] for k in range(0, len(chunk), batch)]
+            rng.shuffle(group)
+            for b in group:
+                yield [examples[j] for j in b]
 
 
 def collate(exs):
@@ -90,7 +115,7 @@ def evaluate(model, items, bs=100):
     fam, ok, ntok = {}, 0, 0
     for i in range(0, len(items), bs):
         chunk = items[i:i + bs]
-        outs = generate_batch(model, [rtok.prompt_ids(x["question"], True) for x in chunk], 160, STOP)
+        outs = generate_batch(model, [rtok.prompt_ids(x["question"], True) for x in chunk], MAX_NEW, STOP)
         for x, o in zip(chunk, outs):
             ntok += len(o)
             g = tasks.extract_answer(rtok.decode(o)) == x["answer"]
@@ -113,20 +138,47 @@ def heldout(n=None):
     return items
 
 
-def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, min_frac=0.1, max_seconds=None):
-    """Cosine schedule over `steps`, or over `max_seconds` of wall clock if that comes first:
-    the build machine is shared, so the schedule must anneal by the time budget (issue 3: ≤ ~90 min)."""
+def wording_shift():
+    """The hand-written wording-shift set (issue 15): only ever evaluated, never trained on."""
+    p = os.path.join(MODEL_DIR, "wording-shift.jsonl")
+    return [json.loads(l) for l in open(p, encoding="utf-8")] if os.path.exists(p) else []
+
+
+def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, min_frac=0.1, max_seconds=None, ckpt=None):
+    """Cosine schedule over `steps`, or over `max_seconds` of training time if that comes first:
+    the build machine is shared, so the schedule must anneal by the time budget (issue 3).
+    `ckpt`: a path; the state is saved there every CKPT_MINUTES and, if it exists with RT_RESUME=1,
+    training continues from it (same data order, schedule position and elapsed time; issue 15)."""
     rng = random.Random(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     it = batches(examples, BATCH, rng)
+    start, spent, toks, hist = 1, 0.0, 0, []
+    if ckpt and E("RT_RESUME") == "1" and os.path.exists(ckpt):
+        st = torch.load(ckpt)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        start, spent, toks, hist = st["step"] + 1, st["seconds"], st["tokens"], st["hist"]
+        for _ in range(st["step"]):  # replay the data order up to where it stopped
+            next(it)
+        log(f"[{tag}] resumed at step {start} after {spent / 60:.1f} min of training")
     model.train()
-    t0, toks, hist = time.time(), 0, []
-    for step in range(1, steps + 1):
+    t0 = time.time() - spent
+    last_save = time.time()
+
+    def save_ckpt(step):
+        if ckpt:
+            tmp = ckpt + ".tmp"
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": time.time() - t0,
+                        "tokens": toks, "hist": hist}, tmp)
+            os.replace(tmp, ckpt)
+
+    step = start - 1
+    for step in range(start, steps + 1):
         prog = (step - warmup) / max(1, steps - warmup)
         if max_seconds:
             prog = max(prog, (time.time() - t0) / max_seconds)
         if prog >= 1:
-            steps = step - 1
+            step -= 1
             break
         f = step / warmup if step < warmup else min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * max(0.0, prog)))
         for gr in opt.param_groups:
@@ -147,7 +199,11 @@ def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, mi
             r["step"] = step
             hist.append(r)
             log(f"[{tag}] eval step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in r.items() if k != "step"))
-            torch.save(model.state_dict(), os.path.join(BUILD_DIR, f"{tag}-last.pt"))
+        if time.time() - last_save > CKPT_MINUTES * 60:
+            save_ckpt(step)
+            last_save = time.time()
+    steps = step
+    save_ckpt(steps)
     if eval_items:
         r = evaluate(model, eval_items)
         r["step"] = steps
@@ -165,17 +221,32 @@ def cmd_sft():
     init = E("RT_SFT_INIT")  # continue from a checkpoint (fresh optimizer), e.g. after an interrupted run
     if init:
         model.load_state_dict(torch.load(init))
+    # warm start from the issue-3 model in git history (see warm_start.py); RT_SFT_INIT_ONNX= for a cold start
+    onnx_init = E("RT_SFT_INIT_ONNX", WARM_START_DEFAULT)
+    if onnx_init and not init:
+        path = onnx_init
+        if onnx_init.startswith("git:"):
+            path = os.path.join(BUILD_DIR, "warm-start.onnx")
+            with open(path, "wb") as f:
+                f.write(subprocess.run(["git", "show", onnx_init[4:]], cwd=ROOT, check=True, capture_output=True).stdout)
+        n_old = warm_start.load_onnx_weights(model, path)
+        init = f"{onnx_init} ({n_old} layers; {c.num_hidden_layers - n_old} identity layers appended)"
     log(f"params {model.n_params()} config {c.to_dict()} init {init}")
     train = load(os.path.join(BUILD_DIR, "train.json"))
     ex = [encode_example(x["question"], tasks.completion(x["trace"], x["answer"])) for x in train]
-    budget = float(E("RT_SFT_MAX_MINUTES", 50)) * 60
-    rep = train_loop(model, ex, SFT_STEPS, LR, int(E("RT_SFT_DATA_SEED", TORCH_SEED)), "sft", heldout(60),
-                     warmup=int(E("RT_WARMUP", 200)), min_frac=0.05, max_seconds=budget)
+    ex = [e for e in ex if len(e[0]) + len(e[1]) <= MAX_SEQ]
+    log(f"{len(ex)} of {len(train)} examples within {MAX_SEQ} tokens")
+    budget = float(E("RT_SFT_MAX_MINUTES", 75)) * 60
+    rep = train_loop(model, ex, SFT_STEPS, LR, int(E("RT_SFT_DATA_SEED", TORCH_SEED)), "sft", heldout(100),
+                     warmup=int(E("RT_WARMUP", 100)), min_frac=0.05, max_seconds=budget,
+                     ckpt=os.path.join(BUILD_DIR, "sft-ckpt.pt"))
     rep["init"] = init
     rep["steps_before_init"] = int(E("RT_SFT_INIT_STEPS", 0))
     torch.save(model.state_dict(), os.path.join(BUILD_DIR, "sft.pt"))
     t = time.time()
-    rep["heldout"] = evaluate(model, heldout())
+    # the package stage measures the exported fp32 file on the whole set; this PyTorch pass only
+    # repeats it (RT_SFT_FULL_EVAL=0 saves its minutes on a busy machine)
+    rep["heldout"] = evaluate(model, heldout()) if E("RT_SFT_FULL_EVAL", "1") == "1" else None
     rep["heldout_eval_seconds"] = time.time() - t
     rep["params"] = model.n_params()
     log(f"sft heldout: {rep['heldout']}")
@@ -200,7 +271,7 @@ def cmd_reward():
         prompts = [rtok.prompt_ids(x["question"], True) for x in chunk]
         ok_q = [False] * len(chunk)
         for _ in range(RW_K):
-            outs = generate_batch(model, prompts, 160, STOP, temperature=RW_TEMP, gen=gen)
+            outs = generate_batch(model, prompts, MAX_NEW, STOP, temperature=RW_TEMP, gen=gen)
             for j, (x, o) in enumerate(zip(chunk, outs)):
                 n_samples += 1
                 # reward = exact final answer and a properly closed completion

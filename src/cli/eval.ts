@@ -63,6 +63,11 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       }
       process.stdout.write('overall'.padEnd(14) + String(report.tasks).padStart(7) + String(report.correct).padStart(9) + `${report.accuracy.toFixed(2)}%`.padStart(10) + String(report.mean_reasoning_tokens).padStart(15) + '\n');
       process.stdout.write(`\ndecode ${report.decode_tokens_per_s} tok/s; mean answer ${report.mean_answer_tokens} tokens\n`);
+      const rf = report.refusals;
+      if (rf.out_of_domain_tasks > 0) {
+        process.stdout.write(`answered unsupported: ${rf.out_of_domain_refused}/${rf.out_of_domain_tasks} out-of-domain (${rf.out_of_domain_refusal_rate}%), ` +
+          `${rf.in_domain_refused}/${rf.in_domain_tasks} in-domain wrongly (${rf.in_domain_refusal_rate}%)\n`);
+      }
     } catch (e) {
       reportError(e);
     } finally {

@@ -3,6 +3,7 @@
  * greedy decoding (so the figure is exact and repeatable), per task family.
  */
 import type { Engine } from '../engine/index.js';
+import { refusalScore, type RefusalScore } from './refusals.js';
 import { isCorrect, type EvalTask } from './task-file.js';
 
 export interface FamilyScore {
@@ -22,16 +23,20 @@ export interface EvalReport {
   decode_tokens_per_s: number;
   mean_reasoning_tokens: number;
   mean_answer_tokens: number;
+  /** out-of-domain questions answered `unsupported`, in-domain ones wrongly refused (issue 15) */
+  refusals: RefusalScore;
   failures: { id: string; question: string; expected: string; got: string }[];
 }
 
 export async function evaluate(engine: Engine, tasks: EvalTask[], opts: { maxNewTokens?: number; onProgress?: (done: number, correct: number) => void } = {}): Promise<EvalReport> {
   const byFamily = new Map<string, { tasks: number; correct: number; reasoning: number }>();
   const failures: EvalReport['failures'] = [];
+  const answers: { expected: string; got: string }[] = [];
   let correct = 0, reasoning = 0, answer = 0, decodeTokens = 0, decodeMs = 0;
   for (const [i, task] of tasks.entries()) {
     const r = await engine.generate({ prompt: task.question, temperature: 0, max_new_tokens: opts.maxNewTokens ?? 512 });
     const ok = isCorrect(r.answer, task.answer);
+    answers.push({ expected: task.answer, got: r.answer });
     const f = byFamily.get(task.family) ?? { tasks: 0, correct: 0, reasoning: 0 };
     f.tasks++;
     f.reasoning += r.usage.reasoning_tokens;
@@ -59,6 +64,7 @@ export async function evaluate(engine: Engine, tasks: EvalTask[], opts: { maxNew
     decode_tokens_per_s: decodeMs > 0 ? Math.round((decodeTokens / decodeMs) * 10000) / 10 : 0,
     mean_reasoning_tokens: Math.round((reasoning / tasks.length) * 10) / 10,
     mean_answer_tokens: Math.round((answer / tasks.length) * 10) / 10,
+    refusals: refusalScore(answers),
     failures,
   };
 }

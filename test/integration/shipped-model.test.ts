@@ -1,7 +1,9 @@
 /**
- * The shipped model (issue 3) through the TypeScript engine: exactly the
+ * The shipped model (issues 3, 15) through the TypeScript engine: exactly the
  * PyTorch greedy tokens, its held-out accuracy through `reasond eval`, and a
  * held-out set that shares no question with what it was trained on.
+ * The hand-written wording-shift set and the docs' examples are in
+ * shipped-model-skills.test.ts.
  */
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,7 +30,7 @@ test('the fp32 export through the TypeScript engine gives exactly the PyTorch gr
   const model = await loadModel(shippedModel, { dtype: 'fp32', threads: 1 });
   try {
     for (const c of reference) {
-      const r = await generate(model, { messages: c.messages, max_new_tokens: 200 });
+      const r = await generate(model, { messages: c.messages, max_new_tokens: 320 });
       t.is(r.usage.prompt_tokens, c.input_ids.length, c.id);
       t.deepEqual(r.tokens, c.output_ids, c.id);
       t.is(r.finish_reason, 'stop');
@@ -63,40 +65,49 @@ test('held-out accuracy of the shipped (q4) model through reasond eval, greedy: 
     maxBuffer: 16 * 1024 * 1024,
   });
   const report = JSON.parse(out);
-  t.is(report.tasks, 300);
+  t.is(report.tasks, 500);
   t.is(report.model.dtype, 'q4');
-  t.log(`held-out accuracy ${report.accuracy}% (${report.correct}/300): ${report.families.map((f: any) => `${f.family} ${f.accuracy}%`).join(', ')}`);
+  t.log(`held-out accuracy ${report.accuracy}% (${report.correct}/500): ${report.families.map((f: any) => `${f.family} ${f.accuracy}%`).join(', ')}`);
   // Deterministic greedy decoding: these are exact, and a change that costs accuracy shows here.
   t.deepEqual(
     report.families.map((f: any) => [f.family, f.tasks, f.correct]),
     EXPECTED_FAMILIES,
   );
-  // the issue's target for the shipped (quantized) model
-  t.true(report.correct / report.tasks >= 0.95, `${report.correct}/300 is below the 95% target`);
+  t.deepEqual(report.refusals, EXPECTED_REFUSALS);
 });
 
 test('the held-out set shares no question with the training or reward-stage questions', (t) => {
-  t.is(heldout.length, 300);
+  t.is(heldout.length, 500);
   const py = `
 import json, sys
 sys.path.insert(0, 'scripts/model')
-import tasks
-train, _ = tasks.make_set(1, 60000)
-train_q = frozenset(x['question'] for x in train)
+import tasks, train
+tr, _ = tasks.make_set(1, train.train_counts())
+train_q = frozenset(x['question'] for x in tr)
 held = [json.loads(l)['question'] for l in open('models/reasond-tiny/heldout.jsonl')]
-rw, _ = tasks.make_set(101, 301, exclude=train_q | frozenset(held))
+rw, _ = tasks.make_set(101, 181, exclude=train_q | frozenset(held))
 rw_q = frozenset(x['question'] for x in rw)
 print(json.dumps({'train': len(train_q), 'reward': len(rw_q), 'held': len(set(held)),
   'overlap_train': sum(q in train_q for q in held), 'overlap_reward': sum(q in rw_q for q in held)}))
 `;
-  const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
   t.is(r.status, 0, r.stderr);
-  t.deepEqual(JSON.parse(r.stdout), { train: 180000, reward: 903, held: 300, overlap_train: 0, overlap_reward: 0 });
+  t.deepEqual(JSON.parse(r.stdout), { train: 300000, reward: 905, held: 500, overlap_train: 0, overlap_reward: 0 });
 });
 
 // Measured with `reasond eval` on the committed model_q4.onnx (see docs/models.md).
 const EXPECTED_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 100, 100],
-  ['logic', 100, 100],
-  ['time', 100, 100],
-]; // 300/300
+  ['arithmetic', 100, 48],
+  ['logic', 100, 2],
+  ['ood', 100, 98],
+  ['site', 100, 6],
+  ['time', 100, 45],
+] // 199/500;
+const EXPECTED_REFUSALS = {
+  out_of_domain_tasks: 100,
+  out_of_domain_refused: 98,
+  out_of_domain_refusal_rate: 98,
+  in_domain_tasks: 400,
+  in_domain_refused: 1,
+  in_domain_refusal_rate: 0.25,
+};

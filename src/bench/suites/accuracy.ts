@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../engine/index.js';
 import { evaluate } from '../../eval/evaluate.js';
-import { readTaskFile } from '../../eval/task-file.js';
+import { interleaveFamilies, readTaskFile } from '../../eval/task-file.js';
 
 export interface AccuracyFigures {
   tasks_file?: string;
@@ -21,7 +21,8 @@ export interface AccuracyFigures {
 export async function accuracySuite(o: { dir: string; threads: number; tasks?: string; limit: number; progress: (l: string) => void }): Promise<AccuracyFigures> {
   const file = o.tasks ?? join(o.dir, 'heldout.jsonl');
   if (!existsSync(file)) return { skipped: `no task file (${file}); give one with --tasks` };
-  const tasks = readTaskFile(file).slice(0, o.limit > 0 ? o.limit : undefined);
+  // every family in any slice: --limit 60 used to measure arithmetic only (issue 15)
+  const tasks = interleaveFamilies(readTaskFile(file)).slice(0, o.limit > 0 ? o.limit : undefined);
   const engine = new Engine({ model: o.dir, threads: o.threads });
   await engine.start();
   try {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasCode } from '../../../src/core/errors.js';
-import { isCorrect, normalizeAnswer, readTaskFile } from '../../../src/eval/task-file.js';
+import { interleaveFamilies, isCorrect, normalizeAnswer, readTaskFile } from '../../../src/eval/task-file.js';
 import { tempDir } from '../../helpers/models.js';
 
 function file(text: string): string {
@@ -34,4 +34,10 @@ test('answers match exactly after trimming, case folding and whitespace collapsi
   t.true(isCorrect(' Ann\n', 'ann'));
   t.false(isCorrect('135', '1 h 35 min'));
   t.false(isCorrect('4711', '471'));
+});
+
+test('interleaving families makes every prefix cover all of them, keeping each family in order', (t) => {
+  const task = (id: string, family: string) => ({ id, family, question: id, answer: '1' });
+  const got = interleaveFamilies([task('a1', 'a'), task('a2', 'a'), task('a3', 'a'), task('b1', 'b'), task('c1', 'c'), task('c2', 'c')]);
+  t.deepEqual(got.map((x) => x.id), ['a1', 'b1', 'c1', 'a2', 'c2', 'a3']);
 });

@@ -1,0 +1,124 @@
+/**
+ * The shipped model's skill beyond its own generator (issue 15): the
+ * hand-written wording-shift set (never generated, never trained on) through
+ * `reasond eval`, and every example question in README.md and docs/API.md.
+ */
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generate } from '../../src/engine/generate.js';
+import { loadModel } from '../../src/engine/load-model.js';
+import { repoRoot, shippedModel } from '../helpers/models.js';
+
+const wsFile = join(shippedModel, 'wording-shift.jsonl');
+const ws = readFileSync(wsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; family: string; question: string; answer: string });
+
+test('the wording-shift set has at least 150 in-family questions over the four families and 50 out-of-domain ones', (t) => {
+  const count = (f: string) => ws.filter((x) => x.family === f).length;
+  t.deepEqual([...new Set(ws.map((x) => x.family))].sort(), ['arithmetic', 'logic', 'ood', 'site', 'time']);
+  t.true(ws.length - count('ood') >= 150);
+  t.true(count('ood') >= 50);
+  for (const f of ['arithmetic', 'logic', 'site', 'time']) t.true(count(f) >= 35, f);
+  t.true(ws.filter((x) => x.family === 'ood').every((x) => x.answer === 'unsupported'));
+  t.is(new Set(ws.map((x) => x.question)).size, ws.length);
+});
+
+test('no wording-shift question is produced by the training generator (train, held-out, reward or validation sets)', (t) => {
+  // exact and case/space-folded match against every question the build generates
+  const py = `
+import json, sys
+sys.path.insert(0, 'scripts/model')
+import tasks, train
+norm = lambda q: ' '.join(q.lower().split())
+tr, _ = tasks.make_set(1, train.train_counts())
+held, _ = tasks.make_set(2, 100, exclude=frozenset(x['question'] for x in tr))
+rw, _ = tasks.make_set(101, 181)
+val, _ = tasks.make_set(4, 100)
+gen = frozenset(norm(x['question']) for s in (tr, held, rw, val) for x in s)
+ws = [json.loads(l)['question'] for l in open('models/reasond-tiny/wording-shift.jsonl')]
+print(json.dumps({'train': len(tr), 'held': len(held), 'ws': len(ws), 'overlap': [q for q in ws if norm(q) in gen]}))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout), { train: 300000, held: 500, ws: ws.length, overlap: [] });
+});
+
+test('wording-shift accuracy of the shipped (q4) model through reasond eval, greedy: the exact figures', (t) => {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'eval', '--json', '--threads', '1', '--tasks', wsFile], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const report = JSON.parse(out);
+  t.is(report.tasks, ws.length);
+  t.log(`wording-shift accuracy ${report.accuracy}% (${report.correct}/${report.tasks}): ${report.families.map((f: any) => `${f.family} ${f.accuracy}%`).join(', ')}`);
+  t.log(`refusals ${JSON.stringify(report.refusals)}`);
+  t.deepEqual(report.families.map((f: any) => [f.family, f.tasks, f.correct]), EXPECTED_WS_FAMILIES);
+  t.deepEqual(report.refusals, EXPECTED_WS_REFUSALS);
+});
+
+/** Every question the docs show being asked: `reasond run|ask "..."`, `"prompt":"..."`, `"content":"..."`. */
+function docQuestions(): string[] {
+  const qs = new Set<string>();
+  for (const f of ['README.md', 'docs/API.md']) {
+    const text = readFileSync(join(repoRoot, f), 'utf8');
+    for (const m of text.matchAll(/reasond (?:run|ask)(?: --?[\w-]+(?: [^\s"-][^\s"]*)?)* "([^"]+)"/g)) qs.add(m[1]);
+    for (const m of text.matchAll(/"(?:prompt|content)":"([^"]+)"/g)) qs.add(m[1]);
+  }
+  return [...qs].filter((q) => q.replace(/[.…]/g, '').trim() !== ''); // "..." is a placeholder, not a question
+}
+
+// The answers in the shipped model's documented formats (docs/models.md).
+const DOC_ANSWERS: Record<string, string> = {
+  'A train leaves at 9:40 and arrives at 11:15. How long is the trip?': '1 h 35 min',
+  'What is 170 + 8 * 69?': '722',
+  'What is 17 * 23? Think step by step.': '391',
+  '2+2?': '4',
+  hi: 'unsupported',
+};
+
+// Example questions the shipped model still gets wrong, with the answer it gives (pinned, so that
+// both a regression and an improvement show here). README shows this one with a real model
+// (`--model .../qwen2.5-0.5b-instruct`); reasond-tiny refuses it (issue 15 missed this target).
+const KNOWN_WRONG: Record<string, string> = {
+  'What is 17 * 23? Think step by step.': 'unsupported',
+};
+
+test('every example question in README.md and docs/API.md is answered correctly by the shipped model, except the pinned misses', async (t) => {
+  const qs = docQuestions();
+  t.deepEqual(qs.filter((q) => !(q in DOC_ANSWERS)), [], 'a new example in the docs needs its expected answer here');
+  t.true(qs.length >= 5);
+  const model = await loadModel(shippedModel, { threads: 1 });
+  try {
+    for (const q of qs) {
+      const r = await generate(model, { prompt: q, max_new_tokens: 384 });
+      if (q in KNOWN_WRONG) {
+        t.not(KNOWN_WRONG[q], DOC_ANSWERS[q]);
+        t.is(r.answer, KNOWN_WRONG[q], q);
+      } else {
+        t.is(r.answer, DOC_ANSWERS[q], q);
+      }
+      t.is(r.finish_reason, 'stop', q);
+    }
+  } finally {
+    await model.session.release();
+  }
+});
+
+// Measured with `reasond eval --tasks models/reasond-tiny/wording-shift.jsonl` on the committed model_q4.onnx.
+const EXPECTED_WS_FAMILIES: [string, number, number][] = [
+  ['arithmetic', 45, 19],
+  ['logic', 41, 0],
+  ['ood', 53, 47],
+  ['site', 41, 1],
+  ['time', 44, 13],
+] // 80/224;
+const EXPECTED_WS_REFUSALS = {
+  out_of_domain_tasks: 53,
+  out_of_domain_refused: 47,
+  out_of_domain_refusal_rate: 88.68,
+  in_domain_tasks: 171,
+  in_domain_refused: 2,
+  in_domain_refusal_rate: 1.17,
+};
