@@ -27,7 +27,6 @@ export interface KvCache {
   update(outputs: Record<string, Tensor>, added: number): void;
   /** Empties the cache for the next generation. */
   reset(): void;
-  dispose(): void;
 }
 
 type IntArray = BigInt64Array | Int32Array;
@@ -121,10 +120,6 @@ export class OwnedKvCache implements KvCache {
     this.seqLength = 0;
   }
 
-  dispose(): void {
-    this.seqLength = 0;
-  }
-
   /** Makes room for `needed` positions, re-laying the filled ones in place when the capacity grows. */
   private reserve(needed: number): void {
     if (needed <= this.cap) return;
@@ -168,10 +163,6 @@ export class FeedbackKvCache implements KvCache {
   reset(): void {
     this.release();
     this.seqLength = 0;
-  }
-
-  dispose(): void {
-    this.reset();
   }
 
   private release(): void {

@@ -23,19 +23,13 @@ export interface Heads {
   headDim: number;
 }
 
-function unsqueezeAxes(g: Graph, u: OnnxNode): number[] | undefined {
-  const attr = g.attrInts(u, 'axes');
-  if (attr) return attr;
-  return undefined; // opset 13+: axes is an input, checked by the caller through its single use
-}
-
 /** The Unsqueeze at the head of a repeat_kv chain ending in `reshape`, if that is what it is. */
 function repeatKvSource(g: Graph, reshape: OnnxNode): OnnxNode | undefined {
   const expand = g.producer(reshape.input[0]);
   if (expand?.opType !== 'Expand') return undefined;
   const unsq = g.producer(expand.input[0]);
   if (unsq?.opType !== 'Unsqueeze') return undefined;
-  const axes = unsqueezeAxes(g, unsq);
+  const axes = g.attrInts(unsq, 'axes'); // before opset 13; after it, axes is an input
   if (axes && !(axes.length === 1 && axes[0] === 2)) return undefined;
   if (!axes && !unsqAxesInputIs2(g, unsq)) return undefined;
   return unsq;
