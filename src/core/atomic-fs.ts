@@ -26,11 +26,13 @@ export async function fsyncFile(path: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+/** `data` may come in pieces (a rewritten model's weights), written in order without joining them. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): Promise<void> {
   const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(data);
+    if (Array.isArray(data)) for (const piece of data) await fh.write(piece);
+    else await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();

@@ -12,7 +12,9 @@
  * plain graph, logged with the reason.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomic-fs.js';
+import { sha256File } from '../core/hash.js';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mapDecoderIo, seqAxis, type DecoderIo } from './graph-io.js';
@@ -43,25 +45,6 @@ interface Verdict {
 }
 
 export const defaultGraphCache = (): string => process.env.REASOND_GRAPH_CACHE ?? join(os.homedir(), '.cache', 'reasond', 'graphs');
-
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
-function writeAtomic(path: string, data: Uint8Array | string | Uint8Array[]): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  if (Array.isArray(data)) {
-    const fd = openSync(tmp, 'w');
-    try {
-      for (const piece of data) writeSync(fd, piece);
-    } finally {
-      closeSync(fd);
-    }
-  } else writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 export interface PrepareOptions extends SessionSettings {
   /** Which variants may be served (config graph_rewrites); default 'all'. */
@@ -169,14 +152,14 @@ async function chooseGraph(
       verdict.tried.push({ rewrites: result.applied, result: unlinkable });
       break;
     }
-    if (result.data.length) writeAtomic(join(folder, `${name}.onnx_data`), result.data);
-    writeAtomic(path, options.sabotage ? options.sabotage(result.bytes) : result.bytes);
+    if (result.data.length) await writeFileAtomic(join(folder, `${name}.onnx_data`), result.data);
+    await writeFileAtomic(path, options.sabotage ? options.sabotage(result.bytes) : result.bytes);
     const outcome = await tryVariant(spec, path, probeIds, reference, result.applied.includes('accuracy_level_4'), options, log);
     const label = result.applied.join(', ');
     if ('choice' in outcome) {
       verdict.tried.push({ rewrites: result.applied, result: `passed (largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range)` });
       verdict.served = { file, rewrites: result.applied };
-      if (!options.sabotage) writeAtomic(verdictPath, JSON.stringify(verdict, null, 1));
+      if (!options.sabotage) await writeFileAtomic(verdictPath, JSON.stringify(verdict, null, 1));
       const skipped = result.skipped.length ? `; not applied: ${result.skipped.map((s) => `${s.name} (${s.why})`).join(', ')}` : '';
       return { ...outcome.choice, rewrites: result.applied, path, note: `rewritten graph (${label}; self-test passed, largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range${skipped})` };
     }
@@ -185,7 +168,7 @@ async function chooseGraph(
     rmSync(path, { force: true });
     rmSync(join(folder, `${name}.onnx_data`), { force: true });
   }
-  if (!options.sabotage) writeAtomic(verdictPath, JSON.stringify(verdict, null, 1));
+  if (!options.sabotage) await writeFileAtomic(verdictPath, JSON.stringify(verdict, null, 1));
   const again = await open(spec, plainPath, options, log);
   return { ...again, rewrites: [], path: plainPath, note: `plain graph (${verdict.tried.map((t) => t.result).join('; ') || 'no rewrite applies'})` };
 }
@@ -247,7 +230,7 @@ function linkExternalData(files: string[], from: string, to: string): string | u
  * files next to it (onnx-community names them model.onnx_data; not hashed, they run to gigabytes).
  */
 async function graphKey(path: string): Promise<string> {
-  const h = createHash('sha256').update(await sha256(path));
+  const h = createHash('sha256').update(await sha256File(path));
   for (const ext of [`${path}_data`, `${path}.data`]) {
     if (existsSync(ext)) {
       const st = statSync(ext);
