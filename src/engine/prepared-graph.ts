@@ -12,11 +12,11 @@
  * plain graph, logged with the reason.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomic-fs.js';
 import { sha256File } from '../core/hash.js';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { mapDecoderIo, seqAxis, type DecoderIo } from './graph-io.js';
 import { FeedbackKvCache, OwnedKvCache } from './kv-cache.js';
 import type { ModelSpec } from './model-folder.js';
@@ -123,54 +123,71 @@ async function chooseGraph(
   const verdict: Verdict = { onnxruntime: ort, rewrite_version: REWRITE_VERSION, served: null, tried: [] };
   mkdirSync(folder, { recursive: true });
   pruneGraphCache(root, folder);
-
-  const variants = [
-    ...(mode === 'all' ? [{ accuracyLevel4: true, lastLogits: true }] : []),
-    { accuracyLevel4: false, lastLogits: true },
-    { accuracyLevel4: false, lastLogits: false },
-  ];
-  const seen = new Set<string>();
-  for (const variant of variants) {
-    let result;
-    const name = `rewritten-${variant.accuracyLevel4 ? 'al4' : 'kv'}${variant.lastLogits ? '-last' : ''}`;
-    try {
-      result = rewriteModel(original, { cache, logits: plain.io.logits, heads, ...variant }, `${name}.onnx_data`);
-    } catch (e) {
-      verdict.tried.push({ rewrites: [], result: `rewrite failed: ${(e as Error).message}` });
-      break;
-    }
-    if (seen.has(result.applied.join())) continue; // a rewrite that did not apply made it the same graph as one tried
-    seen.add(result.applied.join());
-    if (!result.applied.includes('delta_kv')) {
-      verdict.tried.push({ rewrites: result.applied, result: `no delta outputs: ${result.skipped.find((s) => s.name === 'delta_kv')?.why}` });
-      break;
-    }
-    const file = `${name}.onnx`;
-    const path = join(folder, file);
-    const unlinkable = linkExternalData(result.externalFiles, dirname(plainPath), folder);
-    if (unlinkable) {
-      verdict.tried.push({ rewrites: result.applied, result: unlinkable });
-      break;
-    }
-    if (result.data.length) await writeFileAtomic(join(folder, `${name}.onnx_data`), result.data);
-    await writeFileAtomic(path, options.sabotage ? options.sabotage(result.bytes) : result.bytes);
-    const outcome = await tryVariant(spec, path, probeIds, reference, result.applied.includes('accuracy_level_4'), options, log);
-    const label = result.applied.join(', ');
-    if ('choice' in outcome) {
-      verdict.tried.push({ rewrites: result.applied, result: `passed (largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range)` });
-      verdict.served = { file, rewrites: result.applied };
-      if (!options.sabotage) await writeFileAtomic(verdictPath, JSON.stringify(verdict, null, 1));
-      const skipped = result.skipped.length ? `; not applied: ${result.skipped.map((s) => `${s.name} (${s.why})`).join(', ')}` : '';
-      return { ...outcome.choice, rewrites: result.applied, path, note: `rewritten graph (${label}; self-test passed, largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range${skipped})` };
-    }
-    verdict.tried.push({ rewrites: result.applied, result: `${label}: ${outcome.why}` });
-    log(`graph rewrite (${label}) not used: ${outcome.why}`);
-    rmSync(path, { force: true });
-    rmSync(join(folder, `${name}.onnx_data`), { force: true });
+  // Variants are written and tried in a private folder and moved into the shared one only when done:
+  // another process preparing the same file (two agents, `reasond run` beside the daemon) never sees,
+  // overwrites or deletes a half-written graph of ours. Same names give the same bytes, so a rename over
+  // a file another process published is harmless.
+  const staging = mkdtempSync(join(root, `${STAGING}${basename(folder)}-`));
+  try {
+    return await tryVariants();
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
-  if (!options.sabotage) await writeFileAtomic(verdictPath, JSON.stringify(verdict, null, 1));
-  const again = await open(spec, plainPath, options, log);
-  return { ...again, rewrites: [], path: plainPath, note: `plain graph (${verdict.tried.map((t) => t.result).join('; ') || 'no rewrite applies'})` };
+
+  async function tryVariants(): Promise<GraphChoice> {
+    const variants = [
+      ...(mode === 'all' ? [{ accuracyLevel4: true, lastLogits: true }] : []),
+      { accuracyLevel4: false, lastLogits: true },
+      { accuracyLevel4: false, lastLogits: false },
+    ];
+    const seen = new Set<string>();
+    for (const variant of variants) {
+      let result;
+      const name = `rewritten-${variant.accuracyLevel4 ? 'al4' : 'kv'}${variant.lastLogits ? '-last' : ''}`;
+      try {
+        result = rewriteModel(original, { cache, logits: plain.io.logits, heads, ...variant }, `${name}.onnx_data`);
+      } catch (e) {
+        verdict.tried.push({ rewrites: [], result: `rewrite failed: ${(e as Error).message}` });
+        break;
+      }
+      if (seen.has(result.applied.join())) continue; // a rewrite that did not apply made it the same graph as one tried
+      seen.add(result.applied.join());
+      if (!result.applied.includes('delta_kv')) {
+        verdict.tried.push({ rewrites: result.applied, result: `no delta outputs: ${result.skipped.find((s) => s.name === 'delta_kv')?.why}` });
+        break;
+      }
+      const file = `${name}.onnx`;
+      const unlinkable = linkExternalData(result.externalFiles, dirname(plainPath), staging);
+      if (unlinkable) {
+        verdict.tried.push({ rewrites: result.applied, result: unlinkable });
+        break;
+      }
+      const written = [...result.externalFiles];
+      if (result.data.length) {
+        await writeFileAtomic(join(staging, `${name}.onnx_data`), result.data);
+        written.push(`${name}.onnx_data`);
+      }
+      await writeFileAtomic(join(staging, file), options.sabotage ? options.sabotage(result.bytes) : result.bytes);
+      written.push(file); // last: the graph is published after the data it names
+      const outcome = await tryVariant(spec, join(staging, file), probeIds, reference, result.applied.includes('accuracy_level_4'), options, log);
+      const label = result.applied.join(', ');
+      if ('choice' in outcome) {
+        verdict.tried.push({ rewrites: result.applied, result: `passed (largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range)` });
+        verdict.served = { file, rewrites: result.applied };
+        // onnxruntime has read the graph, so its files can move; the verdict goes last, naming files already there.
+        for (const f of written) renameSync(join(staging, f), join(folder, f));
+        if (!options.sabotage) await writeFileAtomic(verdictPath, JSON.stringify(verdict, null, 1));
+        const skipped = result.skipped.length ? `; not applied: ${result.skipped.map((s) => `${s.name} (${s.why})`).join(', ')}` : '';
+        return { ...outcome.choice, rewrites: result.applied, path: join(folder, file), note: `rewritten graph (${label}; self-test passed, largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range${skipped})` };
+      }
+      verdict.tried.push({ rewrites: result.applied, result: `${label}: ${outcome.why}` });
+      log(`graph rewrite (${label}) not used: ${outcome.why}`);
+      for (const f of written.slice(result.externalFiles.length)) rmSync(join(staging, f), { force: true });
+    }
+    if (!options.sabotage) await writeFileAtomic(verdictPath, JSON.stringify(verdict, null, 1));
+    const again = await open(spec, plainPath, options, log);
+    return { ...again, rewrites: [], path: plainPath, note: `plain graph (${verdict.tried.map((t) => t.result).join('; ') || 'no rewrite applies'})` };
+  }
 }
 
 /** The graph an earlier start's verdict chose (for this file, mode and onnxruntime), opened; undefined without one. */
@@ -193,6 +210,11 @@ async function fromCache(spec: ModelSpec, options: PrepareOptions, mode: GraphRe
 
 /** Rewritten graphs kept besides the one in use: older model versions, most recently used first. */
 const KEEP_OTHERS = 2;
+/** Nor is a graph used this recently removed: another process may be opening it. */
+const IN_USE_MS = 10 * 60_000;
+/** Private folders where a process writes and tries its variants (left behind only by a crash). */
+const STAGING = '.staging-';
+const STAGING_STALE_MS = 24 * 3600_000;
 
 const touch = (folder: string) => {
   const now = new Date();
@@ -201,11 +223,16 @@ const touch = (folder: string) => {
 
 /** Removes all but the most recently used rewritten graphs: an update leaves its predecessor's behind. */
 function pruneGraphCache(root: string, current: string): void {
-  const others = readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && join(root, d.name) !== current && /-r\d+$/.test(d.name))
-    .map((d) => ({ path: join(root, d.name), used: statSync(join(root, d.name)).mtimeMs }))
-    .sort((a, b) => b.used - a.used);
-  for (const old of others.slice(KEEP_OTHERS)) rmSync(old.path, { recursive: true, force: true });
+  const now = Date.now();
+  const entries = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && join(root, d.name) !== current)
+    .map((d) => ({ name: d.name, path: join(root, d.name), used: statSync(join(root, d.name)).mtimeMs }));
+  const graphs = entries.filter((e) => !e.name.startsWith(STAGING) && /-r\d+$/.test(e.name)).sort((a, b) => b.used - a.used);
+  const stale = [
+    ...graphs.slice(KEEP_OTHERS).filter((g) => now - g.used > IN_USE_MS),
+    ...entries.filter((e) => e.name.startsWith(STAGING) && now - e.used > STAGING_STALE_MS),
+  ];
+  for (const old of stale) rmSync(old.path, { recursive: true, force: true });
 }
 
 /**

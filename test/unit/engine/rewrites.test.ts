@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { generate } from '../../../src/engine/generate.js';
 import { loadModel, type LoadedModel } from '../../../src/engine/load-model.js';
 import { readModelFolder } from '../../../src/engine/model-folder.js';
@@ -194,17 +194,53 @@ test('a graph cache that cannot be written serves the plain graph, saying why', 
   }
 });
 
-test('the graph cache keeps the graph in use and the two most recently used others', async (t) => {
+test('the graph cache keeps the graph in use, the two most recently used others, and any used in the last ten minutes', async (t) => {
   const cacheDir = tempDir();
-  const old = ['a-r1', 'b-r1', 'c-r1', 'd-r1'];
-  old.forEach((name, i) => {
+  const hoursAgo = ['a-r1', 'b-r1', 'c-r1', 'd-r1'];
+  const aged = (name: string, ms: number) => {
     mkdirSync(join(cacheDir, name));
-    const when = new Date(Date.now() - (i + 1) * 60_000);
+    const when = new Date(Date.now() - ms);
     utimesSync(join(cacheDir, name), when, when);
-  });
+  };
+  hoursAgo.forEach((name, i) => aged(name, (i + 1) * 3600_000));
+  aged('e-r1', 9 * 60_000); // another process may be opening it
+  aged('.staging-f-r1-abc123', 2 * 3600_000); // a crashed process's, not yet stale
+  aged('.staging-g-r1-def456', 25 * 3600_000); // stale
   const choice = await prepareGraph(readModelFolder(tinyRandom, 'q8'), [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
   await choice.session.release();
   const left = readdirSync(cacheDir).sort();
-  t.is(left.length, 3);
-  t.deepEqual(left.filter((n) => old.includes(n)), ['a-r1', 'b-r1']);
+  t.deepEqual(left.filter((n) => n !== basename(dirname(choice.path))), ['.staging-f-r1-abc123', 'a-r1', 'e-r1']);
+});
+
+test('two loads of one file racing on one graph cache both serve the rewritten graph and leave no private folder behind', async (t) => {
+  const cacheDir = tempDir();
+  const spec = readModelFolder(tinyRandom, 'q8');
+  const [a, b] = await Promise.all([0, 1].map(() => prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {})));
+  try {
+    t.deepEqual(a.rewrites, ['delta_kv', 'last_logits', 'argmax']);
+    t.deepEqual(b.rewrites, ['delta_kv', 'last_logits', 'argmax']);
+    t.is(a.path, b.path);
+    t.deepEqual(readdirSync(cacheDir), [basename(dirname(a.path))]);
+    t.deepEqual(readdirSync(dirname(a.path)).sort(), ['rewritten-kv-last.onnx', 'rewritten-kv-last.onnx_data', 'verdict-kv.json']);
+  } finally {
+    await a.session.release();
+    await b.session.release();
+  }
+});
+
+test('a cached graph that no longer loads is made again, saying why', async (t) => {
+  const cacheDir = tempDir();
+  const spec = readModelFolder(tinyRandom, 'q8');
+  const first = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
+  await first.session.release();
+  writeFileSync(first.path, 'truncated');
+  const logs: string[] = [];
+  const second = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, (l) => logs.push(l));
+  try {
+    t.regex(logs[0], /^graph cache not used: onnxruntime could not load .*rewritten-kv-last\.onnx/);
+    t.regex(second.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, largest logit difference/);
+    t.is(second.path, first.path);
+  } finally {
+    await second.session.release();
+  }
 });
