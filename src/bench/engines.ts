@@ -32,7 +32,7 @@ export class InstantEngine implements TaskEngine {
   async stop(): Promise<void> {}
   get info(): ModelInfo {
     return {
-      name: 'instant', dtype: 'fp32', file: this.file, graph: this.file, rewrites: [], graph_note: 'plain graph', kv_cache_bytes: 0, dir: '.', layout: 'hf', context_length: 4096, eos_token_ids: [0],
+      name: 'instant', dtype: 'fp32', file: this.file, graph: this.file, rewrites: [], graph_note: 'plain graph', kv_cache_bytes: 0, max_batch: 1, dir: '.', layout: 'hf', context_length: 4096, eos_token_ids: [0],
       execution_provider: 'cpu', threads: 1, template_opens_thinking: false, supports_reasoning: false,
     };
   }

@@ -19,7 +19,7 @@ import { cacheDims, cacheHeads, type DecoderIo } from './graph-io.js';
 import { makeTensor, type Tensor } from './onnx-session.js';
 
 export interface KvCache {
-  /** Positions already in the cache. */
+  /** Positions already in the cache (row 0's: the single-row API). */
   readonly seqLength: number;
   /** Feeds for one forward pass over `tokens` at the cache's end: ids, mask, positions and past. */
   feeds(tokens: readonly number[]): Record<string, Tensor>;
@@ -43,65 +43,113 @@ export function grownCapacity(cap: number, needed: number, max: number): number 
   return Math.min(max, Math.ceil(Math.max(needed, Math.floor(cap * 1.5)) / GRANULE) * GRANULE);
 }
 
+/**
+ * Rows (issue 14): up to `rows` generations, each with its own filled length, share one padded
+ * capacity; the buffers are [row][head][cap][head_dim], so a pass over rows [first, first + B) feeds
+ * one contiguous view [B, heads, cap, head_dim] of each buffer, and each row's mask hides its free
+ * slots. A row never sees another's positions: they are in other rows of the batch dimension.
+ */
 export class OwnedKvCache implements KvCache {
-  seqLength = 0;
   private cap = 0;
   private readonly heads: number;
   private readonly buffers: (Float32Array | Uint16Array)[];
+  private readonly lengths: number[];
   private ids: IntArray;
   private pos: IntArray;
   private mask: IntArray;
 
-  constructor(private readonly io: DecoderIo, readonly capacity: number) {
+  /** Bytes the buffers of a cache of `rows` x `capacity` positions take. */
+  static bytesFor(io: DecoderIo, capacity: number, rows: number): number {
+    return io.cache.length * rows * cacheHeads(io) * capacity * io.headDim * (io.kvType === 'float16' ? 2 : 4);
+  }
+
+  constructor(private readonly io: DecoderIo, readonly capacity: number, readonly rows = 1) {
+    if (rows > 1 && io.cacheLayout === 'combined') {
+      throw new ReasondError('internal', 'a combined cache ([2, batch, ...]) keeps a row\'s keys and values apart; it runs one row');
+    }
     this.heads = cacheHeads(io);
-    const size = this.heads * capacity * io.headDim;
+    const size = rows * this.heads * capacity * io.headDim;
     this.buffers = io.cache.map(() => (io.kvType === 'float16' ? new Uint16Array(size) : new Float32Array(size)));
+    this.lengths = new Array<number>(rows).fill(0);
     this.ids = intArray(io.idType, GRANULE);
     this.pos = intArray(io.positionType, GRANULE);
     this.mask = intArray(io.maskType, capacity + GRANULE);
   }
 
-  /** Bytes reserved for keys and values. */
+  /** Bytes reserved for keys and values (every row at full capacity). */
   get bytes(): number {
     return this.buffers.reduce((a, b) => a + b.byteLength, 0);
   }
 
-  feeds(tokens: readonly number[]): Record<string, Tensor> {
-    const n = tokens.length;
-    const io = this.io;
-    const past = this.seqLength;
-    if (past + n > this.capacity) {
-      throw new ReasondError('context_overflow', `${past + n} positions exceed the KV cache's ${this.capacity}`);
-    }
-    this.reserve(past + n);
-    if (this.ids.length < n) {
-      this.ids = intArray(io.idType, n);
-      this.pos = intArray(io.positionType, n);
-    }
-    if (this.mask.length < this.cap + n) this.mask = intArray(io.maskType, this.cap + n);
-    for (let i = 0; i < n; i++) {
-      fillInt(this.ids, tokens[i], i, i + 1);
-      fillInt(this.pos, past + i, i, i + 1);
-    }
-    // [0, past) filled: 1; [past, cap) free slots: 0; [cap, cap + n) this pass: 1.
-    fillInt(this.mask, 1, 0, past);
-    fillInt(this.mask, 0, past, this.cap);
-    fillInt(this.mask, 1, this.cap, this.cap + n);
+  get seqLength(): number {
+    return this.lengths[0];
+  }
 
-    const feeds: Record<string, Tensor> = {
-      [io.inputIds]: makeTensor(io.idType, this.ids.subarray(0, n), [1, n]),
-    };
-    if (io.attentionMask) feeds[io.attentionMask] = makeTensor(io.maskType, this.mask.subarray(0, this.cap + n), [1, this.cap + n]);
-    if (io.positionIds) feeds[io.positionIds] = makeTensor(io.positionType, this.pos.subarray(0, n), [1, n]);
-    const dims = cacheDims(io, this.cap);
-    const used = this.heads * this.cap * io.headDim;
-    io.cache.forEach((c, i) => (feeds[c.past] = makeTensor(io.kvType, this.buffers[i].subarray(0, used), dims)));
-    return feeds;
+  /** Positions in row `row`. */
+  length(row: number): number {
+    return this.lengths[row];
+  }
+
+  feeds(tokens: readonly number[]): Record<string, Tensor> {
+    return this.feedRows(0, [tokens]);
   }
 
   update(outputs: Record<string, Tensor>, added: number): void {
+    this.updateRows(outputs, 0, 1, added);
+  }
+
+  /** Feeds for one pass over rows [first, first + tokens.length), each given the same number of new tokens. */
+  feedRows(first: number, tokens: readonly (readonly number[])[]): Record<string, Tensor> {
+    const io = this.io;
+    const b = tokens.length;
+    const n = tokens[0].length;
+    let needed = 0;
+    for (let r = 0; r < b; r++) {
+      if (tokens[r].length !== n) throw new ReasondError('internal', `rows of one pass feed ${tokens[r].length} and ${n} tokens`);
+      const total = this.lengths[first + r] + n;
+      if (total > this.capacity) {
+        throw new ReasondError('context_overflow', `${total} positions exceed the KV cache's ${this.capacity}`);
+      }
+      needed = Math.max(needed, total);
+    }
+    this.reserve(needed);
+    const cap = this.cap;
+    const width = cap + n;
+    if (this.ids.length < b * n) {
+      this.ids = intArray(io.idType, b * n);
+      this.pos = intArray(io.positionType, b * n);
+    }
+    if (this.mask.length < b * width) this.mask = intArray(io.maskType, b * width);
+    for (let r = 0; r < b; r++) {
+      const past = this.lengths[first + r];
+      for (let i = 0; i < n; i++) {
+        fillInt(this.ids, tokens[r][i], r * n + i, r * n + i + 1);
+        fillInt(this.pos, past + i, r * n + i, r * n + i + 1);
+      }
+      // [0, past) filled: 1; [past, cap) free slots: 0; [cap, cap + n) this pass: 1.
+      const m = r * width;
+      fillInt(this.mask, 1, m, m + past);
+      fillInt(this.mask, 0, m + past, m + cap);
+      fillInt(this.mask, 1, m + cap, m + width);
+    }
+
+    const feeds: Record<string, Tensor> = {
+      [io.inputIds]: makeTensor(io.idType, this.ids.subarray(0, b * n), [b, n]),
+    };
+    if (io.attentionMask) feeds[io.attentionMask] = makeTensor(io.maskType, this.mask.subarray(0, b * width), [b, width]);
+    if (io.positionIds) feeds[io.positionIds] = makeTensor(io.positionType, this.pos.subarray(0, b * n), [b, n]);
+    const dims = cacheDims(io, cap);
+    dims[io.cacheLayout === 'combined' ? 1 : 0] = b;
+    const row = this.heads * cap * io.headDim;
+    io.cache.forEach((c, i) => (feeds[c.past] = makeTensor(io.kvType, this.buffers[i].subarray(first * row, (first + b) * row), dims)));
+    return feeds;
+  }
+
+  /** Writes a pass's new positions ([B, heads, added, head_dim] per cache output) into rows [first, first + count). */
+  updateRows(outputs: Record<string, Tensor>, first: number, count: number, added: number): void {
     const hd = this.io.headDim;
-    const at = this.seqLength;
+    const heads = this.heads;
+    const cap = this.cap;
     this.io.cache.forEach((c, i) => {
       const t = outputs[c.present];
       const delta = t.data as Float32Array | Uint16Array;
@@ -110,14 +158,41 @@ export class OwnedKvCache implements KvCache {
       if (seq !== added) {
         throw new ReasondError('internal', `${c.present} has ${seq} positions; the rewritten graph should return the ${added} just fed`);
       }
-      for (let h = 0; h < this.heads; h++) buf.set(delta.subarray(h * added * hd, (h + 1) * added * hd), (h * this.cap + at) * hd);
+      for (let r = 0; r < count; r++) {
+        const at = this.lengths[first + r];
+        for (let h = 0; h < heads; h++) {
+          const from = (r * heads + h) * added * hd;
+          buf.set(delta.subarray(from, from + added * hd), (((first + r) * heads + h) * cap + at) * hd);
+        }
+      }
       t.dispose?.();
     });
-    this.seqLength += added;
+    for (let r = 0; r < count; r++) this.lengths[first + r] += added;
   }
 
   reset(): void {
-    this.seqLength = 0;
+    this.lengths.fill(0);
+  }
+
+  /** Empties one row. */
+  resetRow(row: number): void {
+    this.lengths[row] = 0;
+  }
+
+  /** Moves row `from`'s positions into row `to` (whose own are dropped); `from` is left empty. */
+  moveRow(from: number, to: number): void {
+    if (from === to) return;
+    const hd = this.io.headDim;
+    const plane = this.cap * hd;
+    const filled = this.lengths[from] * hd;
+    for (const buf of this.buffers) {
+      for (let h = 0; h < this.heads; h++) {
+        const src = (from * this.heads + h) * plane;
+        buf.copyWithin((to * this.heads + h) * plane, src, src + filled);
+      }
+    }
+    this.lengths[to] = this.lengths[from];
+    this.lengths[from] = 0;
   }
 
   /** Makes room for `needed` positions, re-laying the filled ones in place when the capacity grows. */
@@ -125,10 +200,12 @@ export class OwnedKvCache implements KvCache {
     if (needed <= this.cap) return;
     const next = grownCapacity(this.cap, needed, this.capacity);
     const hd = this.io.headDim;
-    const filled = this.seqLength * hd;
-    if (filled > 0) {
-      // Head h moves from h*cap to h*next (next > cap): last head first, so nothing is overwritten unread.
-      for (const buf of this.buffers) for (let h = this.heads - 1; h > 0; h--) buf.copyWithin(h * next * hd, h * this.cap * hd, h * this.cap * hd + filled);
+    // Plane p (row r, head h: p = r * heads + h) moves from p*cap to p*next (next > cap): last plane
+    // first, so nothing is overwritten unread.
+    for (let p = this.rows * this.heads - 1; p > 0; p--) {
+      const filled = this.lengths[Math.floor(p / this.heads)] * hd;
+      if (filled === 0) continue;
+      for (const buf of this.buffers) buf.copyWithin(p * next * hd, p * this.cap * hd, p * this.cap * hd + filled);
     }
     this.cap = next;
   }

@@ -3,6 +3,7 @@
  * inputs and outputs, loads the tokenizer and chat template. Runs where the
  * forward passes run (the engine worker), and directly in tests.
  */
+import os from 'node:os';
 import { ReasondError } from '../core/errors.js';
 import { loadChatTemplate, type ChatTemplate } from './chat-template.js';
 import { describeIo, type DecoderIo } from './graph-io.js';
@@ -12,7 +13,8 @@ import type { OnnxSession } from './onnx-session.js';
 import { prepareGraph } from './prepared-graph.js';
 import type { RewriteName } from './rewrites/index.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-import { DEFAULT_CONTEXT_TOKENS, DEFAULT_PREFILL_CHUNK, type LoadOptions, type ModelInfo } from './types.js';
+import { batchProbe } from './self-test.js';
+import { DEFAULT_CONTEXT_TOKENS, DEFAULT_MAX_BATCH, DEFAULT_PREFILL_CHUNK, MAX_BATCH_LIMIT, type LoadOptions, type ModelInfo } from './types.js';
 
 export interface LoadedModel {
   spec: ModelSpec;
@@ -25,11 +27,9 @@ export interface LoadedModel {
   thinkCloseId?: number;
   /** Prompt tokens per forward pass; 0 = all at once. */
   prefillChunk: number;
-  /** The KV cache, reused by every generation (they run one at a time). */
+  /** The KV cache, shared by the generations running (one row each; generate.ts's Batcher). */
   cache: KvCache;
   rewrites: RewriteName[];
-  /** Settles when the running generation ends (generate() chains on it). */
-  turn: Promise<void>;
   /** What a greedy pass fetches when the graph has the argmax output: it and the cache, not the logits. */
   greedyFetches: string[];
 }
@@ -49,12 +49,27 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
   if (!Number.isInteger(wanted) || wanted < 0) {
     throw new ReasondError('invalid_request', `context_tokens must be a whole number of tokens, 0 or more; got ${wanted}`);
   }
+  const maxBatch = options.max_batch ?? DEFAULT_MAX_BATCH;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_BATCH_LIMIT) {
+    throw new ReasondError('invalid_request', `max_batch must be a whole number from 1 to ${MAX_BATCH_LIMIT}; got ${maxBatch}`);
+  }
   const context = wanted === 0 ? spec.contextLength : Math.min(wanted, spec.contextLength);
   const probeIds = tokenizer.encode(template.render([{ role: 'user', content: PROBE_PROMPT }]));
   const graph = await prepareGraph(spec, probeIds, { ...options, rewrites: options.graph_rewrites, cacheDir: options.graph_cache_dir }, log);
   const { session, io } = graph;
   log(`graph: ${graph.note}`);
-  const cache = graph.rewrites.includes('delta_kv') ? new OwnedKvCache(io, context) : new FeedbackKvCache(io);
+  const batch = graph.rewrites.includes('delta_kv') ? await batchRows(session, io, probeIds, maxBatch) : { rows: 1, note: maxBatch > 1 ? 'a plain graph runs one generation at a time' : undefined };
+  if (batch.note && maxBatch > 1) log(`batching off: ${batch.note}`);
+  if (graph.rewrites.includes('delta_kv')) {
+    const need = OwnedKvCache.bytesFor(io, context, batch.rows);
+    const have = options.available_memory ?? os.freemem();
+    if (need > have) {
+      await session.release();
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+      throw new ReasondError('invalid_config', `max_batch ${batch.rows} x context_tokens ${context} needs a KV cache of ${mib(need)}, and ${mib(have)} of memory is available: lower max_batch or context_tokens`);
+    }
+  }
+  const cache = graph.rewrites.includes('delta_kv') ? new OwnedKvCache(io, context, batch.rows) : new FeedbackKvCache(io);
   const thinkOpenId = tokenizer.tokenId('<think>');
   const thinkCloseId = tokenizer.tokenId('</think>');
   const probe = template.render([{ role: 'user', content: 'x' }]);
@@ -67,6 +82,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
     rewrites: graph.rewrites,
     graph_note: graph.note,
     kv_cache_bytes: cache instanceof OwnedKvCache ? cache.bytes : 0,
+    max_batch: batch.rows,
+    ...(batch.note ? { batch_note: batch.note } : {}),
     dir: spec.dir,
     layout: spec.layout,
     context_length: context,
@@ -76,10 +93,26 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
     template_opens_thinking: /<think>\s*$/.test(probe),
     supports_reasoning: thinkOpenId !== undefined && thinkCloseId !== undefined,
   };
-  const kv = info.kv_cache_bytes ? `, KV cache ${(info.kv_cache_bytes / 2 ** 20).toFixed(1)} MiB reserved` : '';
+  const kv = info.kv_cache_bytes ? `, KV cache ${(info.kv_cache_bytes / 2 ** 20).toFixed(1)} MiB reserved for ${batch.rows} x ${context} positions` : '';
   log(`model ${info.name}${info.version ? ' ' + info.version : ''}: ${spec.layout} layout, file ${spec.onnxPath} (dtype ${spec.dtype}), ${describeIo(io)}, context ${info.context_length}${kv}, ${info.execution_provider} x${info.threads} threads`);
-  return { spec, session, io, tokenizer, template, info, thinkOpenId, thinkCloseId, prefillChunk, cache, rewrites: graph.rewrites, turn: Promise.resolve(),
+  return { spec, session, io, tokenizer, template, info, thinkOpenId, thinkCloseId, prefillChunk, cache, rewrites: graph.rewrites,
     greedyFetches: io.argmax ? [io.argmax, ...io.cache.map((c) => c.present)] : [] };
+}
+
+/**
+ * How many rows the graph serves: `wanted`, once a two-row pass (prompts of different lengths, then
+ * steps together) gives each row exactly what it gives alone; 1 with the reason otherwise. A graph whose
+ * attention does not honour a per-row mask (a fused op that assumes a contiguous past) fails here.
+ */
+async function batchRows(session: OnnxSession, io: DecoderIo, probeIds: number[], wanted: number): Promise<{ rows: number; note?: string }> {
+  if (wanted === 1) return { rows: 1 };
+  if (io.cacheLayout === 'combined') return { rows: 1, note: "the graph's combined cache ([2, batch, ...]) keeps a row's keys and values apart" };
+  try {
+    const why = await batchProbe(session, io, probeIds);
+    return why === undefined ? { rows: wanted } : { rows: 1, note: `two rows in one pass did not match each row alone (${why})` };
+  } catch (e) {
+    return { rows: 1, note: `the graph did not run two rows: ${(e as Error).message.split('\n')[0]}` };
+  }
 }
 
 export async function unloadModel(model: LoadedModel | undefined): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { argmax } from './sampling.js';
 import type { DecoderIo } from './graph-io.js';
-import type { KvCache } from './kv-cache.js';
+import { OwnedKvCache, type KvCache } from './kv-cache.js';
 import type { OnnxSession, Tensor } from './onnx-session.js';
 import { halvesToFloats } from './half.js';
 
@@ -33,11 +33,12 @@ export interface Trace {
   rows: Float32Array[];
 }
 
-/** The last logits row of a pass, as floats (copied: the caller keeps it). */
-function lastRow(t: Tensor): Float32Array {
+/** The last logits row of a pass (of batch row `r` of `rows`), as floats (copied: the caller keeps it). */
+function lastRow(t: Tensor, r = 0, rows = 1): Float32Array {
   const vocab = t.dims[t.dims.length - 1];
   const data = t.data as Float32Array | Uint16Array;
-  const row = data.subarray(data.length - vocab);
+  const per = data.length / rows;
+  const row = data.subarray((r + 1) * per - vocab, (r + 1) * per);
   return t.type === 'float16' ? halvesToFloats(row as Uint16Array) : Float32Array.from(row as Float32Array);
 }
 
@@ -98,4 +99,53 @@ export function compareTraces(want: Trace, got: Trace, tol: Tolerance): Comparis
     }
   }
   return { worst };
+}
+
+/**
+ * The batching check (issue 14): two prompts of different lengths, each alone in a one-row cache, then
+ * together in a two-row cache (each prompt a pass of its own, then steps of both rows in one pass,
+ * teacher-forced on the lone runs' choices). Returns why the rows differ from their lone runs, or
+ * undefined when they match (the same arithmetic; only the padding differs).
+ */
+export async function batchProbe(session: OnnxSession, io: DecoderIo, prompt: number[]): Promise<string | undefined> {
+  const prompts = [prompt, prompt.slice(0, Math.max(1, prompt.length - 3))];
+  const capacity = prompt.length + PROBE_DECODE_STEPS + 1;
+  const alone: Trace[] = [];
+  for (const p of prompts) {
+    const cache = new OwnedKvCache(io, capacity);
+    const trace: Trace = { tokens: [], rows: [] };
+    let feed = p;
+    for (let s = 0; s <= PROBE_DECODE_STEPS; s++) {
+      const out = await session.run(cache.feeds(feed));
+      cache.update(out, feed.length);
+      const row = lastRow(out[io.logits]);
+      trace.rows.push(row);
+      trace.tokens.push(argmax(row));
+      feed = [trace.tokens[s]];
+    }
+    alone.push(trace);
+  }
+  const two = new OwnedKvCache(io, capacity, 2);
+  const together: Trace[] = [{ tokens: [], rows: [] }, { tokens: [], rows: [] }];
+  for (let r = 0; r < 2; r++) {
+    const out = await session.run(two.feedRows(r, [prompts[r]]));
+    two.updateRows(out, r, 1, prompts[r].length);
+    const row = lastRow(out[io.logits]);
+    together[r].rows.push(row);
+    together[r].tokens.push(argmax(row));
+  }
+  for (let s = 0; s < PROBE_DECODE_STEPS; s++) {
+    const out = await session.run(two.feedRows(0, [[alone[0].tokens[s]], [alone[1].tokens[s]]]));
+    two.updateRows(out, 0, 2, 1);
+    for (let r = 0; r < 2; r++) {
+      const row = lastRow(out[io.logits], r, 2);
+      together[r].rows.push(row);
+      together[r].tokens.push(argmax(row));
+    }
+  }
+  for (let r = 0; r < 2; r++) {
+    const cmp = compareTraces(alone[r], together[r], EXACT);
+    if (cmp.why !== undefined) return `row ${r}: ${cmp.why}`;
+  }
+  return undefined;
 }

@@ -1,8 +1,9 @@
 /**
  * The engine's worker thread. onnxruntime-node's run() computes on the thread
  * that calls it, so every forward pass happens here and the main thread's
- * MQTT keep-alives, timers and watchdog never wait on one. Requests are served
- * one at a time in arrival order.
+ * MQTT keep-alives, timers and watchdog never wait on one. Loading and
+ * unloading are served in arrival order; generations join the running ones
+ * (generate.ts batches them) and unloading waits for them to end.
  */
 import { parentPort } from 'node:worker_threads';
 import { isReasondError } from '../core/errors.js';
@@ -17,6 +18,7 @@ const wire = (e: unknown): WireError =>
 
 let model: LoadedModel | undefined;
 let chain: Promise<void> = Promise.resolve();
+const running = new Set<Promise<void>>();
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
@@ -45,6 +47,7 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     }
     case 'unload':
+      await Promise.all(running);
       await unloadModel(model);
       model = undefined;
       send({ type: 'unloaded' });
@@ -63,5 +66,12 @@ function count(m: Extract<ToWorker, { type: 'count' }>): void {
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'count') return count(m);
+  if (m.type === 'generate') {
+    // after the load before it, beside the generations already running
+    const run = chain.then(() => handle(m));
+    running.add(run);
+    void run.finally(() => running.delete(run));
+    return;
+  }
   chain = chain.then(() => handle(m));
 });

@@ -185,7 +185,8 @@ test('reasoning.include false leaves the reasoning out of the result and the str
   }
 });
 
-test('a deadline ends generation between steps with finish_reason deadline', async (t) => {
+// serial: a generation waiting for a row is polled too, and the file's other tests share the model
+test.serial('a deadline ends generation between steps with finish_reason deadline', async (t) => {
   let clock = 1_000;
   const now = () => (clock += 10); // every reading advances 10 ms
   const r = await generate(fp32, { prompt: 'Hello', max_new_tokens: 200, deadline_at: 1_200 }, { now });
@@ -196,14 +197,16 @@ test('a deadline ends generation between steps with finish_reason deadline', asy
   t.is(expired.tokens.length, 0);
 });
 
-test('cancellation is polled between steps and ends with finish_reason cancelled', async (t) => {
+// serial: a generation waiting for a row is polled too, and the file's other tests share the model
+test.serial('cancellation is polled between steps and ends with finish_reason cancelled', async (t) => {
   let steps = 0;
   const r = await generate(fp32, { prompt: 'Hello', max_new_tokens: 200 }, { cancelled: () => ++steps > 4 });
   t.is(r.finish_reason, 'cancelled');
   t.is(r.tokens.length, 4);
 });
 
-test('step_pause_ms waits after every decode step and changes no token', async (t) => {
+// serial: a generation waiting for a row is polled too, and the file's other tests share the model
+test.serial('step_pause_ms waits after every decode step and changes no token', async (t) => {
   const pauses: number[] = [];
   const paced = await generate(fp32, { prompt: 'Hello', max_new_tokens: 6, step_pause_ms: 25 }, { sleep: async (ms) => { pauses.push(ms); } });
   const plain = await generate(fp32, { prompt: 'Hello', max_new_tokens: 6 });

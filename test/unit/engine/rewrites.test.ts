@@ -167,17 +167,32 @@ test('the verdict is kept by file: a second load opens the rewritten graph witho
   }
 });
 
-test('context_tokens sizes the KV cache and the context window; an invalid value is refused before loading', async (t) => {
-  const model = await load(tinyRandom, 'q8', 'kv', { context_tokens: 128 });
+test('context_tokens and max_batch size the KV cache and the context window; an invalid value is refused before loading', async (t) => {
+  const model = await load(tinyRandom, 'q8', 'kv', { context_tokens: 128, max_batch: 3 });
   try {
     t.is(model.info.context_length, 128);
-    // 2 layers x (key + value) x 2 kv heads x 128 positions x 16 dims x 4 bytes
-    t.is(model.info.kv_cache_bytes, 2 * 2 * 2 * 128 * 16 * 4);
+    t.is(model.info.max_batch, 3);
+    // 3 rows x 2 layers x (key + value) x 2 kv heads x 128 positions x 16 dims x 4 bytes
+    t.is(model.info.kv_cache_bytes, 3 * 2 * 2 * 2 * 128 * 16 * 4);
   } finally {
     await model.session.release();
   }
   const e = await t.throwsAsync(load(tinyRandom, 'q8', 'kv', { context_tokens: -1 }));
   t.is(e!.message, 'context_tokens must be a whole number of tokens, 0 or more; got -1');
+  for (const bad of [0, 65, 1.5]) {
+    const e2 = await t.throwsAsync(load(tinyRandom, 'q8', 'kv', { max_batch: bad }));
+    t.is(e2!.message, `max_batch must be a whole number from 1 to 64; got ${bad}`);
+  }
+});
+
+test('a max_batch whose KV cache does not fit the memory available is refused at load, saying how much each needs', async (t) => {
+  // available_memory stands in for a board with 1 MiB to spare: 4 rows of 512 positions take exactly that, 5 do not
+  const e = await t.throwsAsync(load(tinyRandom, 'q8', 'kv', { max_batch: 5, available_memory: 2 ** 20 }));
+  t.is((e as { code?: string }).code, 'invalid_config');
+  t.is(e!.message, 'max_batch 5 x context_tokens 512 needs a KV cache of 1.3 MiB, and 1.0 MiB of memory is available: lower max_batch or context_tokens');
+  const fits = await load(tinyRandom, 'q8', 'kv', { max_batch: 4, available_memory: 2 ** 20 });
+  t.is(fits.info.kv_cache_bytes, 2 ** 20);
+  await fits.session.release();
 });
 
 test('a graph cache that cannot be written serves the plain graph, saying why', async (t) => {
