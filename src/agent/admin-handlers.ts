@@ -10,7 +10,10 @@ export interface AdminView {
   readonly config: AgentConfig;
   readonly connected: boolean;
   readonly queue: { readonly size: number };
-  readonly runningTask: string | undefined;
+  /** Tasks running now, oldest first. */
+  readonly runningTasks: string[];
+  /** Tasks that run at once on the loaded model (0 before one is loaded). */
+  readonly maxBatch: number;
   readonly journal: Pick<Journal, 'countByState'>;
   readonly outbox: Pick<Outbox, 'size'>;
   onlineStatus(): Record<string, unknown>;
@@ -23,7 +26,7 @@ export function adminHandlers(agent: AdminView): Record<string, RequestHandler> 
     status: async () => ({
       ...agent.onlineStatus(),
       connected: agent.connected,
-      queue: { waiting: agent.queue.size, running: agent.runningTask ?? null, max: agent.config.queue_max },
+      queue: { waiting: agent.queue.size, running: agent.runningTasks, max: agent.config.queue_max, max_batch: agent.maxBatch },
       journal: await agent.journal.countByState(),
       outbox: await agent.outbox.size(),
     }),

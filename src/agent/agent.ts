@@ -69,14 +69,21 @@ export class Agent {
     return this.p.outbox;
   }
 
-  get runningTask(): string | undefined {
-    return this.p.pipeline.runningId;
+  get runningTasks(): string[] {
+    return this.p.pipeline.runningIds;
+  }
+
+  get maxBatch(): number {
+    return this.p.pipeline.maxBatch;
   }
 
   async start(): Promise<void> {
     const { config: c, connection, topics, pipeline, log } = this.p;
     await this.p.db.start();
-    await this.p.status.loaded(await this.p.engine.start());
+    const info = await this.p.engine.start();
+    const kv = info.kv_cache_bytes ? `KV cache ${(info.kv_cache_bytes / 2 ** 20).toFixed(1)} MiB reserved for ${info.max_batch} x ${info.context_length} positions` : 'KV cache from the plain graph\'s outputs';
+    log(`model ${info.name}${info.version ? ' ' + info.version : ''} (${info.dtype}): ${kv}; up to ${this.maxBatch} task${this.maxBatch === 1 ? '' : 's'} at once${info.batch_note ? ` (${info.batch_note})` : ''}`);
+    await this.p.status.loaded(info);
     pipeline.start();
     await this.p.broker?.start();
     await pipeline.recover();

@@ -75,6 +75,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     prefill_chunk: c.prefill_chunk,
     context_tokens: c.context_tokens,
     graph_rewrites: c.graph_rewrites,
+    max_batch: c.max_batch,
     // Rewritten graphs live with the agent's data, never in a signed model folder.
     graph_cache_dir: join(c.data_dir, 'graphs'),
     log: c.log_level === 'debug' ? log : undefined,
@@ -88,6 +89,8 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
 
   // telemetry and the thermal guard, which paces the task path (issue 5)
   const queue = new TaskQueue<Job>(c.queue_max);
+  // the pipeline is made after telemetry, which reports its running tasks
+  let running: () => { ids: string[]; max: number } = () => ({ ids: [], max: 1 });
   const telemetry = new AgentTelemetry({
     settings: resolveTelemetry(c), base_topic: c.base_topic, device_id: c.device_id, link: connection, db,
     now: () => clock.now(), log, scheduler: o.scheduler, run: o.commands,
@@ -100,6 +103,10 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
       }
     },
     queueDepth: () => queue.size,
+    batch: () => {
+      const r = running();
+      return { running: r.ids.length, max: r.max };
+    },
   });
 
   // the task path, and who listens to it
@@ -107,7 +114,9 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     device: c.device_id, limits: c, engine, db, queue, sender, connection, eventsTopic: t.events, clock, log,
     admit: () => telemetry.admit(),
     pace: (job) => telemetry.pace(job.id),
+    maxConcurrency: () => telemetry.maxConcurrency(),
   });
+  running = () => ({ ids: pipeline.runningIds, max: pipeline.maxBatch });
   pipeline.events.on('finished', ({ job, result, startedAt }) => telemetry.finished(job.id, result, startedAt, Math.max(0, startedAt - job.received_at)));
   pipeline.events.on('failed', ({ job, error, startedAt }) => telemetry.failed(job.id, error.code, startedAt));
   pipeline.events.on('rejected', ({ error }) => telemetry.rejected(error.code));
@@ -120,8 +129,11 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     get connected() {
       return connection.connected;
     },
-    get runningTask() {
-      return pipeline.runningId;
+    get runningTasks() {
+      return pipeline.runningIds;
+    },
+    get maxBatch() {
+      return pipeline.maxBatch;
     },
     onlineStatus: () => status.online(),
     cancel: (id: string) => pipeline.cancel(id),

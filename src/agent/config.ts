@@ -11,7 +11,7 @@ import {
   configFileKey, configTable as tableOf, loadKeys, yargsOptions as optionsOf, type ConfigKey, type ConfigOf, type ConfigSources,
 } from '../config/index.js';
 import { defaultModelDir } from '../core/paths.js';
-import { DEFAULT_CONTEXT_TOKENS, DEFAULT_PREFILL_CHUNK, GRAPH_REWRITES } from '../engine/index.js';
+import { DEFAULT_CONTEXT_TOKENS, DEFAULT_MAX_BATCH, DEFAULT_PREFILL_CHUNK, GRAPH_REWRITES, MAX_BATCH_LIMIT } from '../engine/index.js';
 import { brokerKeys } from '../mqtt/index.js';
 import { TOPIC_LEVEL } from '../protocol/topics.js';
 import { telemetryChecks, telemetryKeys } from '../telemetry/config-keys.js';
@@ -34,6 +34,7 @@ export const schema = [
   { key: 'threads', type: 'integer', default: 0, min: 0, max: 256, description: 'onnxruntime intra-op threads (0 = all cores)' },
   { key: 'prefill_chunk', type: 'integer', default: DEFAULT_PREFILL_CHUNK, min: 0, max: 1000000, description: "Prompt tokens per forward pass (0 = the whole prompt in one): each pass's logits take tokens × vocabulary × 4 bytes, and a long prefill can be cancelled between passes" },
   { key: 'context_tokens', type: 'integer', default: DEFAULT_CONTEXT_TOKENS, min: 0, max: 1048576, description: "Positions (prompt + answer) the engine reserves its KV cache for, at most the model's own (0 = the model's): allocated once at load, layers × 2 × kv_heads × head_dim × 4 bytes each" },
+  { key: 'max_batch', type: 'integer', default: DEFAULT_MAX_BATCH, min: 1, max: MAX_BATCH_LIMIT, description: 'Tasks that run at once, sharing each forward pass (continuous batching; a plain graph runs one): the KV cache is reserved for max_batch × context_tokens positions, and start-up refuses a value whose cache does not fit the memory available' },
   { key: 'graph_rewrites', type: 'string', default: 'all', choices: GRAPH_REWRITES, description: "Load-time graph rewrites, each checked against the model's own graph before it is served (docs/operations.md): all (KV-cache rewrites and 4-bit accuracy_level 4), kv (KV-cache rewrites only: same numbers as the file), off" },
   { ...b.broker, default: '', defaultText: 'none: start the embedded broker', description: 'Broker URL (mqtt://, mqtts://, ws://, wss://); empty starts the embedded broker' },
   { key: 'embedded_host', type: 'string', default: '127.0.0.1', description: 'Address the embedded broker listens on (0.0.0.0 opens it to the LAN, with no authentication)' },

@@ -27,7 +27,7 @@ export const replyErrorSchema = {
 /** The agent's actions: their request bodies (beyond `id`) and what `data` holds. */
 export const agentActions = {
   ping: { request: {}, reply: '`{pong: true, device, ts}`' },
-  status: { request: {}, reply: 'the status message plus `connected`, `queue: {waiting, running, max}`, `journal` (task counts by state), `outbox` (messages not yet delivered)' },
+  status: { request: {}, reply: 'the status message plus `connected`, `queue: {waiting, running, max, max_batch}` (`running`: the ids of the tasks running now, oldest first, at most `max_batch` of them), `journal` (task counts by state), `outbox` (messages not yet delivered)' },
   'task/cancel': {
     request: { task_id: { type: 'string', minLength: 1, description: 'the task to cancel' } },
     reply: '`{task_id, was: "queued" | "running"}`; the task itself is answered `cancelled`. Error `invalid_request` when no queued or running task has that id',

@@ -61,6 +61,8 @@ export const metricsSchema = {
         joules_per_task: { type: 'number', description: 'energy (`power.board_w` integrated) during each task; boards with rails only' },
         joules_per_token: { type: 'number', description: 'the same per prompt + completion token' },
         queue_depth: { type: 'integer', description: 'tasks waiting' },
+        running_tasks: { type: 'integer', description: 'tasks running now, sharing forward passes (at most `max_batch`)' },
+        max_batch: { type: 'integer', description: 'tasks the loaded model runs at once (config `max_batch`, or 1 for a graph that cannot batch)' },
       },
     },
     memory: {

@@ -24,6 +24,8 @@ export interface PipelineLimits {
   max_payload_bytes: number;
   max_new_tokens_limit: number;
   default_max_new_tokens: number;
+  /** Tasks that run at once (config max_batch), at most what the engine's loaded model batches. */
+  max_batch: number;
 }
 
 export interface PipelineDeps {
@@ -44,6 +46,17 @@ export interface PipelineDeps {
   admit?: () => void;
   /** How a task runs under the thermal guard. */
   pace?: (job: Job) => Pace;
+  /** The thermal guard's cap on tasks running at once (soft: one), if any. */
+  maxConcurrency?: () => number | undefined;
+}
+
+/** Rows the engine runs at once; 1 before a model is loaded. */
+function engineRows(engine: TaskEngine): number {
+  try {
+    return engine.info.max_batch;
+  } catch {
+    return 1;
+  }
 }
 
 /** Runs of one task that ended with the agent dying; after this many it may be what kills the agent. */
@@ -68,6 +81,7 @@ export class TaskPipeline {
     this.replies = new Replies({ device: d.device, journal: this.journal, sender: d.sender, connection: d.connection, clock, events: this.events });
     this.runner = new Runner({
       engine: d.engine, queue: this.queue, clock, defaultMaxNewTokens: l.default_max_new_tokens, log: d.log, pace: d.pace,
+      capacity: () => this.capacity,
       hooks: {
         started: async (job) => {
           const at = clock.now();
@@ -97,8 +111,19 @@ export class TaskPipeline {
     });
   }
 
-  get runningId(): string | undefined {
-    return this.runner.runningId;
+  /** Tasks that run at once: config max_batch, at most what the loaded model batches (1 before one is loaded). */
+  get maxBatch(): number {
+    return Math.min(this.d.limits.max_batch, engineRows(this.d.engine));
+  }
+
+  /** Tasks that may start now: maxBatch, or fewer while the thermal guard asks for it. */
+  private get capacity(): number {
+    return Math.min(this.maxBatch, this.d.maxConcurrency?.() ?? Infinity);
+  }
+
+  /** Tasks running now, oldest first (up to maxBatch). */
+  get runningIds(): string[] {
+    return this.runner.runningIds;
   }
 
   /** Compiles the task schema; then recover() before the first handle(). */

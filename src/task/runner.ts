@@ -1,8 +1,10 @@
 /**
- * Runs queued tasks through the engine one at a time: the one place task
- * execution happens (STYLE rule 6). Invariants: at most one task runs; a
- * task whose deadline passed while it waited is answered, never run; every
- * task taken from the queue ends in exactly one finished() or failed().
+ * Runs queued tasks through the engine: the one place task execution happens
+ * (STYLE rule 6). Up to the engine's max_batch run at once, sharing its forward
+ * passes (issue 14); the rest wait in the queue, highest priority first.
+ * Invariants: at most `capacity()` tasks run; a task whose deadline passed
+ * while it waited is answered, never run; every task taken from the queue ends
+ * in exactly one finished() or failed().
  */
 import type { Delta, GenerateRequest, GenerationResult, TaskEngine } from '../engine/index.js';
 import { describeError, isReasondError, ReasondError } from '../core/errors.js';
@@ -34,47 +36,67 @@ export interface RunnerOptions {
   log?: (line: string) => void;
   /** The thermal guard's pace (issue 5): a pause before the task and the request it runs with. */
   pace?: (job: Job) => Pace;
+  /** Tasks that may run at once: the engine's max_batch (default 1). */
+  capacity?: () => number;
+}
+
+interface Slot {
+  job: Job;
+  abort: AbortController;
+  reason?: ReasondError;
+  done: Promise<void>;
 }
 
 export class Runner {
-  private current?: { job: Job; abort: AbortController; reason?: ReasondError; done: Promise<void> };
+  private readonly running = new Map<string, Slot>();
   private stopping = false;
   /** Recent task durations, to tell a busy client when to retry. */
   private avgMs?: number;
 
   constructor(private readonly o: RunnerOptions) {}
 
-  get busy(): boolean {
-    return this.current !== undefined;
+  private get capacity(): number {
+    return Math.max(1, this.o.capacity?.() ?? 1);
   }
 
-  get runningId(): string | undefined {
-    return this.current?.job.id;
+  /** Every row is taken: a new task would wait in the queue. */
+  get busy(): boolean {
+    return this.running.size >= this.capacity;
+  }
+
+  /** Tasks running now, oldest first. */
+  get runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  get runningCount(): number {
+    return this.running.size;
   }
 
   retryAfterMs(): number {
-    return Math.max(1000, Math.round((this.avgMs ?? 5000) * (this.o.queue.size + 1)));
+    return Math.max(1000, Math.round(((this.avgMs ?? 5000) * (this.o.queue.size + 1)) / this.capacity));
   }
 
-  /** Starts the next task if none runs. */
+  /** Starts queued tasks while rows are free. */
   kick(): void {
-    if (this.current) return;
-    const job = this.o.queue.shift();
-    if (!job) return;
-    const abort = new AbortController();
-    const slot = { job, abort, reason: undefined as ReasondError | undefined, done: Promise.resolve() };
-    this.current = slot;
-    slot.done = this.run(job, abort.signal, () => slot.reason).finally(() => {
-      this.current = undefined;
-      this.kick();
-    });
+    while (this.running.size < this.capacity) {
+      const job = this.o.queue.shift();
+      if (!job) return;
+      const slot: Slot = { job, abort: new AbortController(), done: Promise.resolve() };
+      this.running.set(job.id, slot);
+      slot.done = this.run(job, slot.abort.signal, () => slot.reason).finally(() => {
+        this.running.delete(job.id);
+        this.kick();
+      });
+    }
   }
 
   /** Cancels a queued or running task; says which it was, or undefined if neither. */
   async cancel(id: string, reason = 'cancelled by request'): Promise<'queued' | 'running' | undefined> {
-    if (this.current?.job.id === id) {
-      this.current.reason = new ReasondError('cancelled', `task ${id} was ${reason}`);
-      this.current.abort.abort();
+    const slot = this.running.get(id);
+    if (slot) {
+      slot.reason = new ReasondError('cancelled', `task ${id} was ${reason}`);
+      slot.abort.abort();
       return 'running';
     }
     const job = this.o.queue.remove(id);
@@ -87,7 +109,7 @@ export class Runner {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     const drained = (async () => {
-      while (this.current) await this.current.done;
+      while (this.running.size) await Promise.all([...this.running.values()].map((s) => s.done));
     })();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
@@ -95,7 +117,7 @@ export class Runner {
     clearTimeout(timer);
     if (outcome === 'expired') {
       for (const job of this.o.queue.drain()) await this.o.hooks.failed(job, new ReasondError('cancelled', `task ${job.id} was cancelled: the agent is shutting down`));
-      if (this.current) await this.cancel(this.current.job.id, `cancelled: the agent stopped after its ${graceMs} ms grace period`);
+      for (const id of [...this.running.keys()]) await this.cancel(id, `cancelled: the agent stopped after its ${graceMs} ms grace period`);
       await drained;
     }
   }

@@ -35,6 +35,7 @@ export interface AgentTelemetryDeps {
   run?: CommandRunner;
   model?: () => { name: string; version?: string; dtype?: string } | undefined;
   queueDepth?: () => number;
+  batch?: () => { running: number; max: number } | undefined;
 }
 
 export interface Pace {
@@ -86,6 +87,7 @@ export class AgentTelemetry {
         prometheus: this.prometheus,
         ...(this.d.model ? { model: this.d.model } : {}),
         ...(this.d.queueDepth ? { queueDepth: this.d.queueDepth } : {}),
+        ...(this.d.batch ? { batch: this.d.batch } : {}),
         log,
       },
     );
@@ -109,6 +111,11 @@ export class AgentTelemetry {
   /** Throws thermal_throttled (with retry_after_ms) while the guard is hard. */
   admit(): void {
     this.telemetry?.admit();
+  }
+
+  /** Most tasks running at once under the thermal guard (soft: one); undefined = the agent's own max_batch. */
+  maxConcurrency(): number | undefined {
+    return this.telemetry?.policy.max_concurrency;
   }
 
   /** How task `id` runs: the pause before it and its (maybe smaller) reasoning budget; remembered for its result. */

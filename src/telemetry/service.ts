@@ -40,6 +40,8 @@ export interface TelemetryDeps {
   prometheus?: PrometheusExporter;
   heap?: () => HeapUsage;
   queueDepth?: () => number;
+  /** Tasks running now and the most that run at once. */
+  batch?: () => { running: number; max: number } | undefined;
   model?: () => { name: string; version?: string; dtype?: string } | undefined;
   log?: (message: string) => void;
 }
@@ -228,6 +230,7 @@ export class Telemetry {
     const heap = this.deps.heap?.() ?? process.memoryUsage();
     const model = this.deps.model?.();
     const queue = this.deps.queueDepth?.();
+    const batch = this.deps.batch?.();
     return buildMetricsPayload({
       at,
       device: this.settings.device_id,
@@ -240,6 +243,7 @@ export class Telemetry {
       memory_state: this.memory.state,
       ...(model ? { model } : {}),
       ...(queue === undefined ? {} : { queue_depth: queue }),
+      ...(batch === undefined ? {} : { batch }),
       ...(this.energy.hasSamples ? { energy_j: this.energy.energyAt(at)! } : {}),
     });
   }

@@ -92,13 +92,13 @@ test.serial('stopping with the grace period over answers the running and the que
   const broker = await startBroker('embedded');
   const shared = new SharedEngine(engine);
   const device = `grace-${randomUUID().slice(0, 6)}`;
-  const agent = await startAgent(shared, { device, broker: broker.url, extra: { 'grace-ms': 0 } });
+  const agent = await startAgent(shared, { device, broker: broker.url, extra: { 'grace-ms': 0, 'max-batch': 1 } });
   const inbox = await new Inbox(broker.url).start(['test/grace/#']);
   try {
     shared.hold();
     await inbox.publish(`reasond/${device}/task`, { id: 'g-running', prompt: 'a', reply_to: 'test/grace/r' });
     await inbox.publish(`reasond/${device}/task`, { id: 'g-queued', prompt: 'b', reply_to: 'test/grace/r' });
-    await until(() => agent.queue.size === 1 && agent.runningTask === 'g-running', 'one task running and one queued');
+    await until(() => agent.queue.size === 1 && agent.runningTasks.join() === 'g-running', 'one task running and one queued');
     await agent.stop();
     t.deepEqual(await agent.journal.countByState().catch(() => 'closed'), 'closed');
     // The inbox outlives the agent: both answers were delivered before it disconnected.

@@ -51,12 +51,12 @@ async function makeSetup(kind: BrokerKind): Promise<Setup> {
   if (kind === 'embedded') {
     // The agent's own embedded broker, as `npm start` runs it.
     const port = await freePort();
-    agent = await startAgent(shared, { device, embeddedPort: port, extra: { 'max-payload-bytes': 4096 } });
+    agent = await startAgent(shared, { device, embeddedPort: port, extra: { 'max-payload-bytes': 4096, 'max-batch': 1 } });
     url = `mqtt://127.0.0.1:${port}`;
   } else {
     broker = await startBroker(kind);
     url = broker.url;
-    agent = await startAgent(shared, { device, broker: url, extra: { 'max-payload-bytes': 4096 } });
+    agent = await startAgent(shared, { device, broker: url, extra: { 'max-payload-bytes': 4096, 'max-batch': 1 } });
   }
   const replies = `test/replies/${device}`;
   const inbox = await new Inbox(url).start([`${replies}/#`, `reasond/${device}/events`, `reasond/${device}/response/#`, `reasond/${device}/status`]);
@@ -208,7 +208,7 @@ for (const kind of brokerKinds()) {
     const s = await setup(kind);
     const shared = new SharedEngine(engine);
     const device = `${s.device}-q`;
-    const agent = await startAgent(shared, { device, broker: s.url, extra: { 'queue-max': 2 } });
+    const agent = await startAgent(shared, { device, broker: s.url, extra: { 'queue-max': 2, 'max-batch': 1 } });
     try {
       const reply_to = `${s.replies}/queue`;
       const send = (id: string, extra: object = {}) => s.inbox.publish(`reasond/${device}/task`, { id, prompt: id, max_new_tokens: 8, temperature: 0, reply_to, ...extra });
@@ -227,6 +227,42 @@ for (const kind of brokerKinds()) {
       t.is(expired.error.code, 'deadline_exceeded');
       t.is((await s.inbox.final(ids[2])).json.status, 'ok');
       t.deepEqual(shared.calls, [JSON.stringify(ids[0]), JSON.stringify(ids[2])]);
+    } finally {
+      shared.release();
+      await agent.stop();
+    }
+  });
+
+  test.serial(`[${kind}] with max_batch 3, three tasks run at once and a fourth waits; each answer is the one it gets alone`, async (t) => {
+    const s = await setup(kind);
+    const prompts = ['Hello', 'What is the capital of a country far away from here?', 'Hi', 'Tell me a story'];
+    // alone: the file's max_batch 1 agent, one after another
+    const alone: unknown[] = [];
+    for (const [i, prompt] of prompts.entries()) {
+      const id = `alone-${i}-${randomUUID().slice(0, 6)}`;
+      await s.inbox.publish(`reasond/${s.device}/task`, { id, prompt, max_new_tokens: 12 + 4 * i, temperature: 0, reply_to: `${s.replies}/alone` });
+      alone.push((await s.inbox.final(id)).json.answer);
+    }
+    const shared = new SharedEngine(engine);
+    const device = `${s.device}-b`;
+    const agent = await startAgent(shared, { device, broker: s.url, extra: { 'max-batch': 3 } });
+    try {
+      shared.hold();
+      const ids = prompts.map((_, i) => `batch-${i}-${randomUUID().slice(0, 6)}`);
+      for (const [i, prompt] of prompts.entries()) {
+        await s.inbox.publish(`reasond/${device}/task`, { id: ids[i], prompt, max_new_tokens: 12 + 4 * i, temperature: 0, reply_to: `${s.replies}/batch` });
+      }
+      await until(() => agent.runningTasks.length === 3 && agent.queue.size === 1, 'three tasks running and one waiting');
+      t.deepEqual(agent.runningTasks, ids.slice(0, 3));
+      t.is(agent.maxBatch, 3);
+      shared.release();
+      const answers = [];
+      for (const id of ids) {
+        const r = (await s.inbox.final(id)).json;
+        t.is(r.status, 'ok');
+        answers.push(r.answer);
+      }
+      t.deepEqual(answers, alone);
     } finally {
       shared.release();
       await agent.stop();

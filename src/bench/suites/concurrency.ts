@@ -1,8 +1,8 @@
 /**
- * The concurrency suite (issue 9): aggregate decode tokens/s with 1, 2 and 4
- * tasks submitted to the engine at once. The engine runs one generation at
- * a time (a second would share the same cores), so this shows what queueing
- * costs or gains, not batching, which the engine does not do.
+ * The concurrency suite (issues 9 and 14): aggregate decode tokens/s with 1, 2 and 4 tasks
+ * submitted at once to an engine that batches them (max_batch 4), and one task alone on an engine
+ * with max_batch 1 (the engine before batching), measured side by side: the two engines are loaded
+ * together and take turns within each repetition, so both see the same machine load.
  */
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../../engine/index.js';
@@ -10,38 +10,72 @@ import { summarize, round, type Summary } from '../stats.js';
 
 export interface ConcurrencyFigures {
   tasks: number;
+  /** The engine's max_batch for this row (1: the engine as it was before batching). */
+  max_batch: number;
   aggregate_tokens_per_s: Summary;
   /** Median over the tasks of the time each waited for its first token. */
   first_token_ms_p50: Summary;
+  /** Each repetition's aggregate ÷ one task alone on the same engine in the same repetition. */
+  ratio_to_one?: Summary;
+  /** One task alone on the batching engine ÷ alone on the max_batch 1 engine, per repetition. */
+  ratio_to_unbatched?: Summary;
+}
+
+interface Run {
+  aggregate: number;
+  ttft: number;
+}
+
+async function runTogether(engine: Engine, n: number, newTokens: number): Promise<Run> {
+  const t0 = performance.now();
+  const firsts: number[] = [];
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => {
+    let first = 0;
+    // different prompt lengths, as tasks from a plant's clients would have
+    const prompt = `Task ${i}: add 17 and ${25 + i}.${' Show each step.'.repeat(i)}`;
+    return engine.generate({ prompt, temperature: 0, max_new_tokens: newTokens }, {
+      onDelta: () => void (first ||= performance.now() - t0),
+    }).then((res) => (firsts.push(first || performance.now() - t0), res));
+  }));
+  const wall = performance.now() - t0;
+  return {
+    aggregate: results.reduce((s, x) => s + x.usage.completion_tokens, 0) / (wall / 1000),
+    ttft: [...firsts].sort((a, b) => a - b)[firsts.length >> 1],
+  };
 }
 
 export async function concurrencySuite(o: { dir: string; threads: number; newTokens: number; reps: number; progress: (l: string) => void }): Promise<ConcurrencyFigures[]> {
-  const engine = new Engine({ model: o.dir, threads: o.threads });
-  await engine.start();
-  const out: ConcurrencyFigures[] = [];
+  const batched = new Engine({ model: o.dir, threads: o.threads, max_batch: 4 });
+  const single = new Engine({ model: o.dir, threads: o.threads, max_batch: 1 });
+  await batched.start();
+  await single.start();
+  const counts = [1, 2, 4];
+  const runs = new Map<string, Run[]>();
+  const add = (key: string, r: Run) => runs.set(key, [...(runs.get(key) ?? []), r]);
   try {
-    await engine.generate({ prompt: 'warm up', temperature: 0, max_new_tokens: 4 });
-    for (const n of [1, 2, 4]) {
-      const agg: number[] = [];
-      const ttft: number[] = [];
-      for (let r = 0; r < o.reps; r++) {
-        const t0 = performance.now();
-        const firsts: number[] = [];
-        const results = await Promise.all(Array.from({ length: n }, (_, i) => {
-          let first = 0;
-          return engine.generate({ prompt: `Task ${i}: add 17 and ${25 + i}.`, temperature: 0, max_new_tokens: o.newTokens }, {
-            onDelta: () => void (first ||= performance.now() - t0),
-          }).then((res) => (firsts.push(first || performance.now() - t0), res));
-        }));
-        const wall = performance.now() - t0;
-        agg.push(results.reduce((s, x) => s + x.usage.completion_tokens, 0) / (wall / 1000));
-        ttft.push([...firsts].sort((a, b) => a - b)[firsts.length >> 1]);
+    for (const e of [batched, single]) await e.generate({ prompt: 'warm up', temperature: 0, max_new_tokens: 4 });
+    for (let r = 0; r < o.reps; r++) {
+      // rotated: which engine goes first changes every repetition
+      const order = r % 2 === 0 ? ['single', 'batched'] : ['batched', 'single'];
+      for (const which of order) {
+        if (which === 'single') add('1/1', await runTogether(single, 1, o.newTokens));
+        else for (const n of counts) add(`${n}/4`, await runTogether(batched, n, o.newTokens));
       }
-      out.push({ tasks: n, aggregate_tokens_per_s: summarize(agg, 1), first_token_ms_p50: summarize(ttft, 1) });
-      o.progress(`concurrency: ${n} at once: ${round(out.at(-1)!.aggregate_tokens_per_s.median, 1)} tok/s together`);
+      o.progress(`concurrency: repetition ${r + 1}/${o.reps}: ${counts.map((n) => `${n} at once ${round(runs.get(`${n}/4`)!.at(-1)!.aggregate, 1)}`).join(', ')} tok/s; alone unbatched ${round(runs.get('1/1')!.at(-1)!.aggregate, 1)} tok/s`);
     }
   } finally {
-    await engine.stop();
+    await batched.stop();
+    await single.stop();
   }
-  return out;
+  const one = runs.get('1/4')!;
+  const unbatched = runs.get('1/1')!;
+  const figures = (tasks: number, maxBatch: number, list: Run[]): ConcurrencyFigures => ({
+    tasks,
+    max_batch: maxBatch,
+    aggregate_tokens_per_s: summarize(list.map((x) => x.aggregate), 1),
+    first_token_ms_p50: summarize(list.map((x) => x.ttft), 1),
+    ...(maxBatch === 4 && tasks > 1 ? { ratio_to_one: summarize(list.map((x, i) => x.aggregate / one[i].aggregate), 3) } : {}),
+    ...(maxBatch === 4 && tasks === 1 ? { ratio_to_unbatched: summarize(one.map((x, i) => x.aggregate / unbatched[i].aggregate), 3) } : {}),
+  });
+  return [figures(1, 1, unbatched), ...counts.map((n) => figures(n, 4, runs.get(`${n}/4`)!))];
 }

@@ -63,14 +63,16 @@ export const requiredMemory = (weights: number) => Math.ceil(weights * 1.5) + 25
 
 export const memoryCheck: Check = {
   name: 'memory',
-  fix: 'Stop other services, use a smaller dtype (q4) or model, or add swap (dphys-swapfile on Raspberry Pi OS)',
+  fix: 'Stop other services, lower max_batch or context_tokens, use a smaller dtype (q4) or model, or add swap (dphys-swapfile on Raspberry Pi OS)',
   async check({ sysRoot }, earlier) {
     const mem = await readMemInfo(sysRoot);
     const weights = Number(earlier.get('model')?.data?.weights_bytes ?? NaN);
     if (mem.available_bytes === undefined) return { status: 'warn', detail: 'MemAvailable not found in proc/meminfo' };
     if (!Number.isFinite(weights)) return { status: 'warn', detail: `${mib(mem.available_bytes)} available; the model could not be sized`, fix: 'Fix the model check first' };
-    const need = requiredMemory(weights);
-    const detail = `${mib(mem.available_bytes)} available; the model needs about ${mib(need)} (weights ${mib(weights)} x1.5 + 256 MiB)`;
+    const kv = Number(earlier.get('model')?.data?.kv_bytes ?? 0);
+    const need = requiredMemory(weights) + kv;
+    const kvText = kv > 0 ? ` + KV cache ${mib(kv)} for ${earlier.get('model')?.data?.kv_shape}` : '';
+    const detail = `${mib(mem.available_bytes)} available; the model needs about ${mib(need)} (weights ${mib(weights)} x1.5 + 256 MiB${kvText})`;
     if (mem.available_bytes < need) return { status: 'fail', detail };
     return mem.available_bytes < need * 1.5 ? { status: 'warn', detail: `${detail}: little headroom` } : ok(detail);
   },

@@ -11,10 +11,14 @@ export const modelCheck: Check = {
     try {
       const spec = readModelFolder(config.model, undefined);
       const weights = await weightsBytes(spec.onnxPath);
+      // The engine reserves max_batch x context positions of keys and values (fp32) at load (issue 14).
+      const context = config.context_tokens === 0 ? spec.contextLength : Math.min(config.context_tokens, spec.contextLength);
+      const perPosition = (spec.numLayers ?? 0) * 2 * (spec.numKvHeads ?? 0) * (spec.headDim ?? 0) * 4;
+      const kv = perPosition * context * config.max_batch;
       return {
         status: 'ok',
         detail: `${spec.name}${spec.version ? ` ${spec.version}` : ''} (${spec.layout}, ${spec.dtype}) in ${config.model}`,
-        data: { weights_bytes: weights, onnx_path: spec.onnxPath },
+        data: { weights_bytes: weights, onnx_path: spec.onnxPath, kv_bytes: kv, kv_shape: `max_batch ${config.max_batch} x ${context} positions` },
       };
     } catch (e) {
       return { status: 'fail', detail: `${config.model}: ${describeError(e)}` };

@@ -25,6 +25,8 @@ export class PrometheusExporter {
   private readonly decodeRate = new Gauge({ name: 'reasond_decode_tokens_per_second', help: 'Median decode speed over the sliding window.', registers: [this.registry] });
   private readonly tasksPerMinute = new Gauge({ name: 'reasond_tasks_per_minute', help: 'Tasks answered per minute over the sliding window.', registers: [this.registry] });
   private readonly queueDepth = new Gauge({ name: 'reasond_queue_depth', help: 'Tasks waiting to run.', registers: [this.registry] });
+  private readonly running = new Gauge({ name: 'reasond_running_tasks', help: 'Tasks running now, sharing forward passes.', registers: [this.registry] });
+  private readonly occupancy = new Gauge({ name: 'reasond_batch_occupancy', help: 'Running tasks as a fraction of max_batch (1 = every row of the batch taken).', registers: [this.registry] });
   private readonly temperature = new Gauge({ name: 'reasond_temperature_celsius', help: 'Thermal zone temperature.', labelNames: ['zone'], registers: [this.registry] });
   private readonly guard = new Gauge({ name: 'reasond_thermal_guard_state', help: '1 for the thermal guard state the agent is in.', labelNames: ['state'], registers: [this.registry] });
   private readonly power = new Gauge({ name: 'reasond_power_watts', help: 'Power rail reading.', labelNames: ['rail'], registers: [this.registry] });
@@ -56,6 +58,8 @@ export class PrometheusExporter {
     if (p.throughput.decode_tokens_per_s) this.decodeRate.set(p.throughput.decode_tokens_per_s.p50);
     else this.decodeRate.reset();
     if (p.throughput.queue_depth !== undefined) this.queueDepth.set(p.throughput.queue_depth);
+    if (p.throughput.running_tasks !== undefined) this.running.set(p.throughput.running_tasks);
+    if (p.throughput.running_tasks !== undefined && p.throughput.max_batch) this.occupancy.set(p.throughput.running_tasks / p.throughput.max_batch);
     this.temperature.reset();
     for (const [zone, c] of Object.entries(p.thermal.zones)) this.temperature.set({ zone }, c);
     for (const s of STATES) this.guard.set({ state: s }, p.thermal.guard === s ? 1 : 0);

@@ -26,6 +26,8 @@ export interface PayloadInput {
   readings: Readings;
   throughput: ThroughputReport;
   queue_depth?: number;
+  /** Tasks running now and the most that run at once (issue 14). */
+  batch?: { running: number; max: number };
   heap: HeapUsage;
   guard: ThermalState;
   memory_state: 'normal' | 'pressure';
@@ -79,7 +81,11 @@ export function buildMetricsPayload(p: PayloadInput): MetricsPayload {
     agent_version: p.agent_version,
     uptime_s: round(p.uptime_s),
     board: { kind: r.board, ...(r.model === undefined ? {} : { model: r.model }) },
-    throughput: { ...p.throughput, ...(p.queue_depth === undefined ? {} : { queue_depth: p.queue_depth }) },
+    throughput: {
+      ...p.throughput,
+      ...(p.queue_depth === undefined ? {} : { queue_depth: p.queue_depth }),
+      ...(p.batch === undefined ? {} : { running_tasks: p.batch.running, max_batch: p.batch.max }),
+    },
     memory,
     thermal,
     cpu,

@@ -91,11 +91,12 @@ test('a TLS refusal points at the CA, the device pair and the clock', async (t) 
 });
 
 test('too little memory for the model: fails with what the model needs', async (t) => {
-  // 200 MiB available; the tiny model needs its weights x1.5 plus 256 MiB.
+  // 200 MiB available; the tiny-random fixture needs its weights x1.5 plus 256 MiB, plus its KV cache:
+  // 2 layers x (key + value) x 2 kv heads x 16 dims x 4 bytes x 512 positions x 4 rows = 1 MiB.
   const d = await doctor(context({ sysRoot: sysRoot(200 * 1024) }));
   t.is(d.exitCode, 1);
   t.is(d.row('memory').status, 'fail');
-  t.regex(d.row('memory').detail, /^200 MiB available; the model needs about 25\d MiB \(weights \d+ KiB x1\.5 \+ 256 MiB\)$/);
+  t.is(d.row('memory').detail, '200 MiB available; the model needs about 257 MiB (weights 157 KiB x1.5 + 256 MiB + KV cache 1 MiB for max_batch 4 x 512 positions)');
   t.regex(d.row('memory').fix!, /swap/);
 });
 

@@ -85,7 +85,7 @@ test('Prometheus exposition uses base units and leaves absent readings out', asy
   prom.recordTask({ at: AT, status: 'ok', total_ms: 3000, first_token_ms: 400, tokens: 200 });
   prom.recordTask({ at: AT, status: 'deadline_exceeded' });
   prom.recordRejection('thermal_throttled');
-  prom.update(await payloadFor('jetson-orin-nano', { guard: 'soft', energy_j: 10 }));
+  prom.update(await payloadFor('jetson-orin-nano', { guard: 'soft', energy_j: 10, batch: { running: 3, max: 4 } }));
   const text = await prom.render();
   for (const line of [
     'reasond_tasks_total{status="ok"} 1',
@@ -102,6 +102,8 @@ test('Prometheus exposition uses base units and leaves absent readings out', asy
     'reasond_board_power_watts{source="VDD_IN"} 6',
     'reasond_energy_joules 10',
     'reasond_queue_depth 2',
+    'reasond_running_tasks 3',
+    'reasond_batch_occupancy 0.75',
     'reasond_info{agent_version="0.1.0",model="reasond-tiny",board="jetson"} 1',
   ])
     t.true(text.split('\n').includes(line), line);
