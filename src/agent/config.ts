@@ -40,7 +40,7 @@ export const schema = [
   { key: 'embedded_host', type: 'string', default: '127.0.0.1', description: 'Address the embedded broker listens on (0.0.0.0 opens it to the LAN, with no authentication)' },
   { key: 'embedded_port', type: 'integer', default: 1883, min: 1, max: 65535, description: "The embedded broker's TCP port" },
   b.mqtt_version, b.ca, b.cert, b.key, b.username, b.password, b.keepalive_ms, b.reconnect_ms,
-  { key: 'queue_max', type: 'integer', default: 16, min: 0, max: 10000, description: 'Tasks that may wait behind the running one; more are answered busy' },
+  { key: 'queue_max', type: 'integer', default: 16, min: 0, max: 10000, description: 'Tasks that may wait while max_batch run; more are answered busy' },
   { key: 'max_payload_bytes', type: 'integer', default: 65536, min: 256, max: 16777216, description: 'Largest task payload accepted; larger ones are answered payload_too_large' },
   { key: 'default_max_new_tokens', type: 'integer', default: 512, min: 1, max: 1000000, description: 'max_new_tokens for a task that sets none' },
   { key: 'max_new_tokens_limit', type: 'integer', default: 4096, min: 1, max: 1000000, description: "Largest max_new_tokens (and reasoning.budget_tokens) a task may ask for; the model's context window also limits it" },

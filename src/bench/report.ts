@@ -64,6 +64,6 @@ export function renderReport(r: any, name: string): string {
       out.push(`Accuracy: ${a.correct}/${a.tasks} = ${a.accuracy_percent}% (${a.families.map((f: any) => `${f.family} ${f.accuracy}%`).join(', ')}), decode ${a.decode_tokens_per_s} tok/s, greedy.`, '');
     } else if (x.accuracy?.skipped) out.push(`Accuracy: skipped (${x.accuracy.skipped}).`, '');
   }
-  out.push('Targets:', '', table(['target', 'model', 'measured', ''], r.targets.map((t: any) => [t.target, t.model, t.measured, t.met ? 'meets' : '**misses**'])), '');
+  out.push('Targets:', '', table(['target', 'model', 'measured', ''], r.targets.map((t: any) => [t.target, t.model, t.measured, t.met === null ? 'for information' : t.met ? 'meets' : '**misses**'])), '');
   return out.join('\n');
 }

@@ -46,8 +46,8 @@ export interface BenchOptions {
 
 export function defaultOptions(full: boolean): Pick<BenchOptions, 'contexts' | 'newTokens' | 'reps' | 'accuracyLimit' | 'standins' | 'standinSuites'> {
   return full
-    ? { contexts: [16, 256, 1024, 4096], newTokens: 64, reps: 5, accuracyLimit: 0, standins: ['qwen2.5-0.5b', 'r1-distill-1.5b'], standinSuites: ['engine', 'memory', 'eventloop'] }
-    : { contexts: [16, 256, 1024], newTokens: 32, reps: 3, accuracyLimit: 60, standins: ['qwen2.5-0.5b'], standinSuites: ['engine'] };
+    ? { contexts: [16, 256, 1024, 4096], newTokens: 64, reps: 5, accuracyLimit: 0, standins: ['qwen2.5-0.5b', 'r1-distill-1.5b'], standinSuites: ['engine', 'concurrency', 'memory', 'eventloop'] }
+    : { contexts: [16, 256, 1024], newTokens: 32, reps: 3, accuracyLimit: 60, standins: ['qwen2.5-0.5b'], standinSuites: ['engine', 'concurrency'] };
 }
 
 async function measureModel(label: string, dir: string, suites: Suite[], o: BenchOptions, bandwidth?: Bandwidth): Promise<Record<string, unknown>> {

@@ -42,7 +42,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('model', { type: 'string', describe: 'Model folder to measure', defaultDescription: 'the shipped models/reasond-tiny' })
       .option('suite', { type: 'string', default: SUITES.join(','), describe: `Suites, comma-separated: ${SUITES.join(', ')}` })
       .option('standins', { type: 'string', describe: `Real-size random-weight stand-ins to measure too (${STANDINS.join(', ')}, or none); made on first use`, defaultDescription: 'qwen2.5-0.5b (both with --full); none with --model' })
-      .option('full', { type: 'boolean', default: false, describe: 'Context 16-4096, 5 repetitions, 64 new tokens, both stand-ins (engine, memory, event loop): long' })
+      .option('full', { type: 'boolean', default: false, describe: 'Context 16-4096, 5 repetitions, 64 new tokens, both stand-ins (engine, concurrency, memory, event loop): long' })
       .option('threads', { type: 'number', default: 0, describe: 'onnxruntime intra-op threads for every implementation (0 = all cores)' })
       .option('prefill-chunk', { type: 'number', describe: "The engine's prompt tokens per forward pass (engine suite, memory, event loop); the floor and transformers.js always take the whole prompt", defaultDescription: 'the engine default, 128' })
       .option('contexts', { type: 'string', describe: 'Prompt lengths for the engine suite, comma-separated', defaultDescription: '16,256,1024 (with --full 16,256,1024,4096)' })
@@ -91,7 +91,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       if (a.json) return void process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       const rows = result.targets as { target: string; model: string; measured: string; met: boolean | null }[];
       process.stdout.write(`targets (${path}):\n`);
-      for (const r of rows) process.stdout.write(`  ${r.met ? 'meets' : 'MISSES'}  ${r.target} [${r.model}]: ${r.measured}\n`);
+      for (const r of rows) process.stdout.write(`  ${r.met === null ? 'info  ' : r.met ? 'meets ' : 'MISSES'}  ${r.target} [${r.model}]: ${r.measured}\n`);
     } catch (e) {
       reportError(e);
     }

@@ -13,7 +13,7 @@ import type { OnnxSession } from './onnx-session.js';
 import { prepareGraph } from './prepared-graph.js';
 import type { RewriteName } from './rewrites/index.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-import { batchProbe } from './self-test.js';
+import { APPROXIMATE, batchProbe } from './self-test.js';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_MAX_BATCH, DEFAULT_PREFILL_CHUNK, MAX_BATCH_LIMIT, type LoadOptions, type ModelInfo } from './types.js';
 
 export interface LoadedModel {
@@ -58,8 +58,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
   const graph = await prepareGraph(spec, probeIds, { ...options, rewrites: options.graph_rewrites, cacheDir: options.graph_cache_dir }, log);
   const { session, io } = graph;
   log(`graph: ${graph.note}`);
-  const batch = graph.rewrites.includes('delta_kv') ? await batchRows(session, io, probeIds, maxBatch) : { rows: 1, note: maxBatch > 1 ? 'a plain graph runs one generation at a time' : undefined };
-  if (batch.note && maxBatch > 1) log(`batching off: ${batch.note}`);
+  const batch = graph.rewrites.includes('delta_kv') ? await batchRows(session, io, probeIds, maxBatch, graph.rewrites.includes('accuracy_level_4') || spec.dtype === 'q4' || spec.dtype === 'q4f16') : { rows: 1, note: maxBatch > 1 ? 'a plain graph runs one generation at a time' : undefined };
+  if (batch.note && maxBatch > 1) log(batch.rows > 1 ? `batching: ${batch.note}` : `batching off: ${batch.note}`);
   if (graph.rewrites.includes('delta_kv')) {
     const need = OwnedKvCache.bytesFor(io, context, batch.rows);
     const have = options.available_memory ?? os.freemem();
@@ -104,12 +104,16 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
  * steps together) gives each row exactly what it gives alone; 1 with the reason otherwise. A graph whose
  * attention does not honour a per-row mask (a fused op that assumes a contiguous past) fails here.
  */
-async function batchRows(session: OnnxSession, io: DecoderIo, probeIds: number[], wanted: number): Promise<{ rows: number; note?: string }> {
+async function batchRows(session: OnnxSession, io: DecoderIo, probeIds: number[], wanted: number, int8Activations: boolean): Promise<{ rows: number; note?: string }> {
   if (wanted === 1) return { rows: 1 };
   if (io.cacheLayout === 'combined') return { rows: 1, note: "the graph's combined cache ([2, batch, ...]) keeps a row's keys and values apart" };
   try {
-    const why = await batchProbe(session, io, probeIds);
-    return why === undefined ? { rows: wanted } : { rows: 1, note: `two rows in one pass did not match each row alone (${why})` };
+    const exact = await batchProbe(session, io, probeIds);
+    if (exact === undefined) return { rows: wanted };
+    if (!int8Activations) return { rows: 1, note: `two rows in one pass did not match each row alone (${exact})` };
+    const close = await batchProbe(session, io, probeIds, APPROXIMATE);
+    if (close !== undefined) return { rows: 1, note: `two rows in one pass did not match each row alone (${close})` };
+    return { rows: wanted, note: `accuracy_level 4 computes a batch's rows within its tolerance of a row alone, not exactly (${exact}); graph_rewrites kv batches exactly, slower` };
   } catch (e) {
     return { rows: 1, note: `the graph did not run two rows: ${(e as Error).message.split('\n')[0]}` };
   }

@@ -105,9 +105,11 @@ export function compareTraces(want: Trace, got: Trace, tol: Tolerance): Comparis
  * The batching check (issue 14): two prompts of different lengths, each alone in a one-row cache, then
  * together in a two-row cache (each prompt a pass of its own, then steps of both rows in one pass,
  * teacher-forced on the lone runs' choices). Returns why the rows differ from their lone runs, or
- * undefined when they match (the same arithmetic; only the padding differs).
+ * undefined when they match within `tol`: EXACT for the same arithmetic (only the padding differs);
+ * accuracy_level 4's int8 kernels take another path for one row than for several, so such a graph is
+ * held to the tolerance it was admitted with against the file (APPROXIMATE).
  */
-export async function batchProbe(session: OnnxSession, io: DecoderIo, prompt: number[]): Promise<string | undefined> {
+export async function batchProbe(session: OnnxSession, io: DecoderIo, prompt: number[], tol: Tolerance = EXACT): Promise<string | undefined> {
   const prompts = [prompt, prompt.slice(0, Math.max(1, prompt.length - 3))];
   const capacity = prompt.length + PROBE_DECODE_STEPS + 1;
   const alone: Trace[] = [];
@@ -144,7 +146,7 @@ export async function batchProbe(session: OnnxSession, io: DecoderIo, prompt: nu
     }
   }
   for (let r = 0; r < 2; r++) {
-    const cmp = compareTraces(alone[r], together[r], EXACT);
+    const cmp = compareTraces(alone[r], together[r], tol);
     if (cmp.why !== undefined) return `row ${r}: ${cmp.why}`;
   }
   return undefined;
