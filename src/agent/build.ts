@@ -5,6 +5,7 @@
  * the update path is always on, so tests run the engine slot the daemon runs.
  */
 import { join } from 'node:path';
+import { bootId } from '../core/boot.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Scheduler } from '../core/scheduler.js';
@@ -40,6 +41,8 @@ export interface BuildOverrides {
   fetch?: typeof fetch;
   freeSpace?: FreeSpaceReader;
   probe?: Prober;
+  /** This boot's id (default: the kernel's); tests stand in a power cut with another. */
+  bootId?: string;
 }
 
 export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
@@ -115,6 +118,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     admit: () => telemetry.admit(),
     pace: (job) => telemetry.pace(job.id),
     maxConcurrency: () => telemetry.maxConcurrency(),
+    bootId: o.bootId ?? bootId(),
   });
   running = () => ({ ids: pipeline.runningIds, max: pipeline.maxBatch });
   pipeline.events.on('finished', ({ job, result, startedAt }) => telemetry.finished(job.id, result, startedAt, Math.max(0, startedAt - job.received_at)));

@@ -36,4 +36,7 @@ export const migrations: readonly Migration[] = [
       );`,
   },
   { name: 'telemetry samples, rollups and task figures (issue 5)', sql: TELEMETRY_MIGRATION },
+  // issue 17: a task that was running when the machine itself went down (the boot id changed) is not
+  // counted against it by the poison-task rule
+  { name: 'the boot a task was running under (issue 17)', sql: 'ALTER TABLE tasks ADD COLUMN boot_id TEXT;' },
 ];

@@ -14,6 +14,14 @@ import { runCommand } from './run.js';
 import { startCommand } from './start.js';
 import { statsCommand } from './stats.js';
 
+// A reader that went away (`reasond fleet status | head`) ends the command quietly, as in any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 await yargs(hideBin(process.argv))
   .scriptName('reasond')
   .version(agentVersion)

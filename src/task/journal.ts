@@ -17,6 +17,8 @@ export interface JournalEntry {
   received_at: number;
   deadline_at: number | null;
   attempts: number;
+  /** The boot the last run started under (core/boot.ts); null before any, or when it was forgiven. */
+  boot_id: string | null;
   error_code: string | null;
   result: string | null;
 }
@@ -52,8 +54,14 @@ export class Journal {
     return r.changes === 1;
   }
 
-  async running(id: string, at: number): Promise<void> {
-    await this.db.run("UPDATE tasks SET state = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?", [at, id]);
+  /** The task starts a run under boot `boot` (core/boot.ts): one more attempt. */
+  async running(id: string, at: number, boot = ''): Promise<void> {
+    await this.db.run("UPDATE tasks SET state = 'running', started_at = ?, attempts = attempts + 1, boot_id = ? WHERE id = ?", [at, boot, id]);
+  }
+
+  /** Takes back the last attempt of a task whose run ended with the machine (a power cut), not with the agent. */
+  async forgive(id: string): Promise<void> {
+    await this.db.run('UPDATE tasks SET attempts = MAX(0, attempts - 1), boot_id = NULL WHERE id = ?', [id]);
   }
 
   async finish(id: string, f: Finish): Promise<void> {

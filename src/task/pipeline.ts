@@ -48,6 +48,8 @@ export interface PipelineDeps {
   pace?: (job: Job) => Pace;
   /** The thermal guard's cap on tasks running at once (soft: one), if any. */
   maxConcurrency?: () => number | undefined;
+  /** This boot of the machine (core/boot.ts); tests stand in a power cut with another one. */
+  bootId?: string;
 }
 
 /** Rows the engine runs at once; 1 before a model is loaded. */
@@ -86,7 +88,7 @@ export class TaskPipeline {
         started: async (job) => {
           const at = clock.now();
           this.startedAt.set(job.id, at);
-          await this.journal.running(job.id, at);
+          await this.journal.running(job.id, at, d.bootId ?? '');
           this.events.emit('started', { job, at });
         },
         delta: (job, delta) => this.replies.delta(job, delta),
@@ -152,12 +154,19 @@ export class TaskPipeline {
 
   /** Tasks journaled but never finished (the agent died): run again, or answered if they may be what killed it. */
   async recover(): Promise<void> {
+    const d = this.d;
     const rows = await this.journal.unfinished();
     for (const r of rows) {
       const job: Job = {
         id: r.id, priority: r.priority, seq: this.intake.nextSeq(), request: JSON.parse(r.request), route: JSON.parse(r.route),
         received_at: r.received_at, deadline_at: r.deadline_at ?? undefined,
       };
+      // A run that ended because the machine went down (another boot id: a power cut, a reboot) says
+      // nothing about the task: it is not counted against it.
+      if (r.state === 'running' && r.boot_id && d.bootId && r.boot_id !== d.bootId) {
+        await this.journal.forgive(r.id);
+        r.attempts = Math.max(0, r.attempts - 1);
+      }
       if (r.state === 'running' && r.attempts >= MAX_CRASHED_RUNS) {
         const why = `task ${r.id} was running when the agent stopped ${r.attempts} times; it is not run again`;
         await this.replies.error(r.id, job.route, new ReasondError('internal', why), true);

@@ -46,6 +46,8 @@ export interface AgentSetup {
   pool?: string;
   dataDir?: string;
   extra?: Record<string, unknown>;
+  /** This boot's id, as the kernel would give it (a power cut is another one). */
+  bootId?: string;
 }
 
 export function agentFlags(s: AgentSetup): Record<string, unknown> {
@@ -64,7 +66,7 @@ export function agentFlags(s: AgentSetup): Record<string, unknown> {
 
 export async function startAgent(engine: TaskEngine, s: AgentSetup): Promise<Agent> {
   const config = loadConfig({ cli: agentFlags(s), env: {} });
-  const agent = buildAgent(config, { makeEngine: () => engine, log: process.env.REASOND_TEST_LOG ? (l) => process.stderr.write(`[${s.device}] ${l}\n`) : () => {} });
+  const agent = buildAgent(config, { makeEngine: () => engine, bootId: s.bootId, log: process.env.REASOND_TEST_LOG ? (l) => process.stderr.write(`[${s.device}] ${l}\n`) : () => {} });
   await agent.start();
   return agent;
 }

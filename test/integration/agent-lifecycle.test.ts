@@ -152,3 +152,39 @@ test.serial('at start, journaled tasks are run again, expired ones answered dead
     await engine.stop();
   }
 });
+
+test.serial('a task that was running when the machine went down (another boot id) is run again: power cuts are not crashes', async (t) => {
+  const dataDir = tempDir('reasond-bootid-');
+  const db = new Database(join(dataDir, 'reasond.db'), migrations);
+  await db.start();
+  const journal = new Journal(db);
+  const route = JSON.stringify({ topic: 'test/boot/r' });
+  const seed = async (id: string, boots: string[]) => {
+    await journal.receive({ id, request: JSON.stringify({ id, prompt: id, max_new_tokens: 4 }), route, priority: 0, received_at: Date.now() - 1000, deadline_at: null });
+    for (const boot of boots) await journal.running(id, Date.now(), boot);
+  };
+  // two runs, the last under the boot before this one: the machine lost power during it
+  await seed('b-power-cut', ['boot-a', 'boot-a']);
+  // two runs under this very boot: the agent itself died twice on it
+  await seed('b-poison', ['boot-b', 'boot-b']);
+  await db.stop();
+
+  const engine = new Engine({ model: tinyRandom, threads: 1 });
+  await engine.start();
+  const broker = await startBroker('embedded');
+  const inbox = await new Inbox(broker.url).start(['test/boot/#']);
+  const shared = new SharedEngine(engine);
+  const agent = await startAgent(shared, { device: `boot-${randomUUID().slice(0, 6)}`, broker: broker.url, dataDir, bootId: 'boot-b' });
+  try {
+    t.is((await inbox.final('b-power-cut')).json.status, 'ok');
+    const poison = (await inbox.final('b-poison')).json;
+    t.is(poison.error.code, 'internal');
+    t.is(poison.error.message, 'task b-poison was running when the agent stopped 2 times; it is not run again');
+    t.deepEqual(shared.calls, [JSON.stringify('b-power-cut')]);
+  } finally {
+    await inbox.stop();
+    await agent.stop();
+    await broker.stop();
+    await engine.stop();
+  }
+});
