@@ -68,7 +68,10 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   const db = new Database(join(c.data_dir, 'reasond.db'), migrations);
   const outbox = new Outbox(db);
   const sender = new OutboxSender(outbox, connection, log);
-  const status = new StatusPublisher({ device: c.device_id, pool: c.pool, maxNewTokensLimit: c.max_new_tokens_limit, topic: t.status, clock, connection });
+  const status = new StatusPublisher({
+    device: c.device_id, pool: c.pool, maxNewTokensLimit: c.max_new_tokens_limit, topic: t.status, clock, connection,
+    hashIndex: join(c.data_dir, 'graphs', 'sha256-index.json'),
+  });
 
   // the update path owns the engine slot the tasks run on (issue 6)
   const makeEngine: EngineFactory = o.makeEngine ?? ((dir, dtype) => new Engine({

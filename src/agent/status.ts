@@ -5,7 +5,7 @@
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import { ReasondError } from '../core/errors.js';
-import { sha256File } from '../core/hash.js';
+import { sha256File, sha256FileIndexed } from '../core/hash.js';
 import type { ModelInfo } from '../engine/index.js';
 import type { MqttConnection } from '../mqtt/index.js';
 import type { OfflineStatus, OnlineStatus } from '../protocol/index.js';
@@ -58,14 +58,20 @@ export class StatusPublisher {
     private readonly d: {
       device: string; pool: string; maxNewTokensLimit: number; topic: string; clock: Clock;
       connection: Pick<MqttConnection, 'connected' | 'publish' | 'protocolVersion'>;
+      /** Where the model file's digest is remembered between starts (core/hash.ts); absent: hashed each time. */
+      hashIndex?: string;
     },
   ) {}
+
+  private digest(file: string): Promise<string> {
+    return this.d.hashIndex ? sha256FileIndexed(file, this.d.hashIndex) : sha256File(file);
+  }
 
   /** The model is loaded: from now on the status can be published. */
   async loaded(model: ModelInfo): Promise<void> {
     const d = this.d;
     this.context = {
-      device: d.device, pool: d.pool, model, modelSha256: await sha256File(model.file),
+      device: d.device, pool: d.pool, model, modelSha256: await this.digest(model.file),
       maxNewTokensLimit: d.maxNewTokensLimit, mqttVersion: d.connection.protocolVersion, startedAt: d.clock.now(),
     };
   }
@@ -88,7 +94,7 @@ export class StatusPublisher {
   /** The engine switched models between tasks: the retained status names the new one. */
   async modelSwitched(model: ModelInfo): Promise<void> {
     if (!this.context) return;
-    this.context = { ...this.context, model, modelSha256: await sha256File(model.file) };
+    this.context = { ...this.context, model, modelSha256: await this.digest(model.file) };
     if (this.d.connection.connected) await this.publishOnline();
   }
 }

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomic-fs.js';
-import { sha256File } from '../core/hash.js';
+import { sha256FileIndexed } from '../core/hash.js';
 import os from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { mapDecoderIo, seqAxis, type DecoderIo } from './graph-io.js';
@@ -109,7 +109,7 @@ async function chooseGraph(
 ): Promise<GraphChoice> {
   const plainPath = spec.onnxPath;
   const root = options.cacheDir ?? defaultGraphCache();
-  const folder = join(root, await graphKey(plainPath));
+  const folder = join(root, await graphKey(plainPath, root));
   const verdictPath = join(folder, `verdict-${mode}.json`);
   const ort = onnxRuntimeVersion();
 
@@ -192,7 +192,8 @@ async function chooseGraph(
 
 /** The graph an earlier start's verdict chose (for this file, mode and onnxruntime), opened; undefined without one. */
 async function fromCache(spec: ModelSpec, options: PrepareOptions, mode: GraphRewrites, log: (l: string) => void): Promise<GraphChoice | undefined> {
-  const folder = join(options.cacheDir ?? defaultGraphCache(), await graphKey(spec.onnxPath));
+  const root = options.cacheDir ?? defaultGraphCache();
+  const folder = join(root, await graphKey(spec.onnxPath, root));
   const verdictPath = join(folder, `verdict-${mode}.json`);
   if (!existsSync(verdictPath)) return undefined;
   const verdict = JSON.parse(readFileSync(verdictPath, 'utf8')) as Verdict;
@@ -256,8 +257,8 @@ function linkExternalData(files: string[], from: string, to: string): string | u
  * The graph cache key: the file's sha256, the rewrite version, and the size and time of the external data
  * files next to it (onnx-community names them model.onnx_data; not hashed, they run to gigabytes).
  */
-async function graphKey(path: string): Promise<string> {
-  const h = createHash('sha256').update(await sha256File(path));
+async function graphKey(path: string, cacheDir: string): Promise<string> {
+  const h = createHash('sha256').update(await sha256FileIndexed(path, join(cacheDir, 'sha256-index.json')));
   for (const ext of [`${path}_data`, `${path}.data`]) {
     if (existsSync(ext)) {
       const st = statSync(ext);
