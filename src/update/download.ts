@@ -6,7 +6,7 @@
  * hashes by verify.ts once everything is in.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fsyncFile } from '../core/atomic-fs.js';
@@ -49,9 +49,15 @@ export interface DownloadOptions {
   dir: string;
   fetch: Fetch;
   signal?: AbortSignal;
+  /** Called at most once a second (and at the start and end): a slow link must not flood the outbox. */
   onProgress?: (p: Progress) => void;
   stallMs?: number;
+  /** The clock progress is paced by (tests). */
+  now?: () => number;
 }
+
+/** Progress is reported at most this often. */
+export const PROGRESS_EVERY_MS = 1000;
 
 /** Bytes already in the staging folder (complete files plus .part files). */
 export async function bytesPresent(dir: string, m: Manifest): Promise<number> {
@@ -64,12 +70,16 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
   const total = o.manifest.files.reduce((s, f) => s + f.size, 0);
   let done = await bytesPresent(o.dir, o.manifest);
   let lastPercent = -1;
-  const report = () => {
+  let lastAt = -Infinity;
+  const now = o.now ?? Date.now;
+  const report = (final = false) => {
     const percent = total === 0 ? 100 : Math.floor((done * 100) / total);
-    if (percent !== lastPercent) o.onProgress?.({ done, total, percent });
+    if (percent === lastPercent || (!final && now() - lastAt < PROGRESS_EVERY_MS)) return;
+    o.onProgress?.({ done, total, percent });
     lastPercent = percent;
+    lastAt = now();
   };
-  report();
+  report(true);
   for (const f of o.manifest.files) {
     const dest = join(o.dir, f.path);
     if ((await sizeOf(dest)) === f.size) continue;
@@ -98,13 +108,31 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
         done -= have; // the server ignored Range: start this file over
         have = 0;
       }
-      // Each chunk is written before the next is read, so a cut connection keeps every byte received.
+      const tooBig = () => new PackageError('size_mismatch', `${url} sent more than the ${f.size} bytes the signed manifest gives ${f.path}; stopped there and removed the partial file`);
+      const announced = Number(res.headers.get('content-length') ?? NaN);
+      if (announced > f.size - have) {
+        clearTimeout(timer);
+        await res.body?.cancel().catch(() => {});
+        await rm(part, { force: true });
+        throw tooBig();
+      }
+      // Each chunk is written before the next is read, so a cut connection keeps every byte received;
+      // nothing past the signed size is ever written.
       const out = await open(part, have > 0 ? 'a' : 'w');
+      let written = have;
+      let overflow = false;
       try {
         for await (const chunk of Readable.fromWeb(res.body as never)) {
           alive();
-          await out.write(chunk as Buffer);
-          done += (chunk as Buffer).length;
+          const bytes = chunk as Buffer;
+          const room = f.size - written;
+          await out.write(bytes.length > room ? bytes.subarray(0, room) : bytes);
+          written += Math.min(bytes.length, room);
+          done += Math.min(bytes.length, room);
+          if (bytes.length > room) {
+            overflow = true;
+            break; // leaving the loop cancels the response body
+          }
           report();
         }
       } catch (e) {
@@ -113,6 +141,10 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
         clearTimeout(timer);
         await out.close();
       }
+      if (overflow) {
+        await rm(part, { force: true });
+        throw tooBig();
+      }
     }
     const got = (await sizeOf(part)) ?? 0;
     if (got !== f.size) throw new PackageError('size_mismatch', `${f.path} arrived as ${got} bytes; the manifest says ${f.size}`);
@@ -120,5 +152,5 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
     await rename(part, dest);
   }
   if (!existsSync(o.dir)) await mkdir(o.dir, { recursive: true });
-  report();
+  report(true);
 }

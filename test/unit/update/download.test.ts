@@ -79,3 +79,60 @@ test('fetchManifest reads the signed manifest; a missing package is download_fai
   t.is((await fetchManifest(base, fetch)).manifest.version, '1.0.0');
   t.true(hasReason(await t.throwsAsync(fetchManifest(`${url}nope/`, fetch)), 'download_failed'));
 });
+
+/** A server that answers the big file with an endless body (as a broken or hostile one may): counts what was pulled. */
+function endless(manifestPath: string, announce?: number) {
+  const pulled = { bytes: 0 };
+  const f: typeof fetch = async (input, init) => {
+    if (!String(input).endsWith(manifestPath)) return fetch(input, init);
+    const chunk = new Uint8Array(64 * 1024).fill(7);
+    const body = new ReadableStream({
+      pull(c) {
+        pulled.bytes += chunk.length;
+        c.enqueue(chunk);
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, { status: 200, headers: announce === undefined ? {} : { 'content-length': String(announce) } });
+  };
+  return { f, pulled };
+}
+
+test('a server that streams past the signed size is cut off at it: size_mismatch, nothing more read, the partial file removed', async (t) => {
+  const { manifest, base } = await served(t);
+  const dir = join(tempDir(), 'staging');
+  const big = manifest.files.find((f) => f.path === 'onnx/model.onnx_data')!;
+  const { f, pulled } = endless('model.onnx_data');
+  const e = await t.throwsAsync(downloadFiles({ base, manifest, dir, fetch: f }));
+  t.true(hasReason(e, 'size_mismatch'));
+  t.is(e!.message, `size_mismatch: ${base}onnx/model.onnx_data sent more than the ${big.size} bytes the signed manifest gives onnx/model.onnx_data; stopped there and removed the partial file`);
+  // read up to the signed size, the chunk that crossed it and one chunk of Node's read-ahead (an endless
+  // body: a loop that kept reading would never end); only the signed size was ever written
+  t.true(pulled.bytes <= big.size + 2 * 64 * 1024, `${pulled.bytes} bytes pulled for ${big.size}`);
+  t.false(existsSync(join(dir, 'onnx/model.onnx_data.part')));
+  t.false(existsSync(join(dir, 'onnx/model.onnx_data')));
+});
+
+test('a Content-Length past the signed size is refused before a byte of the body is read', async (t) => {
+  const { manifest, base } = await served(t);
+  const dir = join(tempDir(), 'staging');
+  const big = manifest.files.find((f) => f.path === 'onnx/model.onnx_data')!;
+  const { f, pulled } = endless('model.onnx_data', big.size + 1);
+  t.true(hasReason(await t.throwsAsync(downloadFiles({ base, manifest, dir, fetch: f })), 'size_mismatch'));
+  t.is(pulled.bytes, 0);
+  t.false(existsSync(join(dir, 'onnx/model.onnx_data.part')));
+});
+
+test('progress is reported at most once a second: with the clock standing still, only the start and the end', async (t) => {
+  const { manifest, base } = await served(t);
+  const dir = join(tempDir(), 'staging');
+  const progress: number[] = [];
+  await downloadFiles({ base, manifest, dir, fetch, now: () => 5_000, onProgress: (p) => progress.push(p.percent) });
+  t.deepEqual(progress, [0, 100]);
+  // and with a clock that moves 250 ms between readings, one report per four readings at most
+  const dir2 = join(tempDir(), 'staging');
+  let clock = 0;
+  const paced: number[] = [];
+  await downloadFiles({ base, manifest, dir: dir2, fetch, now: () => (clock += 250), onProgress: (p) => paced.push(clock) });
+  const gaps = paced.slice(1, -1).map((at, i) => at - paced[i]);
+  t.true(gaps.every((g) => g >= 1000), gaps.join(','));
+});
