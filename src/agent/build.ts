@@ -151,6 +151,8 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     publish: (topic, payload, correlationData) => connection.publish(topic, payload, { qos: 1, correlationData }),
     handlers: { ...adminHandlers(view), ...updates.handlers() },
     log,
+    // a rollback waiting for a download must not stop pings and tasks (issue 16)
+    background: true,
   });
 
   return new Agent({ config: c, topics: t, db, engine, connection, broker, outbox, sender, status, pipeline, requests, telemetry, updates, log });

@@ -26,12 +26,9 @@ async function packageServer(t: any, bytesPerSecond = 0) {
   return { url: `${url}tiny/1.0.0/`, requests };
 }
 
-const task = (inbox: Inbox, device: string, id: string) =>
-  inbox.publish(`reasond/${device}/task`, { id, prompt: 'Hello', max_new_tokens: 8, temperature: 0, reply_to: `test/replies/${device}` });
-
-test.serial('a deploy while tasks run: every task answered once, the later ones by the new version', async (t) => {
-  const pkg = await packageServer(t);
-  const device = `upd-${randomUUID().slice(0, 6)}`;
+/** An agent in this process on its embedded broker, trusting the test key, and an inbox on its replies, events and responses. */
+async function inProcessAgent(t: any, prefix: string) {
+  const device = `${prefix}-${randomUUID().slice(0, 6)}`;
   const port = await freePort();
   const config = loadConfig({ cli: agentFlags({ device, embeddedPort: port, extra: { 'trusted-keys': keys.pubPath, threads: 1 } }), env: {} });
   const agent = buildAgent(config, { log: () => {} });
@@ -41,6 +38,15 @@ test.serial('a deploy while tasks run: every task answered once, the later ones 
     await inbox.stop();
     await agent.stop();
   });
+  return { device, inbox };
+}
+
+const task = (inbox: Inbox, device: string, id: string) =>
+  inbox.publish(`reasond/${device}/task`, { id, prompt: 'Hello', max_new_tokens: 8, temperature: 0, reply_to: `test/replies/${device}` });
+
+test.serial('a deploy while tasks run: every task answered once, the later ones by the new version', async (t) => {
+  const pkg = await packageServer(t);
+  const { device, inbox } = await inProcessAgent(t, 'upd');
   const before = ['a', 'b', 'c'].map((x) => `before-${x}`);
   for (const id of before) await task(inbox, device, id);
   await inbox.publish(`reasond/${device}/request/model/deploy`, { id: 'd1', name: 'tiny', version: '1.0.0', url: pkg.url });
@@ -181,4 +187,30 @@ test.serial('a crash loop after a switch: the agent rolls back by itself at star
   t.is(again.error.code, 'package_rejected');
   t.regex(again.error.message, /^marked_bad/);
   await kill();
+});
+
+test.serial('admin requests never wait for a slow download: ping and tasks are answered while a rollback waits behind a deploy, and the repeated rollback runs once', async (t) => {
+  // ~430 kB at 100 kB/s: the deploy takes seconds, and the rollback queues behind it
+  const pkg = await packageServer(t, 100_000);
+  const { device, inbox } = await inProcessAgent(t, 'slow');
+  await inbox.publish(`reasond/${device}/request/model/deploy`, { id: 'd1', name: 'tiny', version: '1.0.0', url: pkg.url });
+  await inbox.next((m) => m.json?.type === 'model_update' && m.json.state === 'downloading', 'the download to start');
+  await inbox.publish(`reasond/${device}/request/model/rollback`, { id: 'rb1' });
+  await inbox.publish(`reasond/${device}/request/ping`, { id: 'p1' });
+  await task(inbox, device, 'while-downloading');
+  await inbox.publish(`reasond/${device}/request/model/rollback`, { id: 'rb1' }); // a client's retry
+  const pong = await inbox.next((m) => m.topic.endsWith('/response/ping'), 'the ping reply');
+  t.is(pong.json.status, 'ok');
+  t.is((await inbox.final('while-downloading')).json.status, 'ok');
+  // both came before the deploy ended: nothing waited for the download
+  const at = (pred: (m: any) => boolean) => inbox.messages.findIndex(pred);
+  t.is(at((m) => m.json?.type === 'model_update' && m.json.state === 'active'), -1);
+  // the deploy ends, then the rollback runs, once
+  await inbox.next((m) => m.topic.endsWith('/response/model/rollback'), 'the rollback reply');
+  await task(inbox, device, 'after-rollback');
+  t.is((await inbox.final('after-rollback')).json.model.name, 'tiny-random');
+  const rollbacks = inbox.messages.filter((m) => m.topic.endsWith('/response/model/rollback'));
+  t.is(rollbacks.length, 1);
+  t.deepEqual(rollbacks[0].json.data, { from: 'tiny@1.0.0', to: null });
+  t.true(at((m) => m.json?.type === 'model_update' && m.json.state === 'active') < at((m) => m.topic.endsWith('/response/model/rollback')));
 });
