@@ -48,6 +48,7 @@ export interface BuildOverrides {
 export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   const log = o.log ?? ((line: string) => process.stderr.write(`[reasond] ${line}\n`));
   const clock = o.clock ?? systemClock;
+  const boot = o.bootId ?? bootId();
   const t = topics(c);
 
   // the broker connection (and the embedded broker when no broker is configured)
@@ -87,7 +88,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     log: c.log_level === 'debug' ? log : undefined,
   }));
   const updates = buildUpdates({
-    config: c, clock, log, fetch: o.fetch, freeSpace: o.freeSpace, probe: o.probe, makeEngine,
+    config: c, clock, log, fetch: o.fetch, freeSpace: o.freeSpace, probe: o.probe, makeEngine, bootId: boot,
     emit: (e) => void sender.send({ topic: t.events, payload: JSON.stringify(e), created_at: clock.now() }).catch((err) => log(`update event not queued: ${describeError(err)}`)),
     switched: (info) => void status.modelSwitched(info).catch((err) => log(`status after the model switch not sent: ${describeError(err)}`)),
   });
@@ -121,7 +122,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     admit: () => telemetry.admit(),
     pace: (job) => telemetry.pace(job.id),
     maxConcurrency: () => telemetry.maxConcurrency(),
-    bootId: o.bootId ?? bootId(),
+    bootId: boot,
   });
   running = () => ({ ids: pipeline.runningIds, max: pipeline.maxBatch });
   pipeline.events.on('finished', ({ job, result, startedAt }) => telemetry.finished(job.id, result, startedAt, Math.max(0, startedAt - job.received_at)));

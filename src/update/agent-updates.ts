@@ -42,6 +42,7 @@ export interface UpdateDeps {
   fetch?: Fetch;
   freeSpace?: FreeSpaceReader;
   probe?: Prober;
+  bootId?: string;
 }
 
 /** A package's own dtype, so the agent loads the weights file the probe checked. */
@@ -78,6 +79,7 @@ export function buildUpdates(d: UpdateDeps): AgentUpdates {
     probeTimeoutMs: c.probe_timeout_ms,
     threads: c.threads,
     crashLoopBoots: c.crash_loop_boots,
+    bootId: d.bootId,
     stableAfterMs: c.stable_after_ms,
     rollbackWindowMs: c.rollback_window_ms,
     rollbackMinTasks: c.rollback_min_tasks,

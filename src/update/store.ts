@@ -159,11 +159,25 @@ export class VersionStore {
     return removed;
   }
 
-  /** Counts a start-up of a version; returns the count including this one. */
-  async countBoot(v: VersionRef): Promise<number> {
+  /**
+   * Counts a start-up of a version under boot `boot` (core/boot.ts); returns the count including this
+   * one. A count made under another boot is dropped: the start-up before this one ended with the
+   * machine (a power cut, a reboot), which says nothing about the version.
+   */
+  async countBoot(v: VersionRef, boot = ''): Promise<number> {
     const path = join(this.root, 'boots', identity(v));
-    const n = Number((await readFile(path, 'utf8').catch(() => '0')).trim()) || 0;
-    await writeFileAtomic(path, String(n + 1));
+    const raw = (await readFile(path, 'utf8').catch(() => '')).trim();
+    let n = 0;
+    let last = '';
+    try {
+      const j = JSON.parse(raw || '0') as number | { count: number; boot?: string };
+      if (typeof j === 'number') n = j; // written before the boot id was kept
+      else ({ count: n, boot: last = '' } = j);
+    } catch {
+      n = 0;
+    }
+    if (boot && last && last !== boot) n = 0;
+    await writeFileAtomic(path, JSON.stringify({ count: n + 1, boot }));
     return n + 1;
   }
 

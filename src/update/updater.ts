@@ -34,6 +34,8 @@ export interface UpdaterOptions {
   probeTimeoutMs: number;
   threads: number;
   crashLoopBoots: number;
+  /** This boot of the machine (core/boot.ts): start-ups across a reboot or power cut are not a crash loop. */
+  bootId?: string;
   stableAfterMs: number;
   rollbackWindowMs: number;
   rollbackMinTasks: number;
@@ -82,7 +84,7 @@ export class Updater {
         await this.fallBack(active, `its files no longer check out: ${describeError(e)}`);
         return this.bootModel();
       }
-      const boots = await s.countBoot(active);
+      const boots = await s.countBoot(active, this.o.bootId);
       if (boots > this.o.crashLoopBoots) {
         await this.fallBack(active, `crash loop: the agent started ${boots - 1} times on ${identity(active)} without running ${this.o.stableAfterMs} ms`);
         return this.bootModel();

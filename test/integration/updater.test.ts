@@ -27,13 +27,14 @@ async function rig(t: any, o: Partial<UpdaterOptions> = {}) {
   const store = new VersionStore(join(tempDir(), 'models'));
   const events: UpdateEvent[] = [];
   const loaded: string[] = [];
-  const make = () => new Updater({
+  const make = (more: Partial<UpdaterOptions> = {}) => new Updater({
     store, trusted: [keys.trusted], agentVersion: '0.1.0', baseModel: { dir: tinyRandom, name: 'tiny', version: '0.9.0' },
     keepVersions: 2, diskReserveBytes: 0, probeTimeoutMs: 120000, threads: 1, crashLoopBoots: 2, stableAfterMs: 600000,
     rollbackWindowMs: 600000, rollbackMinTasks: 3, rollbackErrorPercent: 50,
     fetch, freeSpace: async () => 1e12, probe: passProbe, clock: { now: () => 1000 },
     emit: (e) => events.push(e), load: async (dir) => () => void loaded.push(dir), log: () => {},
     ...o,
+    ...more,
   });
   const updater = make();
   await updater.bootModel();
@@ -148,6 +149,24 @@ test('a crash loop at start-up rolls back to the previous version, and that vers
   t.is(r.events.at(-1)?.state, 'rolled_back');
   t.regex(r.events.at(-1)!.reason!, /crash loop/);
   t.true(hasReason(await t.throwsAsync(r.deploy('1.1.0')), 'marked_bad'));
+});
+
+test('start-ups across power cuts (a new boot id each time) are not a crash loop; three on one boot are', async (t) => {
+  const r = await rig(t);
+  await r.publish('1.0.0');
+  await r.publish('1.1.0');
+  await r.deploy('1.0.0');
+  await r.deploy('1.1.0');
+  const v11 = r.store.versionDir({ name: 'tiny', version: '1.1.0' });
+  // five start-ups, each after the machine lost power (crashLoopBoots 2): the version stays
+  for (const boot of ['b1', 'b2', 'b3', 'b4', 'b5']) t.is((await r.make({ bootId: boot }).bootModel()).dir, v11);
+  t.is(await active(r.store), 'tiny@1.1.0');
+  t.deepEqual(r.store.snapshot.bad, []);
+  // then the agent itself dies twice more on one boot: the third start-up on it rolls back
+  t.is((await r.make({ bootId: 'b5' }).bootModel()).dir, v11);
+  t.is((await r.make({ bootId: 'b5' }).bootModel()).dir, r.store.versionDir({ name: 'tiny', version: '1.0.0' }));
+  t.deepEqual(r.store.snapshot.bad, ['tiny@1.1.0']);
+  t.regex(r.events.at(-1)!.reason!, /crash loop: the agent started 2 times on tiny@1.1.0/);
 });
 
 test('a version the engine cannot load at start-up falls back to the configured model', async (t) => {
