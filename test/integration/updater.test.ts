@@ -48,6 +48,16 @@ async function rig(t: any, o: Partial<UpdaterOptions> = {}) {
   return { root, url, store, events, loaded, updater, make, publish, deploy, requests, states };
 }
 
+/** A rig where 1.0.0 and then 1.1.0 were deployed: 1.1.0 active, 1.0.0 before it. */
+async function twoVersions(t: any) {
+  const r = await rig(t);
+  await r.publish('1.0.0');
+  await r.publish('1.1.0');
+  await r.deploy('1.0.0');
+  await r.deploy('1.1.0');
+  return r;
+}
+
 const active = async (store: VersionStore) => {
   const a = await store.active();
   return a && `${a.name}@${a.version}`;
@@ -113,11 +123,7 @@ test('a package that fails its smoke check in the probe is rejected and nothing 
 });
 
 test('the error rate of a new version in its first window rolls it back and marks it bad', async (t) => {
-  const r = await rig(t);
-  await r.publish('1.0.0');
-  await r.publish('1.1.0');
-  await r.deploy('1.0.0');
-  await r.deploy('1.1.0');
+  const r = await twoVersions(t);
   r.updater.taskEnded();
   r.updater.taskEnded('invalid_request'); // a client fault says nothing about the model
   r.updater.taskEnded('internal');
@@ -134,11 +140,7 @@ test('the error rate of a new version in its first window rolls it back and mark
 });
 
 test('a crash loop at start-up rolls back to the previous version, and that version is not tried again', async (t) => {
-  const r = await rig(t);
-  await r.publish('1.0.0');
-  await r.publish('1.1.0');
-  await r.deploy('1.0.0');
-  await r.deploy('1.1.0');
+  const r = await twoVersions(t);
   const v11 = r.store.versionDir({ name: 'tiny', version: '1.1.0' });
   // each start counts a boot; none lasts stableAfterMs (crashLoopBoots 2)
   t.is((await r.make().bootModel()).dir, v11);
@@ -152,11 +154,7 @@ test('a crash loop at start-up rolls back to the previous version, and that vers
 });
 
 test('start-ups across power cuts (a new boot id each time) are not a crash loop; three on one boot are', async (t) => {
-  const r = await rig(t);
-  await r.publish('1.0.0');
-  await r.publish('1.1.0');
-  await r.deploy('1.0.0');
-  await r.deploy('1.1.0');
+  const r = await twoVersions(t);
   const v11 = r.store.versionDir({ name: 'tiny', version: '1.1.0' });
   // five start-ups, each after the machine lost power (crashLoopBoots 2): the version stays
   for (const boot of ['b1', 'b2', 'b3', 'b4', 'b5']) t.is((await r.make({ bootId: boot }).bootModel()).dir, v11);
