@@ -22,7 +22,7 @@ export const controllerKeys = [
   { ...b.key, description: 'Client private key file (PEM) for the certificate' },
   { key: 'data_dir', type: 'string', default: '/var/lib/reasond-controller', description: 'controller.db (registry, history, rollouts) and the package store' },
   { ...trustedKeysKey, description: 'Comma-separated Ed25519 public key files (.pub); uploads signed by any other key are refused' },
-  { key: 'http_host', type: 'string', default: '0.0.0.0', description: 'Address the dashboard (and its JSON) listens on' },
+  { key: 'http_host', type: 'string', default: '127.0.0.1', description: 'Address the dashboard (and its JSON, the whole inventory) listens on: this machine only by default; 0.0.0.0 opens it to the LAN, with no authentication' },
   { key: 'http_port', type: 'integer', default: 8380, min: 0, max: 65535, description: 'Dashboard port; 0 = any free port (printed at start)' },
   { key: 'package_host', type: 'string', default: '0.0.0.0', description: 'Address the package server listens on' },
   { key: 'package_port', type: 'integer', default: 8381, min: 0, max: 65535, description: 'Package server port (GET/HEAD with Range); 0 = any free port' },

@@ -8,10 +8,12 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { chromium } from 'playwright-core';
 import { loadControllerConfig } from '../../src/fleet/config.js';
 import { metricsMessage } from '../helpers/messages.js';
 import { buildController } from '../../src/fleet/controller.js';
+import { DashboardServer } from '../../src/fleet/http/server.js';
 import { freePort, startBroker, stopChild } from '../helpers/brokers.js';
 import { ManualClock, ManualScheduler } from '../helpers/manual-scheduler.js';
 import { repoRoot, tempDir } from '../helpers/models.js';
@@ -69,6 +71,15 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
     strategy: { canary: 1, waves: [100], max_failures_percent: 0, rollback_on_abort: true, max_tps_drop_percent: 50, max_error_increase_percent: 10 },
   });
 
+  // security headers on the page and the JSON (issue 16)
+  for (const path of ['', 'api/status']) {
+    const res = await fetch(controller.dashboardUrl + path);
+    t.is(res.headers.get('x-content-type-options'), 'nosniff', path);
+    t.is(res.headers.get('x-frame-options'), 'DENY', path);
+    t.is(res.headers.get('content-security-policy'), "frame-ancestors 'none'; object-src 'none'; base-uri 'none'", path);
+    t.is(res.headers.get('referrer-policy'), 'no-referrer', path);
+  }
+
   const page = await browser.newPage();
   await page.goto(controller.dashboardUrl);
   await page.waitForSelector('body[data-loaded="yes"]');
@@ -93,4 +104,16 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   await until(() => out.split('DEVICE').length > 2, 'two refreshes of fleet status --watch');
   await stopChild(watch);
   t.regex(out, /^DEVICE +ONLINE +MODEL +TOK\/S +TEMP +MEMORY +QUEUE +UPDATE\njetson-01 +yes +tiny@1\.0\.0 +22\.0 +52\.0°C +300 MiB +0 +-\n/);
+});
+
+test('the dashboard listens on this machine only by default, and says truthfully where it listens', async (t) => {
+  t.is(loadControllerConfig({ config: '' }, {}).http_host, '127.0.0.1');
+  const local = new DashboardServer({ host: '127.0.0.1', port: 0, api: {} as never, log: () => {} });
+  await local.start();
+  t.regex(local.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  await local.stop();
+  const open = new DashboardServer({ host: '0.0.0.0', port: 0, api: {} as never, log: () => {} });
+  await open.start();
+  t.regex(open.url, new RegExp(`^http://${hostname()}:\\d+/ \\(every interface, 0\\.0\\.0\\.0: anyone on the network can read it\\)$`));
+  await open.stop();
 });

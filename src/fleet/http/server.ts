@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { describeError, isReasondError } from '../../core/errors.js';
 import { fleetApi, type ApiDeps } from '../api.js';
@@ -16,6 +17,14 @@ const require = createRequire(import.meta.url);
 const assets: Record<string, { file: string; type: string }> = {
   '/assets/uPlot.iife.min.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript' },
   '/assets/uPlot.min.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css' },
+};
+
+/** Sent with every response: no sniffing, no framing (clickjacking), no referrer leaving the page. */
+export const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
+  'referrer-policy': 'no-referrer',
 };
 
 export interface DashboardOptions {
@@ -30,10 +39,12 @@ export class DashboardServer {
 
   constructor(private readonly o: DashboardOptions) {}
 
+  /** Where it listens, truthfully: an address open to every interface says so. */
   get url(): string {
     const a = this.server?.address() as AddressInfo | null;
     if (!a) return '(not listening)';
-    return `http://${a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}/`;
+    if (a.address === '0.0.0.0' || a.address === '::') return `http://${hostname()}:${a.port}/ (every interface, ${a.address}: anyone on the network can read it)`;
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/`;
   }
 
   async start(): Promise<void> {
@@ -57,6 +68,7 @@ export class DashboardServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
