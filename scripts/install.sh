@@ -75,12 +75,15 @@ put_text() { # dest mode text
   local tmp; tmp="$(mktemp)"; printf '%s' "$3" > "$tmp"; put "$tmp" "$1" "$2"; rm -f "$tmp"
 }
 # Mirrors a folder: copies what differs, deletes files the new version no longer has.
-put_tree() { # src dest
+put_tree() { # src dest; private keys (*.key, such as models/dev-keys/dev.key) never reach a board
   local f
   [ -d "$1" ] || return 0
-  while IFS= read -r -d '' f; do put "$1/$f" "$2/$f" "$( [ -x "$1/$f" ] && echo 755 || echo 644 )"; done \
-    < <(cd "$1" && find . -type f -print0)
   while IFS= read -r -d '' f; do
+    case "$f" in *.key) continue ;; esac
+    put "$1/$f" "$2/$f" "$( [ -x "$1/$f" ] && echo 755 || echo 644 )"
+  done < <(cd "$1" && find . -type f -print0)
+  while IFS= read -r -d '' f; do
+    case "$f" in *.key) rm -f "$2/$f"; CHANGED=$((CHANGED + 1)); continue ;; esac
     [ -e "$1/$f" ] || { rm -f "$2/$f"; CHANGED=$((CHANGED + 1)); }
   done < <(cd "$2" && find . -type f -print0)
   find "$2" -mindepth 1 -type d -empty -delete

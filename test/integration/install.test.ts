@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { repoRoot, tempDir } from '../helpers/models.js';
@@ -26,10 +26,13 @@ function seedRoot(): string {
 /** A built package as install.sh sees it, small enough to list. */
 function fakePackage(): string {
   const src = tempDir('reasond-src-');
-  for (const d of ['dist/cli', 'models/reasond-tiny', 'systemd']) mkdirSync(join(src, d), { recursive: true });
+  for (const d of ['dist/cli', 'models/reasond-tiny', 'models/dev-keys', 'systemd']) mkdirSync(join(src, d), { recursive: true });
   writeFileSync(join(src, 'package.json'), '{"name":"reasond","version":"0.1.0"}\n');
   writeFileSync(join(src, 'dist/cli/index.js'), 'console.log("reasond")\n');
   writeFileSync(join(src, 'models/reasond-tiny/config.json'), '{}\n');
+  // the DEV key pair ships in the repository; only its public half may reach a board (issue 16)
+  writeFileSync(join(src, 'models/dev-keys/dev.key'), 'PRIVATE\n');
+  writeFileSync(join(src, 'models/dev-keys/dev.pub'), 'PUBLIC\n');
   for (const u of ['reasond.service', 'reasond-controller.service']) copyFileSync(join(repoRoot, 'systemd', u), join(src, 'systemd', u));
   return src;
 }
@@ -84,6 +87,8 @@ test('installs exactly the expected files, user and config; a second run changes
     'opt/reasond/dist/cli',
     'opt/reasond/dist/cli/index.js',
     'opt/reasond/models',
+    'opt/reasond/models/dev-keys',
+    'opt/reasond/models/dev-keys/dev.pub',
     'opt/reasond/models/reasond-tiny',
     'opt/reasond/models/reasond-tiny/config.json',
     'opt/reasond/package.json',
@@ -155,4 +160,16 @@ test('refuses a 32-bit OS and an old Node, with what to do', (t) => {
   t.is(old.status, 1);
   t.regex(old.stderr, /Node\.js v18\.19\.0 is too old: reasond needs 20 or newer/);
   t.false(readdirSync(join(root, 'opt')).includes('reasond'), 'nothing installed');
+});
+
+test('a private key an older install left on the board is removed by the next run', (t) => {
+  const root = seedRoot();
+  const src = fakePackage();
+  t.is(install(root, ...installArgs(src)).status, 0);
+  const planted = join(root, 'opt/reasond/models/dev-keys/dev.key');
+  writeFileSync(planted, 'PRIVATE\n');
+  const again = install(root, ...installArgs(src));
+  t.is(again.status, 0, again.stderr);
+  t.false(existsSync(planted));
+  t.true(existsSync(join(root, 'opt/reasond/models/dev-keys/dev.pub')));
 });
