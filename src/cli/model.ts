@@ -64,16 +64,18 @@ const pack: CommandModule<object, Args> = {
       .option('version', { type: 'string', demandOption: true, describe: 'Package version (semver)' })
       .option('key', { type: 'string', demandOption: true, describe: 'Private key file (.key)' })
       .option('out', { type: 'string', describe: 'Write the package to this new folder', defaultDescription: 'sign <dir> in place' })
-      .option('smoke', { type: 'string', describe: 'JSON file with smoke checks {prompts: [{prompt, expect}], min_tokens_per_s, max_rss_mb}' })
+      .option('smoke', { type: 'string', describe: 'JSON file with smoke checks {prompts: [{prompt, expect}], min_tokens_per_s, max_rss_mb}, or none for no checks', defaultDescription: "those of the folder's existing reasond-model.json" })
       .option('min-agent-version', { type: 'string', describe: 'Oldest agent that may install it', default: agentVersion })
       .option('dtype', { type: 'string', describe: 'Weights file the package is for (q4, q8, fp32, ...)' }),
   handler: guarded(async (a) => {
-    const smoke = a.smoke ? JSON.parse(readFileSync(a.smoke, 'utf8')) : undefined;
-    const { dir, manifest } = await packModel({
+    const smoke = a.smoke === 'none' ? null : a.smoke ? JSON.parse(readFileSync(a.smoke, 'utf8')) : undefined;
+    const { dir, manifest, smokeFrom } = await packModel({
       dir: a.dir, out: a.out, name: a.name, version: a.version, key: readPrivateKey(a.key), smoke,
       minAgentVersion: a['min-agent-version'], dtype: a.dtype,
     });
-    process.stdout.write(`${identity(manifest)}: ${manifest.files.length} files signed by key ${manifest.signature!.key_id} in ${dir}\n`);
+    const n = manifest.smoke.prompts.length;
+    const checks = smokeFrom === 'kept' ? `${n} smoke check${n === 1 ? '' : 's'} kept from the existing manifest` : smokeFrom === 'given' ? `${n} smoke check${n === 1 ? '' : 's'} from ${a.smoke}` : 'no smoke checks: a rollout will check nothing but the signature';
+    process.stdout.write(`${identity(manifest)}: ${manifest.files.length} files signed by key ${manifest.signature!.key_id} in ${dir}; ${checks}\n`);
   }),
 };
 

@@ -4,7 +4,7 @@
  * `out` the folder is copied first (the source stays untouched).
  */
 import { cp, lstat, readdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelFolder } from '../engine/model-folder.js';
 import { agentVersion } from '../core/paths.js';
@@ -21,7 +21,8 @@ export interface PackOptions {
   version: string;
   key: KeyObject;
   out?: string;
-  smoke?: Partial<SmokeChecks>;
+  /** The smoke checks; absent: those of the folder's existing reasond-model.json (a re-pack keeps them); `null`: none. */
+  smoke?: Partial<SmokeChecks> | null;
   minAgentVersion?: string;
   dtype?: string;
 }
@@ -38,7 +39,20 @@ async function files(root: string, sub = ''): Promise<string[]> {
   return out;
 }
 
-export async function packModel(o: PackOptions): Promise<{ dir: string; manifest: Manifest }> {
+/** The smoke checks of a folder's existing manifest (read, not trusted: pack signs them anew), if any. */
+function existingSmoke(dir: string): SmokeChecks | undefined {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    return parseManifest(readFileSync(path, 'utf8')).smoke;
+  } catch (e) {
+    throw new PackageError('manifest_invalid', `${path} is there but cannot be read for its smoke checks (${(e as Error).message}); pass --smoke <file> or --smoke none`);
+  }
+}
+
+export async function packModel(o: PackOptions): Promise<{ dir: string; manifest: Manifest; smokeFrom: 'given' | 'kept' | 'none' }> {
+  const kept = o.smoke === undefined ? existingSmoke(o.dir) : undefined;
+  const smoke = o.smoke === null ? undefined : (o.smoke ?? kept);
   const dir = o.out ?? o.dir;
   if (o.out) {
     if (existsSync(o.out)) throw new PackageError('manifest_invalid', `${o.out} already exists; pack writes a new folder`);
@@ -57,10 +71,10 @@ export async function packModel(o: PackOptions): Promise<{ dir: string; manifest
     dtype: spec.dtype,
     min_agent_version: o.minAgentVersion ?? agentVersion,
     files: list,
-    smoke: { prompts: o.smoke?.prompts ?? [], min_tokens_per_s: o.smoke?.min_tokens_per_s ?? 0, max_rss_mb: o.smoke?.max_rss_mb ?? 0 },
+    smoke: { prompts: smoke?.prompts ?? [], min_tokens_per_s: smoke?.min_tokens_per_s ?? 0, max_rss_mb: smoke?.max_rss_mb ?? 0 },
   };
   // parse what we wrote, so pack never signs a manifest the agent would refuse
   const manifest = parseManifest(JSON.stringify(signManifest(draft, o.key)));
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { dir, manifest };
+  return { dir, manifest, smokeFrom: o.smoke ? 'given' : kept ? 'kept' : 'none' };
 }

@@ -65,3 +65,19 @@ test('the shipped model is a package signed by the DEV key, and the DEV key pair
   t.is(p.code, 0, p.err);
   t.is(cli('verify', join(dir, 'pkg'), '--pub', join(repoRoot, 'models/dev-keys/dev.pub')).code, 0);
 });
+
+test('re-packing a package keeps its smoke checks unless told otherwise', (t) => {
+  const shipped = JSON.parse(readFileSync(join(repoRoot, 'models/reasond-tiny/reasond-model.json'), 'utf8'));
+  const n = shipped.smoke.prompts.length;
+  t.true(n > 0);
+  const dir = tempDir();
+  cli('keygen', '--out', join(dir, 'op'));
+  const kept = cli('pack', join(repoRoot, 'models/reasond-tiny'), '--name', 'reasond-tiny', '--version', '9.9.9', '--key', join(dir, 'op.key'), '--out', join(dir, 'kept'));
+  t.is(kept.code, 0, kept.err);
+  t.regex(kept.out, new RegExp(`; ${n} smoke checks kept from the existing manifest\\n$`));
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 'kept/reasond-model.json'), 'utf8')).smoke, shipped.smoke);
+  const none = cli('pack', join(repoRoot, 'models/reasond-tiny'), '--name', 'reasond-tiny', '--version', '9.9.9', '--key', join(dir, 'op.key'), '--out', join(dir, 'none'), '--smoke', 'none');
+  t.is(none.code, 0, none.err);
+  t.regex(none.out, /; no smoke checks: a rollout will check nothing but the signature\n$/);
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 'none/reasond-model.json'), 'utf8')).smoke.prompts, []);
+});
