@@ -1,15 +1,30 @@
 /** Doctor checks about what the agent runs: the model, onnxruntime, the broker. */
+import { join } from 'node:path';
 import { readModelFolder } from '../../engine/index.js';
+import { VersionStore } from '../../update/store.js';
 import { describeError } from '../../core/errors.js';
 import { weightsBytes } from './checks-host.js';
 import type { Check } from './types.js';
+
+/**
+ * The model the agent serves: the update store's active package when it has one that is installed
+ * (the agent falls back to the configured model only when that one fails at start-up), else the
+ * configured model folder.
+ */
+export async function servedModel(config: { model: string; models_dir: string; data_dir: string }): Promise<{ dir: string; package?: string }> {
+  const store = new VersionStore(config.models_dir || join(config.data_dir, 'models'));
+  const active = await store.active();
+  if (active && store.isInstalled(active)) return { dir: active.dir, package: `${active.name}@${active.version}` };
+  return { dir: config.model };
+}
 
 export const modelCheck: Check = {
   name: 'model',
   fix: 'Point model (in /etc/reasond/config.json or --model) at a model folder: the shipped one is /opt/reasond/models/reasond-tiny; scripts/install.sh puts it there',
   async check({ config }) {
     try {
-      const spec = readModelFolder(config.model, undefined);
+      const served = await servedModel(config);
+      const spec = readModelFolder(served.dir, undefined);
       const weights = await weightsBytes(spec.onnxPath);
       // The engine reserves max_batch x context positions of keys and values (fp32) at load (issue 14).
       const context = config.context_tokens === 0 ? spec.contextLength : Math.min(config.context_tokens, spec.contextLength);
@@ -17,8 +32,8 @@ export const modelCheck: Check = {
       const kv = perPosition * context * config.max_batch;
       return {
         status: 'ok',
-        detail: `${spec.name}${spec.version ? ` ${spec.version}` : ''} (${spec.layout}, ${spec.dtype}) in ${config.model}`,
-        data: { weights_bytes: weights, onnx_path: spec.onnxPath, kv_bytes: kv, kv_shape: `max_batch ${config.max_batch} x ${context} positions` },
+        detail: `${spec.name}${spec.version ? ` ${spec.version}` : ''} (${spec.layout}, ${spec.dtype}) in ${served.dir}${served.package ? ` (the active package ${served.package}; the configured ${config.model} is the fallback)` : ''}`,
+        data: { weights_bytes: weights, onnx_path: spec.onnxPath, kv_bytes: kv, kv_shape: `max_batch ${config.max_batch} x ${context} positions`, dir: served.dir, package: served.package ?? '' },
       };
     } catch (e) {
       return { status: 'fail', detail: `${config.model}: ${describeError(e)}` };

@@ -3,14 +3,14 @@
  * reported with its fix and makes the exit code non-zero; warnings do not.
  */
 import test from 'ava';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/agent/config.js';
 import { probeBroker } from '../../../src/service/doctor/context.js';
 import { runDoctor, type DoctorContext, type DoctorRow } from '../../../src/service/doctor/index.js';
 import { makeKeys, makePackage } from '../../helpers/packages.js';
 import { copySysFixture } from '../../helpers/sysfs.js';
-import { tempDir, tinyRandom } from '../../helpers/models.js';
+import { repoRoot, shippedModel, tempDir, tinyRandom } from '../../helpers/models.js';
 
 const GiB = 2 ** 30;
 
@@ -54,7 +54,7 @@ test('a healthy Raspberry Pi 5 with a signed package: every check ok, exit 0', a
   t.deepEqual(d.rows.map((r) => `${r.name}:${r.status}`), [
     'node:ok', 'cpu:ok', 'clock:ok', 'model:ok', 'package:ok', 'onnxruntime:ok', 'memory:ok', 'broker:ok', 'sensors:ok', 'disk:ok',
   ]);
-  t.regex(d.row('package').detail, new RegExp(`^tiny@1\\.2\\.0: signed by key ${keys.trusted.keyId}; all \\d+ files match$`));
+  t.regex(d.row('package').detail, new RegExp(`^tiny@1\\.2\\.0: signed by key ${keys.trusted.keyId}; all \\d+ files match their sizes and sha256$`));
   t.is(d.exitCode, 0);
   t.deepEqual(d.printed, d.rows, 'each row is printed as it is known');
   t.is(d.row('onnxruntime').detail, 'onnxruntime 1.30.0: cpu loads, cuda does not load');
@@ -134,7 +134,7 @@ test('a full disk under the data dir fails', async (t) => {
   t.is(d.exitCode, 1);
 });
 
-test('model package: a changed file fails with the hash, a foreign key fails, no trusted_keys warns, a plain folder warns', async (t) => {
+test('model package: a changed file fails with the hash, no trusted_keys warns, a plain folder warns; the configured model signed by another key is fine', async (t) => {
   const keys = makeKeys();
   const { dir } = await makePackage({ keys, version: '1.0.0' });
   const plain = await doctor(context());
@@ -144,16 +144,49 @@ test('model package: a changed file fails with the hash, a foreign key fails, no
 
   const unchecked = await doctor(context({ flags: { model: dir } }));
   t.is(unchecked.row('package').status, 'warn');
-  t.regex(unchecked.row('package').detail, /^tiny@1\.0\.0: all \d+ files match their sizes and sha256, but the signature is not checked: no trusted_keys$/);
+  t.regex(unchecked.row('package').detail, /^tiny@1\.0\.0: all \d+ files match their sizes and sha256; the signature is not checked: no trusted_keys$/);
+  t.notRegex(unchecked.row('package').fix!, /dev\.pub in trusted_keys/);
 
+  // the configured model is loaded as configured: a board that trusts only its operator's key is healthy
   const foreign = await doctor(context({ flags: { model: dir, 'trusted-keys': makeKeys('other').pubPath } }));
-  t.is(foreign.row('package').status, 'fail');
-  t.regex(foreign.row('package').detail, /untrusted_key: tiny@1\.0\.0 is signed by key \S+, which is not trusted/);
-  t.is(foreign.exitCode, 1);
+  t.is(foreign.row('package').status, 'ok');
+  t.regex(foreign.row('package').detail, /^tiny@1\.0\.0 \(the configured model, loaded without a signature check\): all \d+ files match their sizes and sha256; signed by key [0-9a-f]{16}, which trusted_keys does not list$/);
+  t.is(foreign.exitCode, 0);
 
   writeFileSync(join(dir, 'tokenizer_config.json'), '{"tampered":1}'.padEnd(readFileSync(join(dir, 'tokenizer_config.json')).length));
   const tampered = await doctor(context({ flags: { model: dir, 'trusted-keys': keys.pubPath } }));
   t.is(tampered.row('package').status, 'fail');
   t.regex(tampered.row('package').detail, /hash_mismatch: tokenizer_config\.json has sha256 [0-9a-f]{64}; the manifest says [0-9a-f]{64}/);
-  t.regex(tampered.row('package').fix!, /reasond model verify/);
+  t.regex(tampered.row('package').fix!, /The served model is corrupt/);
+});
+
+test('doctor checks the model being served: the active package, held to its signature; the configured one is the fallback', async (t) => {
+  const keys = makeKeys();
+  const other = makeKeys('other');
+  const modelsDir = join(tempDir(), 'models');
+  const install = async (k: typeof keys, version: string) => {
+    const { dir } = await makePackage({ keys: k, version });
+    cpSync(dir, join(modelsDir, 'tiny', version), { recursive: true });
+    rmSync(join(modelsDir, 'active'), { force: true });
+    symlinkSync(`tiny/${version}`, join(modelsDir, 'active'));
+  };
+  await install(keys, '1.3.0');
+  const good = await doctor(context({ flags: { 'models-dir': modelsDir, 'trusted-keys': keys.pubPath } }));
+  t.is(good.row('model').detail, `tiny 1.3.0 (hf, q8) in ${join(modelsDir, 'tiny', '1.3.0')} (the active package tiny@1.3.0; the configured ${tinyRandom} is the fallback)`);
+  t.regex(good.row('package').detail, /^tiny@1\.3\.0: signed by key [0-9a-f]{16}; all \d+ files match their sizes and sha256$/);
+  await install(other, '1.4.0');
+  const untrusted = await doctor(context({ flags: { 'models-dir': modelsDir, 'trusted-keys': keys.pubPath } }));
+  t.is(untrusted.row('package').status, 'fail');
+  t.regex(untrusted.row('package').detail, / \(the active package\): untrusted_key: tiny@1\.4\.0 is signed by key [0-9a-f]{16}, which is not trusted/);
+});
+
+test('the shipped model signed with the DEV key: doctor warns and never advises trusting it', async (t) => {
+  const none = await doctor(context({ flags: { model: shippedModel } }));
+  t.is(none.row('package').status, 'warn');
+  t.regex(none.row('package').detail, /; the signature is not checked: no trusted_keys \(it is the DEV key's\)$/);
+  t.regex(none.row('package').fix!, /never trust models\/dev-keys\/dev\.pub/);
+  const trusting = await doctor(context({ flags: { model: shippedModel, 'trusted-keys': join(repoRoot, 'models/dev-keys/dev.pub') } }));
+  t.is(trusting.row('package').status, 'warn');
+  t.regex(trusting.row('package').detail, /; signed by the DEV key, and trusted_keys lists it$/);
+  t.regex(trusting.row('package').fix!, /never trust models\/dev-keys\/dev\.pub on a board you care about/);
 });
