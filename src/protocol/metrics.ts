@@ -49,7 +49,7 @@ export const metricsSchema = {
       type: 'object', additionalProperties: false, required: ['window_s', 'tasks', 'tasks_per_min', 'errors_by_code', 'rejections_by_code', 'rejections_total'],
       properties: {
         window_s: { type: 'number', description: 'the sliding window the figures below cover (300)' },
-        tasks: { type: 'number', description: 'tasks answered `ok` in the window' },
+        tasks: { type: 'number', description: 'tasks the model serving now answered `ok` in the window: the task figures below count only its tasks, so a model switch starts them afresh (a rollout gate compares versions on their own evidence)' },
         tasks_per_min: { type: 'number', description: 'the same per minute' },
         errors_by_code: { ...counts, description: 'tasks that ran and ended in an error, by code, in the window' },
         rejections_by_code: { ...counts, description: 'tasks turned away before running (`busy`, `thermal_throttled`, `invalid_request`...), in the window' },

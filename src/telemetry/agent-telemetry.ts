@@ -13,7 +13,7 @@ import { RetainedPublisher, type BrokerLink } from './retained.js';
 import { cronScheduler } from '../core/cron.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { Sensors, type CommandRunner } from './sensors/index.js';
-import { Telemetry } from './service.js';
+import { modelKey, Telemetry } from './service.js';
 import { MetricsStore } from './store/metrics-store.js';
 import type { SqlDb } from './store/sql.js';
 import type { ResolvedTelemetry } from './config.js';
@@ -148,12 +148,15 @@ export class AgentTelemetry {
       queue_ms: queueMs,
       timing: r.timing,
       usage: { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens },
+      model: modelKey(r.model),
     });
   }
 
   failed(id: string, code: string, startedAt: number | undefined): void {
     this.paced.delete(id);
-    this.record({ status: code, started_at: startedAt ?? this.d.now() });
+    // a failure is the evidence of the model serving when it ended
+    const model = this.d.model?.();
+    this.record({ status: code, started_at: startedAt ?? this.d.now(), ...(model ? { model: modelKey(model) } : {}) });
   }
 
   rejected(code: string): void {

@@ -47,12 +47,17 @@ export interface TelemetryDeps {
 }
 
 /** What the task runner reports when a task was answered. */
+/** How a model is named in the task samples. */
+export const modelKey = (m: { name: string; version?: string }): string => (m.version ? `${m.name}@${m.version}` : m.name);
+
 export interface AnsweredTask {
   status: 'ok' | string;
   started_at: number;
   queue_ms?: number;
   timing?: { first_token_ms?: number; total_ms?: number; decode_tokens_per_s?: number; prefill_tokens_per_s?: number };
   usage?: { prompt_tokens?: number; completion_tokens?: number };
+  /** name@version of the model that answered. */
+  model?: string;
 }
 
 /** The firmware's own flags changed (Raspberry Pi): under-voltage counts here even though the guard ignores it. */
@@ -169,6 +174,7 @@ export class Telemetry {
     if (t.decode_tokens_per_s !== undefined) sample.decode_tokens_per_s = t.decode_tokens_per_s;
     if (t.prefill_tokens_per_s !== undefined) sample.prefill_tokens_per_s = t.prefill_tokens_per_s;
     if (tokens !== undefined) sample.tokens = tokens;
+    if (task.model !== undefined) sample.model = task.model;
     if (e0 !== undefined && e1 !== undefined) sample.joules = e1 - e0;
     this.throughput.recordTask(sample);
     this.deps.prometheus?.recordTask(sample);
@@ -237,7 +243,8 @@ export class Telemetry {
       agent_version: this.settings.agent_version,
       uptime_s: (at - this.startedAt) / 1000,
       readings: r,
-      throughput: this.throughput.report(at),
+      // the figures of the model serving now: tasks of the version before a switch are not its evidence
+      throughput: this.throughput.report(at, model && modelKey(model)),
       heap,
       guard: this.guard.state,
       memory_state: this.memory.state,

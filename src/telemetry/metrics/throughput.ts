@@ -18,6 +18,8 @@ export interface TaskSample {
   /** Prompt + completion tokens, for joules per token. */
   tokens?: number;
   joules?: number;
+  /** The model version that answered (name@version): a switch starts the figures afresh (issue 16). */
+  model?: string;
 }
 
 export interface ThroughputReport {
@@ -64,8 +66,9 @@ export class Throughput {
     this.totals[code] = (this.totals[code] ?? 0) + 1;
   }
 
-  report(now: number): ThroughputReport {
-    const all = this.tasks.values(now);
+  /** The window's figures; with `model`, only the tasks that model answered (the health gate compares versions). */
+  report(now: number, model?: string): ThroughputReport {
+    const all = this.tasks.values(now).filter((s) => model === undefined || s.model === undefined || s.model === model);
     const ok = all.filter((s) => s.status === 'ok');
     const report: ThroughputReport = {
       window_s: this.windowMs / 1000,

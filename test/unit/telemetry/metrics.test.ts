@@ -79,3 +79,21 @@ test('throughput over a 60 s window: rates, percentiles, rejections and energy p
   t.false('latency_ms' in later);
   t.false('joules_per_task' in later);
 });
+
+test('after a model switch the window reports only the new version: the old one is not its evidence (issue 16)', (t) => {
+  const tp = new Throughput(60_000);
+  const base = 1_700_000_000_000;
+  for (let i = 1; i <= 5; i++) tp.recordTask({ at: base + i * 1000, status: 'ok', decode_tokens_per_s: 40, model: 'tiny@1.0.0' });
+  tp.recordTask({ at: base + 6000, status: 'internal', model: 'tiny@1.0.0' });
+  // switched to 1.1.0: nothing of its own yet
+  const fresh = tp.report(base + 7000, 'tiny@1.1.0');
+  t.is(fresh.tasks, 0);
+  t.deepEqual(fresh.errors_by_code, {});
+  t.false('decode_tokens_per_s' in fresh);
+  tp.recordTask({ at: base + 8000, status: 'ok', decode_tokens_per_s: 20, model: 'tiny@1.1.0' });
+  const one = tp.report(base + 9000, 'tiny@1.1.0');
+  t.is(one.tasks, 1);
+  t.deepEqual(one.decode_tokens_per_s, { p50: 20, p95: 20, p99: 20 });
+  // without a model, the whole window as before
+  t.is(tp.report(base + 9000).tasks, 6);
+});
