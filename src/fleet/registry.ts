@@ -41,6 +41,17 @@ export interface DeviceEvent {
 
 type Json = Record<string, any>;
 
+/**
+ * An event's reason with its message: `smoke_failed: asked "2+2?", expected "4", got "5"`, not the
+ * code alone (operators read it in `rollout show`, `fleet status` and the dashboard).
+ */
+export function fullReason(e: { reason?: unknown; message?: unknown }): string | null {
+  const reason = typeof e.reason === 'string' ? e.reason : undefined;
+  const message = typeof e.message === 'string' ? e.message : undefined;
+  if (reason && message) return message.startsWith(`${reason}:`) || message.startsWith(reason) ? message : `${reason}: ${message}`;
+  return reason ?? message ?? null;
+}
+
 export class Registry {
   /** Called after a device's row changed (the rollout engine reconciles on it). */
   onChange: (device: string) => void = () => {};
@@ -97,13 +108,14 @@ export class Registry {
   }
 
   private async event(device: string, e: Json, now: number): Promise<void> {
+    const why = fullReason(e);
     await this.db.run(
       'INSERT INTO device_events (device, at, type, state, name, version, reason, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [device, now, e.type ?? null, e.state ?? null, e.name ?? null, e.version ?? null, e.reason ?? null, JSON.stringify(e)],
+      [device, now, e.type ?? null, e.state ?? null, e.name ?? null, e.version ?? null, why, JSON.stringify(e)],
     );
     if (e.type === 'model_update') {
       await this.db.run('UPDATE devices SET update_state = ?, update_version = ?, update_reason = ?, update_at = ? WHERE device = ?', [
-        e.state ?? null, e.name && e.version ? `${e.name}@${e.version}` : null, e.reason ?? e.message ?? null, now, device,
+        e.state ?? null, e.name && e.version ? `${e.name}@${e.version}` : null, why, now, device,
       ]);
     }
   }

@@ -13,7 +13,7 @@ export function statusTable(devices: Record<string, any>[]): string {
     devices.map((d) => [
       d.device, d.online ? 'yes' : 'no', d.model, n(d.tokens_per_s), d.temp_c === null ? null : `${n(d.temp_c)}°C`,
       d.rss_bytes === null ? null : `${Math.round(d.rss_bytes / 1048576)} MiB`, d.queue_depth,
-      d.update ? `${d.update.state} ${d.update.version ?? ''}`.trim() : null,
+      d.update ? `${d.update.state} ${d.update.version ?? ''}`.trim() + (d.update.reason && ['rejected', 'rolled_back'].includes(d.update.state) ? ` (${d.update.reason})` : '') : null,
     ]),
   );
 }

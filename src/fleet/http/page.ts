@@ -39,7 +39,7 @@ async function fleet() {
     '<tr data-device="' + esc(d.device) + '" class="' + (d.online ? 'online' : 'offline') + (d.device === selected ? ' selected' : '') + '">' +
     '<td>' + esc(d.device) + '</td><td>' + (d.online ? 'yes' : 'no') + '</td><td>' + esc(d.pool) + '</td><td>' + esc(d.model) + '</td>' +
     '<td>' + fmt(d.tokens_per_s) + '</td><td>' + fmt(d.temp_c) + '</td><td>' + fmt(d.rss_bytes && d.rss_bytes / 1048576, 0) + '</td>' +
-    '<td>' + esc(d.queue_depth) + '</td><td>' + esc(d.update ? d.update.state + ' ' + (d.update.version || '') : '') + '</td></tr>').join('');
+    '<td>' + esc(d.queue_depth) + '</td><td>' + esc(d.update ? d.update.state + ' ' + (d.update.version || '') + (d.update.reason && (d.update.state === 'rejected' || d.update.state === 'rolled_back') ? ' (' + d.update.reason + ')' : '') : '') + '</td></tr>').join('');
   for (const tr of document.querySelectorAll('#fleet tr[data-device]')) tr.onclick = () => { selected = tr.dataset.device; charts(); fleet(); };
   if (!selected && devices.length) { selected = devices[0].device; charts(); }
 }

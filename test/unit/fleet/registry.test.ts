@@ -46,6 +46,12 @@ test('status: birth, last will, a new birth moves online_since; events set the u
   await send('reasond/pi-01/events', { type: 'model_update', state: 'rejected', name: 'tiny', version: '1.4.0', reason: 'smoke_failed' });
   t.like(await registry.get('pi-01'), { update_state: 'rejected', update_version: 'tiny@1.4.0', update_reason: 'smoke_failed' });
   t.deepEqual((await registry.updateEvents('pi-01', 'tiny', '1.4.0', 0)).map((e) => e.state), ['rejected']);
+  // the reason goes on with its message, so rollout show, fleet status and the dashboard can say why (issue 16)
+  await send('reasond/pi-01/events', { type: 'model_update', state: 'rejected', name: 'tiny', version: '1.5.0', reason: 'smoke_failed', message: 'smoke_failed: asked "2+2?", expected "4", got "5"' });
+  t.like(await registry.get('pi-01'), { update_reason: 'smoke_failed: asked "2+2?", expected "4", got "5"' });
+  t.deepEqual((await registry.updateEvents('pi-01', 'tiny', '1.5.0', 0)).map((e) => e.reason), ['smoke_failed: asked "2+2?", expected "4", got "5"']);
+  await send('reasond/pi-01/events', { type: 'model_update', state: 'rolled_back', name: 'tiny', version: '1.6.0', reason: 'crash loop', message: 'the agent started 3 times' });
+  t.like(await registry.get('pi-01'), { update_reason: 'crash loop: the agent started 3 times' });
 });
 
 test('metrics: last figures on the device, a history sample each, minute downsampling and retention', async (t) => {
