@@ -27,6 +27,7 @@ export const controllerKeys = [
   { key: 'package_host', type: 'string', default: '0.0.0.0', description: 'Address the package server listens on' },
   { key: 'package_port', type: 'integer', default: 8381, min: 0, max: 65535, description: 'Package server port (GET/HEAD with Range); 0 = any free port' },
   { key: 'package_url', type: 'string', default: '', description: 'Package server URL as the agents reach it; empty = http://<host name>:<package_port>/' },
+  { key: 'deploy_timeout_s', type: 'integer', default: 1800, min: 0, max: 604800, description: 'A device that has not answered its deploy this long after it was sent counts as failed in its wave, logged (0 = wait for ever)' },
   { key: 'reconcile_s', type: 'integer', default: 2, min: 1, max: 60, description: 'Seconds between rollout reconcile passes (each device message also starts one); must divide a minute' },
   { key: 'history_raw_hours', type: 'integer', default: 24, min: 1, max: 8760, description: 'Metrics kept as received for this long, then as minute averages' },
   { key: 'history_days', type: 'integer', default: 30, min: 1, max: 3650, description: 'Minute averages kept this long' },

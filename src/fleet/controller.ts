@@ -128,6 +128,7 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
   const rollouts = new RolloutStore(db, now);
   const engine = new RolloutEngine({
     store: rollouts, registry, history, now, log,
+    deployTimeoutMs: c.deploy_timeout_s * 1000,
     hasPackage: (name, version) => packages.has(name, version),
     commands: {
       deploy: (device, p) => request(device, 'model/deploy', { ...p, url: `${controller!.packageUrl}${p.name}/${p.version}/` }),

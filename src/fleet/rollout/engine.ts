@@ -38,6 +38,8 @@ export interface EngineDeps {
   hasPackage: (name: string, version: string) => Promise<boolean>;
   now: () => number;
   log: (line: string) => void;
+  /** A device that has not answered its deploy this long after it was sent is counted failed (0: wait for ever). */
+  deployTimeoutMs?: number;
 }
 
 export interface CreateRequest {
@@ -140,6 +142,12 @@ export class RolloutEngine {
       const bad = (await this.d.registry.updateEvents(row.device, r.name, r.version, row.sent_at ?? now)).find((e) => e.state === 'rejected' || e.state === 'rolled_back');
       if (bad) return set({ state: 'failed', reason: `${bad.state}: ${bad.reason ?? 'no reason given'}`, done_at: now }, `${bad.state} (${bad.reason ?? 'no reason'})`);
       if (r.state === 'rolling_back' && !dev?.online) return set({ state: 'skipped', reason: 'offline when the rollout aborted' }, 'skipped: offline when the rollout aborted');
+      // a deploy that was sent and never answered (the board went offline mid-deploy, or hangs) does not hold the wave for ever
+      const timeout = this.d.deployTimeoutMs ?? 0;
+      if (timeout > 0 && row.sent_at !== null && now - row.sent_at > timeout) {
+        const why = `no answer within ${Math.round(timeout / 1000)} s of its deploy (${dev?.online ? 'online' : 'offline'} now)`;
+        return set({ state: 'failed', reason: why, done_at: now }, `failed: ${why}`);
+      }
       // an aborted rollout sends no new deploys: one that may never have arrived is given up
       if (r.state === 'rolling_back' && this.mustSend(row, dev)) return set({ state: 'skipped', reason: 'its deploy may not have arrived before the abort' }, 'skipped: its deploy may not have arrived before the abort');
       if (this.mustSend(row, dev)) {

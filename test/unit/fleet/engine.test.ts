@@ -18,15 +18,21 @@ import { tempDir } from '../../helpers/models.js';
 
 const strategy: Strategy = { canary: 0, waves: [100], max_failures_percent: 0, rollback_on_abort: true, max_tps_drop_percent: 50, max_error_increase_percent: 10 };
 
-test('abort while a deploy is out, restart mid-rollback: no new deploys, the rollback is sent again, the rollout ends aborted', async (t) => {
+/** A controller's rollout parts on a fresh SQLite file, with the clock in the test's hands. */
+async function parts(t: any) {
   const db = new Database(join(tempDir('reasond-engine-'), 'controller.db'), controllerMigrations);
   await db.start();
   t.teardown(() => db.stop());
-  let now = 1_000_000;
-  const clock = () => now;
+  const clock = { now: 1_000_000 };
   const history = new MetricsHistory(db, { rawKeepMs: 3_600_000, keepMs: 86_400_000 });
-  const registry = new Registry(db, history, clock);
-  const store = new RolloutStore(db, clock);
+  const registry = new Registry(db, history, () => clock.now);
+  const store = new RolloutStore(db, () => clock.now);
+  return { clock, history, registry, store };
+}
+
+test('abort while a deploy is out, restart mid-rollback: no new deploys, the rollback is sent again, the rollout ends aborted', async (t) => {
+  const { clock: time, history, registry, store } = await parts(t);
+  const clock = () => time.now;
   const status = (device: string, version: string, startedAt = 1) =>
     registry.ingest('reasond', `reasond/${device}/status`, Buffer.from(JSON.stringify({ state: 'online', pool: 'p', started_at: startedAt, model: { name: 'tiny', version } })));
   const makeEngine = (sent: string[]) => new RolloutEngine({
@@ -42,7 +48,7 @@ test('abort while a deploy is out, restart mid-rollback: no new deploys, the rol
   t.deepEqual(first, ['deploy pi-01 tiny@1.3.0', 'deploy pi-02 tiny@1.3.0']);
   t.true(hasCode(await t.throwsAsync(engine.create({ name: 'tiny', version: '1.3.0', target: { kind: 'all' }, strategy })), 'busy'));
 
-  now += 1000;
+  time.now += 1000;
   await status('pi-01', '1.3.0'); // the switch re-publishes the status
   engine.poke();
   await engine.idle();
@@ -54,7 +60,7 @@ test('abort while a deploy is out, restart mid-rollback: no new deploys, the rol
   // a new controller process: pi-02's deploy may never have arrived, so it is given up, not sent again
   const second: string[] = [];
   const restarted = makeEngine(second);
-  now += 1000;
+  time.now += 1000;
   restarted.poke();
   await restarted.idle();
   t.deepEqual(second, ['rollback pi-01']);
@@ -62,7 +68,7 @@ test('abort while a deploy is out, restart mid-rollback: no new deploys, the rol
     ['pi-01', 'rolling_back', null], ['pi-02', 'skipped', 'its deploy may not have arrived before the abort'],
   ]);
 
-  now += 1000;
+  time.now += 1000;
   await status('pi-01', '1.0.0');
   restarted.poke();
   await restarted.idle();
@@ -73,4 +79,33 @@ test('abort while a deploy is out, restart mid-rollback: no new deploys, the rol
   t.deepEqual((await store.logOf(r.id)).map((l) => l.message).slice(-4), [
     'pi-02: skipped: its deploy may not have arrived before the abort', 'pi-01: rollback sent', 'pi-01: back on tiny@1.0.0', 'aborted; rollback finished',
   ]);
+});
+
+test('a device that never answers its deploy is failed after deploy_timeout, logged, and the wave goes on', async (t) => {
+  const { clock: time, history, registry, store } = await parts(t);
+  const clock = () => time.now;
+  const sent: string[] = [];
+  const engine = new RolloutEngine({
+    store, registry, history, now: clock, log: () => {}, hasPackage: async () => true, deployTimeoutMs: 60_000,
+    commands: { deploy: async (d, p) => void sent.push(`deploy ${d} ${p.name}@${p.version}`), rollback: async (d) => void sent.push(`rollback ${d}`) },
+  });
+  const online = (device: string) => registry.ingest('reasond', `reasond/${device}/status`, Buffer.from(JSON.stringify({ state: 'online', pool: 'p', started_at: 1, model: { name: 'tiny', version: '1.0.0' } })));
+  await online('pi-01');
+  const r = await engine.create({ name: 'tiny', version: '1.3.0', target: { kind: 'all' }, strategy: { ...strategy, max_failures_percent: 100 } });
+  t.deepEqual(sent, ['deploy pi-01 tiny@1.3.0']);
+  // the board goes away mid-deploy (its last will)
+  await registry.ingest('reasond', 'reasond/pi-01/status', Buffer.from(JSON.stringify({ state: 'offline', reason: 'connection lost' })));
+  time.now += 59_000;
+  engine.poke();
+  await engine.idle();
+  t.deepEqual((await store.devices(r.id)).map((d) => d.state), ['deploying']);
+  time.now += 2_000;
+  engine.poke();
+  await engine.idle();
+  t.deepEqual((await store.devices(r.id)).map((d) => [d.state, d.reason]), [['failed', 'no answer within 60 s of its deploy (offline now)']]);
+  t.true((await store.logOf(r.id)).some((l) => l.message === 'pi-01: failed: no answer within 60 s of its deploy (offline now)'));
+  // the wave is no longer held: with failures allowed (max_failures_percent 100) the rollout ends
+  engine.poke();
+  await engine.idle();
+  t.is((await store.get(r.id))?.state, 'completed');
 });
