@@ -57,11 +57,13 @@ export const askCommand: CommandModule<object, AskArgs> = {
     }
     const replyTopic = `${c.base_topic}/replies/${id}`;
     const taskTopic = a.device ? deviceTopic(c.base_topic, a.device, 'task') : poolTaskTopic(c.base_topic, a.pool);
-    const connection = new MqttConnection({ ...brokerConnection(c), clientId: id, mqttVersion: 5, reconnectMs: 1000 });
+    const connection = new MqttConnection({ ...brokerConnection(c), clientId: id, mqttVersion: 5, reconnectMs: 1000, failFast: true });
     let timer: NodeJS.Timeout | undefined;
     try {
       const final = new Promise<Reply>((resolve, reject) => {
-        timer = setTimeout(() => reject(new ReasondError('deadline_exceeded', `no answer from ${taskTopic} within ${a.timeout} s`)), a.timeout * 1000);
+        timer = setTimeout(() => reject(connection.connected
+          ? new ReasondError('deadline_exceeded', `no answer from ${taskTopic} within ${a.timeout} s`)
+          : new ReasondError('broker_unreachable', `no connection to the broker at ${c.broker} within ${a.timeout} s`)), a.timeout * 1000);
         let last: string | undefined;
         connection.onMessage(async (m) => {
           const r = JSON.parse(m.payload.toString('utf8')) as Reply;

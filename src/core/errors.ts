@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'model_invalid'
   // `reasond start` configuration errors (issue 4): never on the task wire
   | 'invalid_config'
+  // a client command (ask, fleet) that cannot reach its broker (issue 17): never on the task wire
+  | 'broker_unreachable'
   // model packages and updates (issue 6): the stable reason is PackageError.reason
   | 'package_rejected';
 

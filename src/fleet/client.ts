@@ -18,7 +18,7 @@ export class FleetClient {
 
   constructor(private readonly o: ClientOptions) {
     this.connection = new MqttConnection({
-      ...brokerConnection(o), clientId: `reasond-fleet-${randomUUID().slice(0, 8)}`, mqttVersion: 5, reconnectMs: 1000,
+      ...brokerConnection(o), clientId: `reasond-fleet-${randomUUID().slice(0, 8)}`, mqttVersion: 5, reconnectMs: 1000, failFast: true,
     });
   }
 
@@ -37,7 +37,19 @@ export class FleetClient {
       if (reply.status === 'ok') w.resolve(reply.data ?? {});
       else w.reject(new ReasondError((reply.error?.code as ErrorCode) ?? 'internal', reply.error?.message ?? 'the controller gave no reason'));
     });
-    await this.connection.start();
+    // a broker that neither answers nor refuses (a dropped packet, a wrong host) is given the command's timeout
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ReasondError('broker_unreachable', `no connection to the broker at ${this.o.broker} within ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
+    });
+    try {
+      await Promise.race([this.connection.start(), late]);
+    } catch (e) {
+      await this.connection.stop().catch(() => {});
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
     await this.connection.subscribe([controllerTopics(this.o.base_topic).responseFilter]);
   }
 

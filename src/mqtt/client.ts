@@ -42,6 +42,11 @@ export interface ConnectionOptions {
   keepaliveMs?: number;
   reconnectMs?: number;
   log?: (line: string) => void;
+  /**
+   * A client command (ask, fleet): start() fails with broker_unreachable on the first error before a
+   * connection (refused, unknown host, TLS), naming its cause, instead of retrying; the daemons retry.
+   */
+  failFast?: boolean;
 }
 
 type Handler = (m: Incoming) => Promise<void>;
@@ -117,6 +122,11 @@ export class MqttConnection {
             return;
           }
           this.options.log?.(`mqtt: ${e.message}`);
+          if (!this.everConnected && this.options.failFast) {
+            client.end(true);
+            reject(new ReasondError('broker_unreachable', `cannot reach the broker at ${this.options.url}: ${e.message}`));
+            return;
+          }
           // Refusals that retrying will not fix: fail start() instead of looping.
           if (!this.everConnected && e.code !== undefined && [4, 5, 134, 135].includes(e.code)) {
             client.end(true);

@@ -1,0 +1,36 @@
+/**
+ * Client commands against a broker that is not there (issue 17): they fail with the real cause and
+ * exit code 4 instead of hanging (fleet) or reporting deadline_exceeded after the whole timeout (ask).
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../helpers/brokers.js';
+import { repoRoot } from '../helpers/models.js';
+
+const cli = join(repoRoot, 'src/cli/index.ts');
+
+function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (b) => (stderr += b));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr: stderr.split('\n').filter((l) => l && !l.startsWith('npm warn')).join('\n') })));
+}
+
+test('a refused connection: fleet status and ask fail at once with the cause, exit 4', async (t) => {
+  const port = await freePort(); // nothing listens there
+  const url = `mqtt://127.0.0.1:${port}`;
+  // a timeout far longer than the test: a command that waited for it would time the test out
+  for (const args of [['fleet', 'status', `--broker=${url}`, '--timeout=600'], ['ask', 'What is 2+2?', `--broker=${url}`, '--timeout=600']]) {
+    const r = await run(args);
+    t.is(r.code, 4, args.join(' '));
+    t.is(r.stderr, `reasond: broker_unreachable: cannot reach the broker at ${url}: connect ECONNREFUSED 127.0.0.1:${port}`);
+  }
+});
+
+test('an unknown host names the DNS failure', async (t) => {
+  const r = await run(['fleet', 'rollouts', '--broker=mqtt://no-such-host.invalid:1883', '--timeout=600']);
+  t.is(r.code, 4);
+  // ENOTFOUND from a resolver that answers, EAI_AGAIN from one that cannot be reached: either way, named
+  t.regex(r.stderr, /^reasond: broker_unreachable: cannot reach the broker at mqtt:\/\/no-such-host\.invalid:1883: getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid$/);
+});
