@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'invalid_config'
   // a client command (ask, fleet) that cannot reach its broker (issue 17): never on the task wire
   | 'broker_unreachable'
+  // a server whose port is taken (the embedded broker, metrics, dashboard, package server): never on the task wire
+  | 'port_in_use'
   // model packages and updates (issue 6): the stable reason is PackageError.reason
   | 'package_rejected';
 

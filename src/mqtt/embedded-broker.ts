@@ -7,6 +7,7 @@
 import { Aedes } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ReasondError } from '../core/errors.js';
+import { listenError } from '../core/listen.js';
 import { parseShared, SharedGroups } from './shared-subscriptions.js';
 
 export interface EmbeddedBrokerOptions {
@@ -56,8 +57,8 @@ export class EmbeddedBroker {
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', (e: NodeJS.ErrnoException) => {
-        const hint = e.code === 'EADDRINUSE' ? ` (is a broker already running there? then use --broker mqtt://${this.options.host}:${this.options.port}, or pick another --embedded-port)` : '';
-        reject(new ReasondError('internal', `the embedded broker cannot listen on ${this.options.host}:${this.options.port}: ${e.code ?? e.message}${hint}`));
+        const hint = ` (is a broker already running there? then use it with --broker mqtt://${this.options.host}:${this.options.port})`;
+        reject(listenError(e, 'the embedded broker', this.options.host, this.options.port, '--embedded-port (embedded_port)', hint));
       });
       this.server!.listen(this.options.port, this.options.host, () => resolve());
     });

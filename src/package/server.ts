@@ -4,6 +4,7 @@
  * the packages found up to two levels down as JSON. Nothing here needs
  * trust: the agent verifies every byte against the signed manifest.
  */
+import { listenError } from '../core/listen.js';
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -54,7 +55,7 @@ export class PackageServer {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
+      this.server!.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, 'the package server', this.o.host ?? '127.0.0.1', this.o.port ?? 0, '--package-port (package_port) or --port')));
       this.server!.listen(this.o.port ?? 0, this.o.host ?? '127.0.0.1', resolve);
     });
     return this.url;

@@ -1,12 +1,12 @@
 /**
- * Client commands against a broker that is not there (issue 17): they fail with the real cause and
+ * Commands against a broker that is not there, or a port that is taken (issue 17): they fail with the real cause and
  * exit code 4 instead of hanging (fleet) or reporting deadline_exceeded after the whole timeout (ask).
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../helpers/brokers.js';
-import { repoRoot } from '../helpers/models.js';
+import { repoRoot, tempDir } from '../helpers/models.js';
 
 const cli = join(repoRoot, 'src/cli/index.ts');
 
@@ -33,4 +33,14 @@ test('an unknown host names the DNS failure', async (t) => {
   t.is(r.code, 4);
   // ENOTFOUND from a resolver that answers, EAI_AGAIN from one that cannot be reached: either way, named
   t.regex(r.stderr, /^reasond: broker_unreachable: cannot reach the broker at mqtt:\/\/no-such-host\.invalid:1883: getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid$/);
+});
+
+test('reasond start with its embedded broker port taken: port_in_use, the setting to change, exit 5', async (t) => {
+  const { createServer } = await import('node:net');
+  const port = await freePort();
+  const squatter = createServer().listen(port, '127.0.0.1');
+  t.teardown(() => squatter.close());
+  const r = await run(['start', `--embedded-port=${port}`, `--data-dir=${tempDir('reasond-busy-')}`, '--threads=1']);
+  t.is(r.code, 5);
+  t.is(r.stderr.split('\n').at(-1), `reasond: port_in_use: the embedded broker cannot listen on 127.0.0.1:${port}: the port is in use (is a broker already running there? then use it with --broker mqtt://127.0.0.1:${port}); choose another with --embedded-port (embedded_port)`);
 });

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { describeError, isReasondError } from '../../core/errors.js';
+import { listenError } from '../../core/listen.js';
 import { fleetApi, type ApiDeps } from '../api.js';
 import { dashboardPage } from './page.js';
 
@@ -56,7 +57,7 @@ export class DashboardServer {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
+      this.server!.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, 'the dashboard', this.o.host, this.o.port, '--http-port (http_port)')));
       this.server!.listen(this.o.port, this.o.host, resolve);
     });
   }

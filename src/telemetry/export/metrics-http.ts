@@ -1,4 +1,5 @@
 /** `GET /metrics` for Prometheus on `metrics_port`; everything else is 404. */
+import { listenError } from '../../core/listen.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -28,7 +29,7 @@ export class MetricsHttpServer {
       );
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, 'the Prometheus endpoint', this.host, this.port, '--metrics-port (metrics_port)')));
       server.listen(this.port, this.host, () => resolve());
     });
     this.server = server;
