@@ -58,6 +58,8 @@ export const askCommand: CommandModule<object, AskArgs> = {
     const replyTopic = `${c.base_topic}/replies/${id}`;
     const taskTopic = a.device ? deviceTopic(c.base_topic, a.device, 'task') : poolTaskTopic(c.base_topic, a.pool);
     const connection = new MqttConnection({ ...brokerConnection(c), clientId: id, mqttVersion: 5, reconnectMs: 1000, failFast: true });
+    const statusTopic = a.device ? deviceTopic(c.base_topic, a.device, 'status') : undefined;
+    let status: { state?: unknown } | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
       const final = new Promise<Reply>((resolve, reject) => {
@@ -66,6 +68,7 @@ export const askCommand: CommandModule<object, AskArgs> = {
           : new ReasondError('broker_unreachable', `no connection to the broker at ${c.broker} within ${a.timeout} s`)), a.timeout * 1000);
         let last: string | undefined;
         connection.onMessage(async (m) => {
+          if (m.topic === statusTopic) return void (status = parseStatus(m.payload));
           const r = JSON.parse(m.payload.toString('utf8')) as Reply;
           if (r.id !== id) return;
           if (r.type === 'delta') {
@@ -82,6 +85,16 @@ export const askCommand: CommandModule<object, AskArgs> = {
       // The timeout covers an unreachable broker too (start() retries until it connects).
       await Promise.race([connection.start(), final]);
       await connection.subscribe([replyTopic]);
+      if (statusTopic) {
+        // Every agent keeps a retained status: the broker hands it over with the subscription, so a
+        // device it has never heard of is known at once, not after the whole timeout.
+        await connection.subscribe([statusTopic]);
+        for (let waited = 0; status === undefined && waited < STATUS_WAIT_MS; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        if (status === undefined) {
+          throw new ReasondError('invalid_request', `no device ${JSON.stringify(a.device)} is known to the broker at ${c.broker}: it holds no retained ${statusTopic} (reasond fleet status lists the devices)`);
+        }
+        if (status.state === 'offline') process.stderr.write(`reasond: ${a.device} is offline; the task waits for it until --timeout (${a.timeout} s)\n`);
+      }
       const task = {
         id,
         messages: [...(a.system ? [{ role: 'system', content: a.system }] : []), { role: 'user', content: a.prompt }],
@@ -106,6 +119,18 @@ export const askCommand: CommandModule<object, AskArgs> = {
     }
   },
 };
+
+/** How long a retained status may take to arrive after the subscription (it comes with it, in practice at once). */
+const STATUS_WAIT_MS = 1500;
+
+function parseStatus(payload: Buffer): { state?: unknown } {
+  try {
+    const s = JSON.parse(payload.toString('utf8'));
+    return s !== null && typeof s === 'object' ? s : {};
+  } catch {
+    return {};
+  }
+}
 
 function print(r: Reply, a: AskArgs): void {
   if (r.type === 'error') {

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../helpers/brokers.js';
+import { freePort, startBroker } from '../helpers/brokers.js';
 import { repoRoot, tempDir } from '../helpers/models.js';
 
 const cli = join(repoRoot, 'src/cli/index.ts');
@@ -43,4 +43,12 @@ test('reasond start with its embedded broker port taken: port_in_use, the settin
   const r = await run(['start', `--embedded-port=${port}`, `--data-dir=${tempDir('reasond-busy-')}`, '--threads=1']);
   t.is(r.code, 5);
   t.is(r.stderr.split('\n').at(-1), `reasond: port_in_use: the embedded broker cannot listen on 127.0.0.1:${port}: the port is in use (is a broker already running there? then use it with --broker mqtt://127.0.0.1:${port}); choose another with --embedded-port (embedded_port)`);
+});
+
+test('reasond ask --device for a device the broker has never heard of says so at once, exit 2', async (t) => {
+  const broker = await startBroker('embedded');
+  t.teardown(() => broker.stop());
+  const r = await run(['ask', 'What is 2+2?', '--device=nosuchdevice', `--broker=${broker.url}`, '--timeout=600']);
+  t.is(r.code, 2);
+  t.is(r.stderr, `reasond: invalid_request: no device "nosuchdevice" is known to the broker at ${broker.url}: it holds no retained reasond/nosuchdevice/status (reasond fleet status lists the devices)`);
 });
