@@ -94,6 +94,9 @@ export function onnxRuntimeVersion(): string {
  */
 export async function probeExecutionProviders(path: string): Promise<{ name: string; loads: boolean; error?: string }[]> {
   const listed: { name: string }[] = (ort as any).listSupportedBackends?.() ?? [{ name: 'cpu' }];
+  // The native logger would print its own 'Failed to load library' lines into the doctor's report;
+  // the reasons are in the exceptions below. onnxruntime reads the level when its first session is made.
+  ort.env.logLevel = 'fatal';
   const out: { name: string; loads: boolean; error?: string }[] = [];
   for (const { name } of listed) {
     try {

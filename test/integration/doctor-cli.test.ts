@@ -26,3 +26,11 @@ test('--json gives every row; a refused broker fails it', (t) => {
   t.is(broker.detail, 'mqtt://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1');
   t.deepEqual(out.checks.map((c: { name: string }) => c.name), ['node', 'cpu', 'clock', 'model', 'package', 'onnxruntime', 'memory', 'broker', 'sensors', 'disk']);
 });
+
+test("onnxruntime's native log lines stay out of the report: the provider probe's reasons are in its row", (t) => {
+  const r = doctor(); // the shipped model: the probe tries every listed provider, cuda and tensorrt fail to load here
+  const all = r.stdout + r.stderr;
+  t.false(all.includes('[E:onnxruntime'), all);
+  t.false(all.includes('Failed to load library'), all);
+  t.regex(r.stdout, /^ok    onnxruntime  onnxruntime \S+: cpu loads, .*cuda does not load/m);
+});
