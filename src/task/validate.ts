@@ -17,6 +17,25 @@ export interface ParsedPayload {
 }
 
 const READ_ROUTE_LIMIT = 1 << 20;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The offset where `b` stops being valid UTF-8 (it is known not to be). */
+function firstInvalidUtf8(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (n === 0) return i;
+    for (let k = 1; k < n; k++) if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
+    try {
+      UTF8.decode(b.subarray(i, i + n)); // overlong forms and surrogates
+    } catch {
+      return i;
+    }
+    i += n;
+  }
+  return b.length - 1;
+}
 
 function tryObject(payload: Buffer): Record<string, unknown> | undefined {
   try {
@@ -46,9 +65,17 @@ export class TaskValidator {
       const o = payload.length <= READ_ROUTE_LIMIT ? tryObject(payload) : undefined;
       return { id: idOf(o), replyTo: replyToOf(o), error };
     }
+    let text: string;
+    try {
+      text = UTF8.decode(payload);
+    } catch {
+      // Decoded leniently, a bad byte would become U+FFFD and reply_to a topic nobody asked for.
+      const at = firstInvalidUtf8(payload);
+      return { error: new ReasondError('invalid_request', `the payload is not valid UTF-8 (byte ${at} is 0x${payload[at].toString(16).padStart(2, '0')}); it is neither run nor answered on its reply_to`) };
+    }
     let json: unknown;
     try {
-      json = JSON.parse(payload.toString('utf8'));
+      json = JSON.parse(text);
     } catch (e) {
       return { error: new ReasondError('invalid_request', `the payload is not JSON: ${(e as Error).message}; got ${show(payload.toString('utf8', 0, 60))}`) };
     }

@@ -156,10 +156,10 @@ for (const kind of brokerKinds()) {
 
     // No way to reply: not JSON, not an object, or no reply route. The events topic says so.
     const events = `reasond/${s.device}/events`;
-    const rejected = async (payload: string, ...words: string[]) => {
+    const rejected = async (payload: string | Buffer, ...words: string[]) => {
       const before = s.inbox.messages.filter((m) => m.topic === events).length;
       await s.inbox.publish(topic, payload);
-      const m = await s.inbox.next((x) => x.topic === events && s.inbox.messages.filter((y) => y.topic === events).indexOf(x) >= before, `an event for ${payload.slice(0, 30)}`);
+      const m = await s.inbox.next((x) => x.topic === events && s.inbox.messages.filter((y) => y.topic === events).indexOf(x) >= before, `an event for ${payload.toString().slice(0, 30)}`);
       t.is(m.json.type, 'task_rejected');
       t.is(m.json.error.code, 'invalid_request');
       for (const w of words) t.true(m.json.error.message.includes(w), `${m.json.error.message} should name ${w}`);
@@ -168,6 +168,9 @@ for (const kind of brokerKinds()) {
     await rejected('[1,2]', 'JSON object', '[1,2]');
     await rejected(JSON.stringify({ id: 'no-route', prompt: 'x' }), 'reply_to');
     await rejected(JSON.stringify({ id: 'wild', prompt: 'x', reply_to: 'a/#' }), 'reply_to', 'a/#');
+    // invalid UTF-8 (a 0xff in reply_to): refused as a whole, never decoded into a topic with U+FFFD in it
+    const bad = Buffer.concat([Buffer.from(`{"id":"utf8","prompt":"x","reply_to":"${s.replies}/u`), Buffer.from([0xff]), Buffer.from('"}')]);
+    await rejected(bad, `the payload is not valid UTF-8 (byte ${bad.indexOf(0xff)} is 0xff)`);
 
     if (s.mqtt5) {
       // With a Response Topic even a payload that is not JSON gets a direct answer.
