@@ -66,7 +66,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   });
 
   // the journal and outbox database, and what goes out through the outbox
-  const db = new Database(join(c.data_dir, 'reasond.db'), migrations);
+  const db = new Database(join(c.data_dir, 'reasond.db'), migrations, c.journal_durability === 'normal' ? 'NORMAL' : 'FULL');
   const outbox = new Outbox(db);
   const sender = new OutboxSender(outbox, connection, log);
   const status = new StatusPublisher({

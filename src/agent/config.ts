@@ -46,6 +46,7 @@ export const schema = [
   { key: 'max_new_tokens_limit', type: 'integer', default: 4096, min: 1, max: 1000000, description: "Largest max_new_tokens (and reasoning.budget_tokens) a task may ask for; the model's context window also limits it" },
   { key: 'grace_ms', type: 'integer', default: 30000, min: 0, max: 3600000, description: 'On SIGTERM/SIGINT, how long running tasks may take to finish before they are answered cancelled' },
   { key: 'log_level', type: 'string', default: 'info', choices: ['error', 'info', 'debug'], description: 'How much goes to stderr' },
+  { key: 'journal_durability', type: 'string', default: 'full', choices: ['full', 'normal'], description: "full: every journal commit reaches the disk before the task's PUBACK or reply goes out, so an acknowledged task survives a power cut (SQLite synchronous=FULL); normal: faster, survives a crash of the agent but may lose the last acknowledged tasks when the power goes" },
   { key: 'journal_keep_ms', type: 'integer', default: 7 * 24 * 3600 * 1000, min: 0, max: 10 * 365 * 24 * 3600 * 1000, description: 'How long finished tasks stay in the journal, milliseconds (a repeated task id is answered from it for that long); 0 = forever' },
   // sensors, metrics, Prometheus, Home Assistant and the thermal guard (issue 5)
   ...telemetryKeys,

@@ -21,7 +21,12 @@ export class Database {
   private db?: sqlite3.Database;
   private lane: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly path: string, private readonly migrations: readonly Migration[]) {}
+  /**
+   * `synchronous`: FULL (the default) makes every commit durable before it resolves, so what the caller
+   * acknowledges next (a PUBACK, a reply) survives a power cut; NORMAL in WAL mode survives a crash of
+   * the process but may lose the last commits when the power goes (SQLite's own documentation).
+   */
+  constructor(private readonly path: string, private readonly migrations: readonly Migration[], private readonly synchronous: 'FULL' | 'NORMAL' = 'FULL') {}
 
   async start(): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true });
@@ -29,7 +34,7 @@ export class Database {
       const db = new sqlite3.Database(this.path, (e) => (e ? reject(new ReasondError('internal', `cannot open ${this.path}: ${e.message}`)) : resolve(db)));
     });
     this.db.configure('busyTimeout', 5000);
-    await this.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    await this.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${this.synchronous}; PRAGMA foreign_keys = ON;`);
     await this.migrate();
   }
 

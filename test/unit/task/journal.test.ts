@@ -70,3 +70,14 @@ test('migrations run once: reopening keeps the data and the schema version', asy
   t.is((await again.db.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal');
   await again.db.stop();
 });
+
+test('the journal commits durably by default (synchronous FULL: an acknowledged task survives a power cut); normal is the opt-out', async (t) => {
+  const full = await open();
+  t.deepEqual(await full.db.all('PRAGMA synchronous'), [{ synchronous: 2 }]);
+  t.deepEqual(await full.db.all('PRAGMA journal_mode'), [{ journal_mode: 'wal' }]);
+  await full.db.stop();
+  const normal = new Database(join(tempDir(), 'reasond.db'), migrations, 'NORMAL');
+  await normal.start();
+  t.deepEqual(await normal.all('PRAGMA synchronous'), [{ synchronous: 1 }]);
+  await normal.stop();
+});
