@@ -29,7 +29,9 @@ for (const kind of brokerKinds()) {
     const proxy = await new TcpProxy(broker.port).start();
     const shared = new SharedEngine(engine);
     const device = `outbox-${kind}-${randomUUID().slice(0, 6)}`;
-    const agent = await startAgent(shared, { device, broker: proxy.url });
+    // one task at a time: results are made in the order the tasks came, so arrival order is checkable by id
+    // (batched, they finish in any order; the outbox still sends them in the order they were made)
+    const agent = await startAgent(shared, { device, broker: proxy.url, extra: { 'max-batch': 1 } });
     let inbox = await new Inbox(broker.url).start(['test/outbox/#']);
     try {
       const ids = Array.from({ length: 4 }, (_, i) => `out-${i}-${randomUUID().slice(0, 6)}`);
