@@ -97,17 +97,17 @@ print(json.dumps({'train': len(train_q), 'reward': len(rw_q), 'held': len(set(he
 
 // Measured with `reasond eval` on the committed model_q4.onnx (see docs/models.md).
 const EXPECTED_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 100, 48],
-  ['logic', 100, 2],
-  ['ood', 100, 98],
-  ['site', 100, 6],
-  ['time', 100, 45],
-] // 199/500;
+  ['arithmetic', 100, 66],
+  ['logic', 100, 15],
+  ['ood', 100, 99],
+  ['site', 100, 19],
+  ['time', 100, 75],
+] // 274/500;
 const EXPECTED_REFUSALS = {
   out_of_domain_tasks: 100,
-  out_of_domain_refused: 98,
-  out_of_domain_refusal_rate: 98,
+  out_of_domain_refused: 99,
+  out_of_domain_refusal_rate: 99,
   in_domain_tasks: 400,
-  in_domain_refused: 1,
-  in_domain_refusal_rate: 0.25,
+  in_domain_refused: 0,
+  in_domain_refusal_rate: 0,
 };
