@@ -117,7 +117,7 @@ export function generate(model: LoadedModel, req: GenerateRequest, ctl: Generate
 
 const batchers = new WeakMap<LoadedModel, Batcher>();
 
-/** Generations in the model's cache now, feeding their prompt or stepping (status and metrics). */
+/** Generations in the model's cache now, feeding their prompt or stepping (the batching tests watch it; the agent counts its running tasks in task/runner.ts). */
 export const activeRows = (model: LoadedModel): number => batchers.get(model)?.active ?? 0;
 
 /** One generation's state between forward passes: what it feeds next, and what it makes of a pass. */

@@ -85,11 +85,6 @@ export class OwnedKvCache implements KvCache {
     return this.lengths[0];
   }
 
-  /** Positions in row `row`. */
-  length(row: number): number {
-    return this.lengths[row];
-  }
-
   feeds(tokens: readonly number[]): Record<string, Tensor> {
     return this.feedRows(0, [tokens]);
   }

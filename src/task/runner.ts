@@ -69,10 +69,6 @@ export class Runner {
     return [...this.running.keys()];
   }
 
-  get runningCount(): number {
-    return this.running.size;
-  }
-
   retryAfterMs(): number {
     return Math.max(1000, Math.round(((this.avgMs ?? 5000) * (this.o.queue.size + 1)) / this.capacity));
   }

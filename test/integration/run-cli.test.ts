@@ -41,7 +41,8 @@ test("a max_new_tokens past the loaded model's context quotes that context (512)
 test('a deadline that ends the answer exits 3 and says deadline', (t) => {
   const r = run('What is 2+2?', '--deadline-ms', '1');
   t.is(r.status, 3);
-  t.regex(r.stderr.trim().split('\n').at(-1)!, /^\[deadline\] \d+ prompt, 0 reasoning, 0 answer tokens;/);
+  // how many tokens came before the deadline depends on the clock, so only the verdict is asserted
+  t.regex(r.stderr.trim().split('\n').at(-1)!, /^\[deadline\] \d+ prompt, \d+ reasoning, \d+ answer tokens;/);
 });
 
 test('a reader that goes away before the output ends the command quietly (EPIPE), exit 0', async (t) => {

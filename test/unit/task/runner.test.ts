@@ -82,7 +82,7 @@ test('up to capacity tasks run at once, highest priority first; each freed row t
   await tick();
   await tick();
   t.deepEqual(finished, ['a', 'e', 'b', 'c', 'd']);
-  t.is(runner.runningCount, 0);
+  t.deepEqual(runner.runningIds, []);
 });
 
 test('a cancel ends the running task it names and no other', async (t) => {
