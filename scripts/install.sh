@@ -160,7 +160,9 @@ install_deps() {
   local stamp; stamp="$(cat "$FROM/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1) $("$NODE" -p process.versions.modules)"
   if [ "$(cat "$OPT/node_modules/.reasond-stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
   rm -rf "$OPT/node_modules"
-  cp -a "$FROM/node_modules" "$OPT/node_modules"
+  mkdir -p "$OPT/node_modules"
+  # "/." copies the folder's contents, so a node_modules that is a symlink is copied, not linked
+  cp -a "$FROM/node_modules/." "$OPT/node_modules/"
   (cd "$OPT" && npm prune --omit=dev --ignore-scripts --no-audit --no-fund >&2)
   echo "$stamp" > "$OPT/node_modules/.reasond-stamp"
   CHANGED=$((CHANGED + 1))

@@ -32,5 +32,8 @@ test("onnxruntime's native log lines stay out of the report: the provider probe'
   const all = r.stdout + r.stderr;
   t.false(all.includes('[E:onnxruntime'), all);
   t.false(all.includes('Failed to load library'), all);
+  // Dawn (the webgpu provider) prints this from native code, past any log level: the probe runs in a child
+  t.false(all.includes("Couldn't load Vulkan"), all);
+  t.is(r.stderr, '');
   t.regex(r.stdout, /^ok    onnxruntime  onnxruntime \S+: cpu loads, .*cuda does not load/m);
 });

@@ -8,20 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { seedRoot } from '../helpers/install-root.js';
 import { repoRoot, tempDir } from '../helpers/models.js';
 
 const script = join(repoRoot, 'scripts/install.sh');
-
-/** A board image's bare bones: the account files and the folders any Debian has. */
-function seedRoot(): string {
-  const root = tempDir('reasond-root-');
-  for (const d of ['etc/systemd/system', 'opt', 'usr/local/bin', 'var/lib']) mkdirSync(join(root, d), { recursive: true });
-  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
-  writeFileSync(join(root, 'etc/group'), 'root:x:0:\nvideo:x:44:\n');
-  writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n');
-  writeFileSync(join(root, 'etc/gshadow'), 'root:*::\nvideo:!::\n');
-  return root;
-}
 
 /** A built package as install.sh sees it, small enough to list. */
 function fakePackage(): string {

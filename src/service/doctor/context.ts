@@ -41,7 +41,8 @@ export function machineContext(config: AgentConfig): DoctorContext {
     onnx: {
       // Imported here, not at the top: a build that cannot load must fail this row, not the doctor.
       version: async () => (await import('../../engine/onnx-session.js')).onnxRuntimeVersion(),
-      providers: async (path) => (await import('../../engine/onnx-session.js')).probeExecutionProviders(path),
+      // in a child process: native libraries print to stderr directly, which would break the report
+      providers: async (path) => (await import('../../engine/provider-probe.js')).probeProvidersApart(path),
     },
     probeBroker: (c) => probeBroker(c),
     freeBytes: async (path) => {
