@@ -17,6 +17,8 @@ export interface Incoming {
   correlationData?: Buffer;
   /** Seconds left, as the broker forwarded it (MQTT 5 Message Expiry). */
   messageExpiryInterval?: number;
+  /** The broker sends this copy again: an earlier one got no PUBACK (the DUP flag). */
+  dup?: boolean;
 }
 
 export interface PublishOptions {
@@ -99,6 +101,7 @@ export class MqttConnection {
             responseTopic: props.responseTopic,
             correlationData: props.correlationData,
             messageExpiryInterval: props.messageExpiryInterval,
+            dup: packet.dup === true,
           }).then(() => done(), (e) => {
             this.options.log?.(`message on ${packet.topic} not handled: ${(e as Error).message}`);
             done();

@@ -72,6 +72,10 @@ export class Intake {
     const task = parsed.task;
 
     const seen = await this.d.journal.get(task.id);
+    // The broker's own resend of a copy we journaled but never acknowledged (the agent died before the
+    // PUBACK): the answer from that copy's recovered run is already in the outbox or sent. A requester
+    // asking again sends a fresh copy (no DUP flag) and gets the answer replayed.
+    if (seen?.result && m.dup) return this.d.log(`task ${task.id} redelivered after it finished; its answer went out already`);
     if (seen?.result) return this.d.replies.replay(seen.result, route);
     // Still queued or running: a redelivery; the first copy's answer is on its way.
     if (seen) return this.d.log(`task ${task.id} is already ${seen.state}; ignoring the repeat`);

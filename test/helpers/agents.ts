@@ -48,6 +48,9 @@ export interface AgentSetup {
   extra?: Record<string, unknown>;
   /** This boot's id, as the kernel would give it (a power cut is another one). */
   bootId?: string;
+  /** spawnAgent only: extra node flags (e.g. --import a fault-injection module) and environment. */
+  nodeArgs?: string[];
+  env?: Record<string, string>;
 }
 
 export function agentFlags(s: AgentSetup): Record<string, unknown> {
@@ -81,10 +84,10 @@ export interface AgentProcess {
 export function spawnAgent(s: AgentSetup): AgentProcess {
   const flags = agentFlags(s);
   const args = Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => `--${k}=${v}`);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'start', ...args, '--threads=1'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...(s.nodeArgs ?? []), join(repoRoot, 'src/cli/index.ts'), 'start', ...args, '--threads=1'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...s.env },
   });
   let out = '';
   child.stdout!.on('data', (b) => (out += b));

@@ -2,6 +2,7 @@
  * A test MQTT client (through src/mqtt, the one mqtt import) that keeps
  * every message it gets and lets a test wait for the ones it needs.
  */
+import type { ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
 import { MqttConnection, type Incoming, type PublishOptions } from '../../src/mqtt/index.js';
 
@@ -63,6 +64,25 @@ export class Inbox {
 
   finals(id: string): Received[] {
     return this.messages.filter((m) => m.json?.id === id && (m.json.type === 'result' || m.json.type === 'error'));
+  }
+
+  /**
+   * Sends a short task after everything else and waits for its answer. The agent sends from one
+   * ordered outbox, so any repeat of an earlier answer has arrived by then.
+   */
+  async barrier(taskTopic: string, replyTo: string): Promise<void> {
+    const id = `barrier-${randomUUID().slice(0, 6)}`;
+    await this.publish(taskTopic, { id, prompt: 'x', max_new_tokens: 2, reply_to: replyTo });
+    await this.final(id);
+  }
+
+  /** Each id got exactly one final reply, and it is ok. */
+  expectOneOkFinal(t: ExecutionContext, ids: string[]): void {
+    for (const id of ids) {
+      const finals = this.finals(id);
+      t.is(finals.length, 1, `${id} got ${finals.length} final answers`);
+      t.is(finals[0]?.json.status, 'ok', JSON.stringify(finals[0]?.json.error));
+    }
   }
 
   deltas(id: string): Received[] {

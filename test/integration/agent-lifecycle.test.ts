@@ -48,15 +48,9 @@ for (const kind of brokerKinds()) {
       agent = spawnAgent(setup);
       await inbox.next((m) => statusOf(device)(m) && m.json.state === 'online' && m.json.started_at !== born.json.started_at, 'the second birth message');
       await Promise.all(ids.map((id) => inbox.final(id)));
-      const barrier = `barrier-${randomUUID().slice(0, 6)}`;
-      await inbox.publish(`reasond/${device}/task`, { id: barrier, prompt: 'x', max_new_tokens: 2, reply_to: 'test/crash/replies' });
-      await inbox.final(barrier);
+      await inbox.barrier(`reasond/${device}/task`, 'test/crash/replies');
       t.regex(agent.output(), /recovered [1-4] unfinished task/, 'the restarted agent found unfinished tasks in its journal');
-      for (const id of ids) {
-        const finals = inbox.finals(id);
-        t.is(finals.length, 1, `${id} got ${finals.length} final answers`);
-        t.is(finals[0].json.status, 'ok', JSON.stringify(finals[0].json.error));
-      }
+      inbox.expectOneOkFinal(t, ids);
     } finally {
       await stopChild(agent.child);
       await inbox.stop();
