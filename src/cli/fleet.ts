@@ -3,15 +3,19 @@
  * rollouts, through the controller's MQTT API (docs/API.md). Tables for
  * people, --json for scripts.
  */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { ReasondError } from '../core/errors.js';
+import { describeError, ReasondError } from '../core/errors.js';
 import { FleetClient } from '../fleet/client.js';
-import { progressLine, rolloutsTable, statusTable, table } from '../fleet/tables.js';
+import { packagesTable, progressLine, rolloutsTable, statusTable, table } from '../fleet/tables.js';
 import { parseSince } from '../telemetry/stats/since.js';
 import { MANIFEST_FILE } from '../package/manifest.js';
 import { readManifest } from '../package/verify.js';
+import { writeKeyPair } from '../package/signing.js';
 import { brokerOptions, loadClientConfig } from './broker-options.js';
 import { reportError } from './output.js';
 
@@ -19,17 +23,40 @@ type Args = Record<string, any>;
 const CHUNK = 256 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Where `fleet keygen` puts the operator's pair, and where every fleet command looks for the key. */
+const DEFAULT_OPERATOR_KEY = join(homedir(), '.config/reasond/operator');
+
 const connectionOptions = (y: Argv) =>
   y
     .options(brokerOptions())
+    .option('operator-key', {
+      type: 'string',
+      describe: "Your Ed25519 operator key (.key): requests are signed with it; the controller lists its .pub in operator_keys [env REASOND_OPERATOR_KEY]",
+      defaultDescription: `${DEFAULT_OPERATOR_KEY}.key if it exists`,
+    })
     .option('timeout', { type: 'number', default: 15, describe: 'Seconds to wait for each controller reply' })
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of a table' });
+
+/** The operator's key: --operator-key, else $REASOND_OPERATOR_KEY, else the default file if there is one. */
+function operatorKey(a: Args): KeyObject | undefined {
+  const given = a['operator-key'] ?? process.env.REASOND_OPERATOR_KEY;
+  const path = given || (existsSync(`${DEFAULT_OPERATOR_KEY}.key`) ? `${DEFAULT_OPERATOR_KEY}.key` : undefined);
+  if (!path) return undefined;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(path));
+  } catch (e) {
+    throw new ReasondError('invalid_config', `--operator-key: cannot read the private key ${path}: ${describeError(e)}`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new ReasondError('invalid_config', `--operator-key: ${path} is a ${key.asymmetricKeyType} key; operator keys are ed25519 (reasond fleet keygen)`);
+  return key;
+}
 
 /** Runs fn with a connected client; errors print as `reasond: <code>: <message>`. */
 const withClient = (fn: (c: FleetClient, a: Args) => Promise<void>) => async (a: Args) => {
   let client: FleetClient | undefined;
   try {
-    client = new FleetClient({ ...loadClientConfig(a), timeoutMs: a.timeout * 1000 });
+    client = new FleetClient({ ...loadClientConfig(a), timeoutMs: a.timeout * 1000, operatorKey: operatorKey(a) });
     await client.start();
     await fn(client, a);
   } catch (e) {
@@ -57,7 +84,7 @@ async function rollout(c: FleetClient, a: Args): Promise<void> {
   if (!version) throw new ReasondError('invalid_request', `name the package as name@1.2.3 or name-1.2.3; got ${JSON.stringify(a.package)}`);
   const { rollout: r } = await c.request('rollout/create', {
     name, version, target: a.to, canary: a.canary, waves: a.waves, max_failures: a['max-failures'], rollback_on_abort: a['rollback-on-abort'],
-    max_tps_drop: a['max-tps-drop'], max_error_increase: a['max-error-increase'], min_tasks: a['gate-tasks'],
+    max_tps_drop: a['max-tps-drop'], max_error_increase: a['max-error-increase'], min_tasks: a['gate-tasks'], allow_downgrade: a['allow-downgrade'],
   });
   if (!a.wait) return a.json ? json(r) : out(`rollout ${r.id} started\n`);
   let last = '';
@@ -150,11 +177,23 @@ export const fleetCommand: CommandModule<object, Args> = {
         .option('max-tps-drop', { type: 'string', default: '50%', describe: "How far tokens/s may fall below the previous version's" })
         .option('max-error-increase', { type: 'string', default: '10%', describe: 'Error-rate points the new version may add' })
         .option('gate-tasks', { type: 'number', default: 0, describe: 'Tasks each device must serve on the new version before its wave gate judges it' })
+        .option('allow-downgrade', { type: 'boolean', default: false, describe: 'Let the agents install it though it is older than the version they serve (any package name): a deliberate step back' })
         .option('wait', { type: 'boolean', default: true, describe: 'Show progress until the rollout ends (--no-wait returns at once)' }), withClient(rolloutVerb))
+      .command('rollback <target>', 'Send devices back to their previous model version: all | pool=NAME | devices=a,b | label:key=value', (s) => s
+        .positional('target', { type: 'string', describe: 'Which devices' }), withClient(async (c, a) => {
+        const r = await c.request('fleet/rollback', { target: a.target });
+        if (a.json) json(r);
+        else out(`rollback sent to ${r.devices.join(', ')}; fleet status shows each device's outcome\n`);
+      }))
       .command('rollouts', 'Recent rollouts', () => {}, withClient(async (c, a) => {
         const r = await c.request('rollouts');
         if (a.json) json(r);
         else out(rolloutsTable(r.rollouts));
+      }))
+      .command('packages', 'The packages in the controller\'s store, with the key that signed each and the operator who uploaded it', () => {}, withClient(async (c, a) => {
+        const r = await c.request('packages');
+        if (a.json) json(r);
+        else out(packagesTable(r.packages));
       }))
       .command('history <device>', "A device's metrics over time", (s) => s
         .positional('device', { type: 'string' })
@@ -163,6 +202,15 @@ export const fleetCommand: CommandModule<object, Args> = {
       .command('label <device> [labels..]', 'Set the labels a label:key=value target selects on (key=value ...; none clears them)', (s) => s
         .positional('device', { type: 'string' })
         .positional('labels', { type: 'string', array: true, default: [] }), withClient(label))
+      .command('keygen', "Make your operator key pair (Ed25519): keep the .key, list the .pub in the controller's operator_keys", (s) => s
+        .option('out', { type: 'string', default: DEFAULT_OPERATOR_KEY, describe: 'Path prefix for <out>.key and <out>.pub' }), (a) => {
+        try {
+          const k = writeKeyPair(a.out);
+          out(`operator key ${k.keyId}: ${a.out}.key (private: fleet commands sign with it), ${a.out}.pub (add it to the controller's operator_keys)\n`);
+        } catch (e) {
+          reportError(e);
+        }
+      })
       .command('upload <dir>', 'Send a signed package folder to the controller (verified there)', (s) => s.positional('dir', { type: 'string' }), withClient(upload))
       .demandCommand(1),
   handler: () => {},

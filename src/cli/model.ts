@@ -5,7 +5,7 @@
  * agent picks the change up at its next start (to switch a running agent,
  * send it model/activate or model/rollback over MQTT).
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../agent/config.js';
@@ -14,7 +14,7 @@ import { agentVersion } from '../core/paths.js';
 import { identity } from '../package/manifest.js';
 import { packModel } from '../package/pack.js';
 import { PackageServer } from '../package/server.js';
-import { generateKeyPair, readPrivateKey, readTrustedKey } from '../package/signing.js';
+import { readPrivateKey, readTrustedKey, writeKeyPair } from '../package/signing.js';
 import { VersionStore } from '../update/store.js';
 import { verifyPackage } from '../package/verify.js';
 import { reportError } from './output.js';
@@ -45,11 +45,7 @@ const keygen: CommandModule<object, Args> = {
   describe: 'Make an Ed25519 key pair: <out>.key (keep secret) and <out>.pub (give to agents as trusted_keys)',
   builder: (y) => y.option('out', { type: 'string', demandOption: true, describe: 'Path prefix for the two files' }),
   handler: guarded(async (a) => {
-    for (const p of [`${a.out}.key`, `${a.out}.pub`]) if (existsSync(p)) throw new ReasondError('invalid_request', `${p} exists; keygen does not overwrite keys`);
-    const k = generateKeyPair();
-    writeFileSync(`${a.out}.key`, k.privatePem, { mode: 0o600 });
-    chmodSync(`${a.out}.key`, 0o600);
-    writeFileSync(`${a.out}.pub`, k.publicPem);
+    const k = writeKeyPair(a.out);
     process.stdout.write(`key ${k.keyId}: ${a.out}.key (private), ${a.out}.pub (public)\n`);
   }),
 };

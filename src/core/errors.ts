@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'broker_unreachable'
   // a server whose port is taken (the embedded broker, metrics, dashboard, package server): never on the task wire
   | 'port_in_use'
+  // a fleet-changing request to the controller without a valid operator signature (issue 16)
+  | 'unauthorized'
   // model packages and updates (issue 6): the stable reason is PackageError.reason
   | 'package_rejected';
 

@@ -8,12 +8,16 @@
 import type { RequestHandler } from '../mqtt/index.js';
 import { ReasondError } from '../core/errors.js';
 import type { MetricsHistory } from './history.js';
+import type { OperatorGate } from './operator-auth.js';
 import type { PackageStore } from './package-store.js';
 import type { DeviceRow, Registry } from './registry.js';
 import type { RolloutEngine } from './rollout/engine.js';
 import type { Strategy } from './rollout/gates.js';
 import { parsePercent, parseTarget, parseWaves } from './rollout/plan.js';
+import { UNAUTHENTICATED, type FLEET_CHANGING } from './operator-auth.js';
 import type { RolloutStore } from './rollout/store.js';
+
+type FleetChanging = (typeof FLEET_CHANGING)[number];
 
 export interface ApiDeps {
   registry: Registry;
@@ -22,6 +26,9 @@ export interface ApiDeps {
   engine: RolloutEngine;
   rollouts: RolloutStore;
   now: () => number;
+  /** Checks the operator's signature on fleet-changing requests (issue 16). */
+  operators: Pick<OperatorGate, 'check'>;
+  log: (line: string) => void;
 }
 
 const str = (v: unknown, what: string): string => {
@@ -57,6 +64,7 @@ export function strategyOf(b: Record<string, unknown>): Strategy {
   const minTasks = b.min_tasks === undefined ? 0 : Number(b.min_tasks);
   if (!Number.isInteger(minTasks) || minTasks < 0) throw new ReasondError('invalid_request', `min_tasks must be a whole number of tasks; got ${JSON.stringify(b.min_tasks)}`);
   if (b.rollback_on_abort !== undefined && typeof b.rollback_on_abort !== 'boolean') throw new ReasondError('invalid_request', `rollback_on_abort must be true or false; got ${JSON.stringify(b.rollback_on_abort)}`);
+  if (b.allow_downgrade !== undefined && typeof b.allow_downgrade !== 'boolean') throw new ReasondError('invalid_request', `allow_downgrade must be true or false; got ${JSON.stringify(b.allow_downgrade)}`);
   return {
     canary,
     waves: parseWaves((b.waves as string | number[] | undefined) ?? [100]),
@@ -65,6 +73,7 @@ export function strategyOf(b: Record<string, unknown>): Strategy {
     max_tps_drop_percent: parsePercent(b.max_tps_drop ?? 50, 'max_tps_drop'),
     max_error_increase_percent: parsePercent(b.max_error_increase ?? 10, 'max_error_increase'),
     min_tasks: minTasks,
+    ...(b.allow_downgrade ? { allow_downgrade: true } : {}),
   };
 }
 
@@ -88,6 +97,9 @@ export function fleetApi(d: ApiDeps) {
 
 export function controllerHandlers(d: ApiDeps): Record<string, RequestHandler> {
   const api = fleetApi(d);
+  // A fleet-changing action runs only for an operator whose signature the gate accepts; `by` names them.
+  const signed = (action: FleetChanging, h: (b: Record<string, unknown>, by: string) => Promise<Record<string, unknown>>): [string, RequestHandler] =>
+    [action, async (b) => h(b, await d.operators.check(action, b))];
   return {
     'fleet/status': () => api.status(),
     'device/show': (b) => api.device(str(b.device, 'device')),
@@ -96,26 +108,30 @@ export function controllerHandlers(d: ApiDeps): Record<string, RequestHandler> {
       if (!Number.isFinite(since) || since <= 0) throw new ReasondError('invalid_request', `since_ms must be a positive number of milliseconds; got ${JSON.stringify(b.since_ms)}`);
       return api.history(str(b.device, 'device'), since, b.points === undefined ? undefined : Number(b.points));
     },
-    'device/labels': async (b) => {
-      const labels = b.labels;
-      if (!labels || typeof labels !== 'object' || Object.values(labels).some((v) => typeof v !== 'string')) {
-        throw new ReasondError('invalid_request', `labels must be an object of strings; got ${JSON.stringify(labels)}`);
-      }
-      if (!(await d.registry.setLabels(str(b.device, 'device'), labels as Record<string, string>))) throw new ReasondError('invalid_request', `unknown device ${JSON.stringify(b.device)}`);
-      return { device: b.device, labels };
-    },
-    'rollout/create': async (b) => {
-      const r = await d.engine.create({ name: str(b.name, 'name'), version: str(b.version, 'version'), target: parseTarget(str(b.target ?? 'all', 'target')), strategy: strategyOf(b) });
-      return { rollout: r };
-    },
     rollouts: () => api.rollouts(),
     'rollout/show': (b) => api.rollout(str(b.rollout, 'rollout')),
-    'rollout/abort': async (b) => ({ rollout: await d.engine.abort(str(b.rollout, 'rollout'), 'aborted by an operator', b.rollback as boolean | undefined) }),
     packages: async () => ({ packages: await d.packages.list() }),
-    'package/upload': async (b) => {
-      await d.packages.write({ name: str(b.name, 'name'), version: str(b.version, 'version'), path: str(b.path, 'path'), offset: Number(b.offset), data: Buffer.from(String(b.data ?? ''), 'base64') });
-      return { path: b.path, offset: b.offset };
-    },
-    'package/commit': async (b) => ({ package: await d.packages.commit(str(b.name, 'name'), str(b.version, 'version')) }),
+    ...Object.fromEntries([
+      signed('device/labels', async (b, by) => {
+        const labels = b.labels;
+        if (!labels || typeof labels !== 'object' || Object.values(labels).some((v) => typeof v !== 'string')) {
+          throw new ReasondError('invalid_request', `labels must be an object of strings; got ${JSON.stringify(labels)}`);
+        }
+        if (!(await d.registry.setLabels(str(b.device, 'device'), labels as Record<string, string>))) throw new ReasondError('invalid_request', `unknown device ${JSON.stringify(b.device)}`);
+        d.log(`labels of ${b.device} set to ${JSON.stringify(labels)} by ${by}`);
+        return { device: b.device, labels };
+      }),
+      signed('rollout/create', async (b, by) => {
+        const r = await d.engine.create({ name: str(b.name, 'name'), version: str(b.version, 'version'), target: parseTarget(str(b.target ?? 'all', 'target')), strategy: strategyOf(b), by });
+        return { rollout: r };
+      }),
+      signed('rollout/abort', async (b, by) => ({ rollout: await d.engine.abort(str(b.rollout, 'rollout'), `aborted by ${by === UNAUTHENTICATED ? 'an unauthenticated operator' : by}`, b.rollback as boolean | undefined) })),
+      signed('fleet/rollback', async (b, by) => ({ devices: await d.engine.rollbackDevices(parseTarget(str(b.target, 'target')), by) })),
+      signed('package/upload', async (b) => {
+        await d.packages.write({ name: str(b.name, 'name'), version: str(b.version, 'version'), path: str(b.path, 'path'), offset: Number(b.offset), data: Buffer.from(String(b.data ?? ''), 'base64') });
+        return { path: b.path, offset: b.offset };
+      }),
+      signed('package/commit', async (b, by) => ({ package: await d.packages.commit(str(b.name, 'name'), str(b.version, 'version'), by) })),
+    ]),
   };
 }

@@ -3,12 +3,18 @@
  * reply matched by id, over the broker (src/mqtt's connection). A reply
  * with status error becomes a ReasondError with the controller's code.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { ReasondError, type ErrorCode } from '../core/errors.js';
 import { brokerConnection, MqttConnection, type BrokerConfig } from '../mqtt/index.js';
 import { controllerTopics } from '../protocol/topics.js';
+import { signRequest } from './operator-auth.js';
 
-export type ClientOptions = BrokerConfig & { base_topic: string; timeoutMs: number };
+export type ClientOptions = BrokerConfig & {
+  base_topic: string;
+  timeoutMs: number;
+  /** The operator's Ed25519 private key: every request is signed with it (issue 16). */
+  operatorKey?: KeyObject;
+};
 
 type Waiter = { resolve: (v: Record<string, any>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -66,7 +72,8 @@ export class FleetClient {
         reject(new ReasondError('deadline_exceeded', `no reply from the controller to ${action} within ${this.o.timeoutMs} ms (is reasond controller running on ${this.o.broker}?)`));
       }, this.o.timeoutMs);
       this.waiting.set(id, { resolve: resolve as (v: Record<string, any>) => void, reject, timer });
-      this.connection.publish(controllerTopics(this.o.base_topic).request(action), JSON.stringify({ ...body, id }), { qos: 1 }).catch((e) => {
+      const request = this.o.operatorKey ? signRequest(action, { ...body, id }, this.o.operatorKey, Date.now()) : { ...body, id };
+      this.connection.publish(controllerTopics(this.o.base_topic).request(action), JSON.stringify(request), { qos: 1 }).catch((e) => {
         clearTimeout(timer);
         this.waiting.delete(id);
         reject(e);

@@ -17,6 +17,7 @@ import { readTrustedKeys } from '../package/trusted-keys.js';
 import { controllerHandlers, type ApiDeps } from './api.js';
 import { controllerDurations, type ControllerConfig } from './config.js';
 import { MetricsHistory } from './history.js';
+import { describeOperator, OperatorGate, readOperatorKeys } from './operator-auth.js';
 import { DashboardServer } from './http/server.js';
 import { PackageStore } from './package-store.js';
 import { Registry } from './registry.js';
@@ -38,6 +39,8 @@ export interface ControllerParts {
   scheduler: Scheduler;
   now: () => number;
   log: (line: string) => void;
+  /** The operator keys it trusts, as the log names them. */
+  operatorNames: string[];
 }
 
 export class Controller {
@@ -79,6 +82,9 @@ export class Controller {
     this.cancels.push(this.p.scheduler.schedule(cronEvery(controllerDurations(c).reconcileMs / 1000)!, 'rollout reconcile', () => engine.poke()));
     this.cancels.push(this.p.scheduler.schedule('0 * * * * *', 'metrics downsampling', () => this.p.history.downsample(this.p.now())));
     engine.poke(); // rollouts left running by an earlier controller process continue
+    if (c.operator_auth === 'off') log(`operator_auth is off: anyone who can publish on ${prefix}# can change the fleet`);
+    else if (!this.p.operatorNames.length) log('operator_keys lists no key: fleet-changing requests are refused until one is listed (reasond fleet keygen)');
+    else log(`operators who may change the fleet: ${this.p.operatorNames.join(', ')}`);
     log(`controller ready: dashboard ${this.dashboardUrl}, packages ${this.packageUrl}, API on ${prefix}<action>`);
   }
 
@@ -110,6 +116,8 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
   const log = o.log ?? ((line: string) => process.stderr.write(`[controller] ${line}\n`));
   const db = new Database(join(c.data_dir, 'controller.db'), controllerMigrations);
   const trusted = readTrustedKeys(c.trusted_keys);
+  const operatorKeys = readOperatorKeys(c.operator_keys);
+  const operators = new OperatorGate({ keys: operatorKeys, required: c.operator_auth !== 'off', skewMs: c.operator_clock_skew_s * 1000, db, now });
   const { historyRawMs, historyKeepMs } = controllerDurations(c);
   const history = new MetricsHistory(db, { rawKeepMs: historyRawMs, keepMs: historyKeepMs });
   const registry = new Registry(db, history, now, log);
@@ -135,13 +143,13 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
       rollback: (device, reason) => request(device, 'model/rollback', { reason }),
     },
   });
-  const deps: ApiDeps = { registry, history, packages, engine, rollouts, now };
+  const deps: ApiDeps = { registry, history, packages, engine, rollouts, now, operators, log };
   const admin = new RequestTable({
     requestPrefix: t.requestPrefix, responseTopic: t.response, log,
     publish: (topic, payload, correlationData) => connection.publish(topic, payload, { qos: 1, correlationData }),
     handlers: controllerHandlers(deps),
   });
   const dashboard = new DashboardServer({ host: c.http_host, port: c.http_port, api: deps, log });
-  controller = new Controller({ config: c, db, connection, registry, history, packages, packageServer, dashboard, engine, admin, scheduler: o.scheduler, now, log });
+  controller = new Controller({ config: c, db, connection, registry, history, packages, packageServer, dashboard, engine, admin, scheduler: o.scheduler, now, log, operatorNames: operatorKeys.map(describeOperator) });
   return controller;
 }

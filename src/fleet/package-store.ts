@@ -23,6 +23,8 @@ export interface PackageRow {
   bytes: number;
   key_id: string;
   uploaded_at: number;
+  /** The operator who committed the upload (issue 16). */
+  uploaded_by: string | null;
 }
 
 export interface Chunk {
@@ -78,7 +80,7 @@ export class PackageStore {
   }
 
   /** Checks the staged upload like an agent would and moves it into the store. */
-  async commit(name: string, version: string): Promise<PackageRow> {
+  async commit(name: string, version: string, by: string | null = null): Promise<PackageRow> {
     checkRef(name, version);
     const dir = join(this.staging, `${name}@${version}`);
     if (!existsSync(dir)) throw new ReasondError('invalid_request', `nothing was uploaded for ${name}@${version}`);
@@ -92,8 +94,8 @@ export class PackageStore {
       if (existsSync(dest)) throw new ReasondError('invalid_request', `${name}@${version} is already in the package store; versions are immutable`);
       await mkdir(dirname(dest), { recursive: true });
       await rename(dir, dest);
-      const row: PackageRow = { name, version, bytes: m.files.reduce((n, f) => n + f.size, 0), key_id: m.signature!.key_id, uploaded_at: this.now() };
-      await this.db.run('INSERT INTO packages (name, version, bytes, key_id, uploaded_at) VALUES (?, ?, ?, ?, ?)', [row.name, row.version, row.bytes, row.key_id, row.uploaded_at]);
+      const row: PackageRow = { name, version, bytes: m.files.reduce((n, f) => n + f.size, 0), key_id: m.signature!.key_id, uploaded_at: this.now(), uploaded_by: by };
+      await this.db.run('INSERT INTO packages (name, version, bytes, key_id, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?, ?, ?)', [row.name, row.version, row.bytes, row.key_id, row.uploaded_at, row.uploaded_by]);
       return row;
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -98,4 +98,16 @@ export const controllerMigrations: readonly Migration[] = [
         message TEXT NOT NULL
       );`,
   },
+  {
+    name: 'operators who created rollouts and uploaded packages; nonces of signed requests (issue 16)',
+    sql: `
+      ALTER TABLE rollouts ADD COLUMN created_by TEXT;
+      ALTER TABLE packages ADD COLUMN uploaded_by TEXT;
+      CREATE TABLE operator_nonces (
+        nonce TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX operator_nonces_by_at ON operator_nonces (at);`,
+  },
 ];

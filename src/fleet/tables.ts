@@ -19,8 +19,15 @@ export function statusTable(devices: Record<string, any>[]): string {
 }
 
 export function rolloutsTable(rollouts: Record<string, any>[]): string {
-  return table(['ID', 'PACKAGE', 'STATE', 'WAVE', 'CREATED', 'REASON'], rollouts.map((r) => [
-    r.id, `${r.name}@${r.version}`, r.state, `${Math.min(r.wave + 1, r.waves)}/${r.waves}`, new Date(r.created_at).toISOString().slice(0, 19) + 'Z', r.reason,
+  return table(['ID', 'PACKAGE', 'STATE', 'WAVE', 'CREATED', 'BY', 'REASON'], rollouts.map((r) => [
+    r.id, `${r.name}@${r.version}`, r.state, `${Math.min(r.wave + 1, r.waves)}/${r.waves}`, new Date(r.created_at).toISOString().slice(0, 19) + 'Z', r.created_by, r.reason,
+  ]));
+}
+
+/** `fleet packages`: the controller's package store, with who uploaded each (issue 16). */
+export function packagesTable(packages: Record<string, any>[]): string {
+  return table(['PACKAGE', 'BYTES', 'SIGNED BY KEY', 'UPLOADED', 'BY'], packages.map((p) => [
+    `${p.name}@${p.version}`, p.bytes, p.key_id, new Date(p.uploaded_at).toISOString().slice(0, 19) + 'Z', p.uploaded_by,
   ]));
 }
 

@@ -5,7 +5,9 @@
  * key's DER bytes, so a manifest names the key without carrying it.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ReasondError } from '../core/errors.js';
 import { PackageError } from './errors.js';
 import { signedBytes, type Manifest } from './manifest.js';
 
@@ -33,6 +35,17 @@ export function generateKeyPair(): KeyPairPem {
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     keyId: keyIdOf(publicKey),
   };
+}
+
+/** Writes a new pair as <out>.key (mode 0600) and <out>.pub; never overwrites a key. */
+export function writeKeyPair(out: string): KeyPairPem {
+  for (const p of [`${out}.key`, `${out}.pub`]) if (existsSync(p)) throw new ReasondError('invalid_request', `${p} exists; keygen does not overwrite keys`);
+  mkdirSync(dirname(out), { recursive: true });
+  const k = generateKeyPair();
+  writeFileSync(`${out}.key`, k.privatePem, { mode: 0o600 });
+  chmodSync(`${out}.key`, 0o600);
+  writeFileSync(`${out}.pub`, k.publicPem);
+  return k;
 }
 
 export function readPrivateKey(path: string): KeyObject {

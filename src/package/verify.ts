@@ -18,8 +18,8 @@ import { checkSignature, type TrustedKey } from './signing.js';
 export interface ManifestPolicy {
   trusted: TrustedKey[];
   agentVersion: string;
-  /** The version now active under the same name, if any. */
-  activeVersion?: string;
+  /** What the board serves now, whatever its package name: a package below its version is a downgrade. */
+  serving?: { name?: string; version?: string };
   allowDowngrade?: boolean;
   /** name@version strings marked bad after a rollback. */
   bad?: ReadonlySet<string>;
@@ -33,8 +33,9 @@ export function checkManifest(m: Manifest, p: ManifestPolicy): void {
     throw new PackageError('agent_too_old', `${m.name}@${m.version} needs agent ${m.min_agent_version} or newer; this agent is ${p.agentVersion}`);
   }
   if (p.bad?.has(`${m.name}@${m.version}`)) throw new PackageError('marked_bad', `${m.name}@${m.version} was rolled back on this device and is marked bad`);
-  if (p.activeVersion && !p.allowDowngrade && compareSemver(m.version, p.activeVersion) < 0) {
-    throw new PackageError('downgrade', `${m.name}@${m.version} is older than the active ${p.activeVersion}; set allow_downgrade to install it`);
+  const serving = p.serving?.version ? p.serving as { name?: string; version: string } : undefined;
+  if (serving && !p.allowDowngrade && compareSemver(m.version, serving.version) < 0) {
+    throw new PackageError('downgrade', `${m.name}@${m.version} is older than the active ${serving.name ?? 'model'}@${serving.version}; set allow_downgrade to install it`);
   }
 }
 

@@ -183,9 +183,9 @@ export class Updater {
   private async check(d: Deploy): Promise<void> {
     const s = this.o.store;
     const active = await s.active();
-    const activeVersion = active?.name === d.manifest.name ? active.version
-      : !active && this.o.baseModel.name === d.manifest.name ? this.o.baseModel.version : undefined;
-    checkManifest(d.manifest, { trusted: this.o.trusted, agentVersion: this.o.agentVersion, activeVersion, allowDowngrade: d.req.allow_downgrade, bad: s.badSet });
+    // what the board serves, whatever its name: re-packing an old model under a new name is still a step back
+    const serving = active ?? this.o.baseModel;
+    checkManifest(d.manifest, { trusted: this.o.trusted, agentVersion: this.o.agentVersion, serving, allowDowngrade: d.req.allow_downgrade, bad: s.badSet });
     if (s.isInstalled(d.manifest)) return;
     const staging = s.stagingDir(d.manifest);
     const need = d.manifest.files.reduce((n, f) => n + f.size, 0) - (await bytesPresent(staging, d.manifest).catch(() => 0)) + this.o.diskReserveBytes;

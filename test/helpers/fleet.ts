@@ -21,8 +21,12 @@ export interface ControllerProcess {
   dataDir: string;
 }
 
-export async function startController(broker: string, trusted: string, dataDir = tempDir('reasond-controller-')): Promise<ControllerProcess> {
-  const args = ['--import', 'tsx', cli, 'controller', `--broker=${broker}`, `--data-dir=${dataDir}`, `--trusted-keys=${trusted}`,
+/** The operator every fleet test acts as (issue 16): the controllers list its .pub, `fleet()` signs with its .key. */
+export const operator = makeKeys('alice');
+export const operatorKeyPath = join(operator.dir, 'alice.key');
+
+export async function startController(broker: string, trusted: string, dataDir = tempDir('reasond-controller-'), extra: string[] = []): Promise<ControllerProcess> {
+  const args = ['--import', 'tsx', cli, 'controller', `--broker=${broker}`, `--data-dir=${dataDir}`, `--trusted-keys=${trusted}`, `--operator-keys=${operator.pubPath}`, ...extra,
     '--http-host=127.0.0.1', '--http-port=0', '--package-host=127.0.0.1', '--package-port=0', '--reconcile-s=1', '--config='];
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
@@ -36,10 +40,15 @@ export async function startController(broker: string, trusted: string, dataDir =
 
 export const stopController = (c: ControllerProcess, signal: NodeJS.Signals = 'SIGTERM') => stopChild(c.child, signal);
 
-/** `reasond fleet <args>` against the broker; async so the embedded broker in this process keeps serving. */
-export function fleet(broker: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * `reasond fleet <args>` against the broker, signed as `operator` unless a key is given (null: none);
+ * async so the embedded broker in this process keeps serving.
+ */
+export function fleet(broker: string, args: string[], key: string | null = operatorKeyPath): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'fleet', ...args, `--broker=${broker}`, '--timeout=60'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
+    const signing = key === null ? [] : [`--operator-key=${key}`];
+    // HOME elsewhere: the default key file of whoever runs the tests must not sign for them
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'fleet', ...args, ...signing, `--broker=${broker}`, '--timeout=60'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', HOME: operator.dir, REASOND_OPERATOR_KEY: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => (stdout += b));

@@ -69,6 +69,7 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   const rollout = await controller.p.engine.create({
     name: 'tiny', version: '1.3.0', target: { kind: 'pool', pool: 'line-1' },
     strategy: { canary: 1, waves: [100], max_failures_percent: 0, rollback_on_abort: true, max_tps_drop_percent: 50, max_error_increase_percent: 10 },
+    by: 'alice (key 0123456789abcdef)',
   });
 
   // security headers on the page and the JSON (issue 16)
@@ -94,6 +95,7 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   const waves = await page.$$eval(`#rollouts tr[data-rollout="${rollout.id}"] .wave`, (w) => w.map((x) => x.textContent));
   t.deepEqual(waves, ['0: jetson-01', '1: pi-01']);
   t.regex((await page.textContent(`#rollouts tr[data-rollout="${rollout.id}"]`)) ?? '', /tiny@1\.3\.0.*running/);
+  t.is(await page.textContent(`#rollouts tr[data-rollout="${rollout.id}"] td.by`), 'alice (key 0123456789abcdef)');
   t.is(await page.$$eval('script[src="/assets/uPlot.iife.min.js"]', (s) => s.length), 1);
   t.true(await page.evaluate(() => typeof (window as any).uPlot === 'function'), 'uPlot loaded from the controller');
 

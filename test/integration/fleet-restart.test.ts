@@ -10,7 +10,7 @@
 import test from 'ava';
 import { hasMosquitto } from '../helpers/brokers.js';
 import { makePackage } from '../helpers/packages.js';
-import { fleet, fleetJson, startController, startSite, stopController, untilModels } from '../helpers/fleet.js';
+import { fleet, fleetJson, operator, startController, startSite, stopController, untilModels } from '../helpers/fleet.js';
 import { until } from '../helpers/waiting.js';
 
 test('a controller killed mid-rollout continues the rollout after a restart; an operator abort rolls back', async (t) => {
@@ -45,7 +45,7 @@ test('a controller killed mid-rollout continues the rollout after a restart; an 
   const next = await fleetJson(broker.url, ['rollout', 'tiny@1.4.0', '--waves', '100', '--no-wait']);
   await untilModels(broker.url, ['pi-01', 'pi-02'], 'tiny@1.4.0');
   const aborted = await fleetJson(broker.url, ['rollout', 'abort', next.id]);
-  t.is(aborted.rollout.reason, 'aborted by an operator');
+  t.is(aborted.rollout.reason, `aborted by alice (key ${operator.trusted.keyId})`);
   await until(async () => (show = await fleetJson(broker.url, ['rollout', 'show', next.id])).rollout.state === 'aborted', 'the abort to finish');
   t.deepEqual(show.devices.map((d: any) => [d.device, d.state]), [['pi-01', 'rolled_back'], ['pi-02', 'rolled_back'], ['pi-03', 'skipped']]);
   await untilModels(broker.url, ['pi-01', 'pi-02'], 'tiny@1.3.0');

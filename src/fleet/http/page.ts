@@ -22,7 +22,7 @@ export const dashboardPage = `<!doctype html>
 <h2 id="charts-title">charts</h2>
 <div id="charts" class="charts"></div>
 <h2>rollouts</h2>
-<table id="rollouts"><thead><tr><th>id</th><th>package</th><th>target</th><th>state</th><th>waves</th></tr></thead><tbody></tbody></table>
+<table id="rollouts"><thead><tr><th>id</th><th>package</th><th>target</th><th>by</th><th>state</th><th>waves</th></tr></thead><tbody></tbody></table>
 <script src="/assets/uPlot.iife.min.js"></script>
 <script>
 const $ = (s) => document.querySelector(s);
@@ -69,7 +69,7 @@ async function rollouts() {
     const { devices } = await getJson('/api/rollouts/' + encodeURIComponent(r.id));
     const waves = [];
     for (const d of devices) (waves[d.wave] = waves[d.wave] || []).push(d);
-    rows.push('<tr data-rollout="' + esc(r.id) + '"><td>' + esc(r.id) + '</td><td>' + esc(r.name + '@' + r.version) + '</td><td>' + esc(JSON.stringify(r.target)) +
+    rows.push('<tr data-rollout="' + esc(r.id) + '"><td>' + esc(r.id) + '</td><td>' + esc(r.name + '@' + r.version) + '</td><td>' + esc(JSON.stringify(r.target)) + '</td><td class="by">' + esc(r.created_by || '') +
       '</td><td class="st-' + esc(r.state) + '">' + esc(r.state) + (r.reason ? ': ' + esc(r.reason) : '') + '</td><td>' +
       waves.map((w, i) => '<span class="wave' + (i === r.wave ? ' current' : '') + '">' + i + ': ' + w.map((d) => '<span class="st-' + esc(d.state) + '" title="' + esc(d.reason) + '">' + esc(d.device) + '</span>').join(' ') + '</span>').join('') +
       '</td></tr>');

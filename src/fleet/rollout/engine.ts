@@ -25,7 +25,7 @@ import { describeTarget, planWaves, selectDevices, type Target } from './plan.js
 import type { Rollout, RolloutDevice, RolloutStore } from './store.js';
 
 export interface DeviceCommands {
-  deploy(device: string, p: { name: string; version: string }): Promise<void>;
+  deploy(device: string, p: { name: string; version: string; allow_downgrade?: boolean }): Promise<void>;
   rollback(device: string, reason: string): Promise<void>;
 }
 
@@ -47,6 +47,8 @@ export interface CreateRequest {
   version: string;
   target: Target;
   strategy: Strategy;
+  /** The operator who asks for it, as the history records them (issue 16). */
+  by?: string;
 }
 
 const idOf = (d: DeviceRow | undefined) => (d?.model_name ? `${d.model_name}@${d.model_version ?? ''}` : null);
@@ -69,8 +71,8 @@ export class RolloutEngine {
       if (!devices.length) throw new ReasondError('invalid_request', `no known device matches ${describeTarget(req.target)}`);
       const waves = planWaves(devices, req.strategy.canary, req.strategy.waves);
       const id = `r-${new Date(this.d.now()).toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomUUID().slice(0, 4)}`;
-      await this.d.store.create({ id, name: req.name, version: req.version, target: req.target, strategy: req.strategy, state: 'running', wave: 0, waves: waves.length }, waves);
-      await this.d.store.log(id, null, `created: ${req.name}@${req.version} to ${describeTarget(req.target)}, waves ${waves.map((w) => w.length).join('+')}`);
+      await this.d.store.create({ id, name: req.name, version: req.version, target: req.target, strategy: req.strategy, state: 'running', wave: 0, waves: waves.length, created_by: req.by ?? null }, waves);
+      await this.d.store.log(id, null, `created${req.by ? ` by ${req.by}` : ''}: ${req.name}@${req.version} to ${describeTarget(req.target)}, waves ${waves.map((w) => w.length).join('+')}`);
       await this.startWave((await this.d.store.get(id))!, 0);
       await this.pass(id);
       return (await this.d.store.get(id))!;
@@ -85,6 +87,24 @@ export class RolloutEngine {
       await this.startAbort(r, reason, rollback ?? r.strategy.rollback_on_abort);
       await this.pass(id);
       return (await this.d.store.get(id))!;
+    });
+  }
+
+  /**
+   * `fleet rollback` (issue 16): every device the target selects goes back to its previous version
+   * (the agent's own model/rollback; one without a previous version answers so in its events).
+   * Refused while a rollout runs: abort it instead, which rolls back what it updated.
+   */
+  rollbackDevices(target: Target, by: string): Promise<string[]> {
+    return this.runner.run('fleet rollback', async () => {
+      const busy = await this.d.store.unfinished();
+      if (busy.length) throw new ReasondError('busy', `rollout ${busy[0].id} (${busy[0].name}@${busy[0].version}) is ${busy[0].state}; abort it (it rolls back what it updated) before a fleet rollback`);
+      const known = (await this.d.registry.list()).map((r) => ({ device: r.device, pool: r.pool, labels: JSON.parse(r.labels) }));
+      const devices = selectDevices(target, known);
+      if (!devices.length) throw new ReasondError('invalid_request', `no known device matches ${describeTarget(target)}`);
+      for (const device of devices) await this.d.commands.rollback(device, `fleet rollback by ${by}`);
+      this.d.log(`fleet rollback of ${describeTarget(target)} (${devices.join(', ')}) by ${by}`);
+      return devices;
     });
   }
 
@@ -151,7 +171,7 @@ export class RolloutEngine {
       // an aborted rollout sends no new deploys: one that may never have arrived is given up
       if (r.state === 'rolling_back' && this.mustSend(row, dev)) return set({ state: 'skipped', reason: 'its deploy may not have arrived before the abort' }, 'skipped: its deploy may not have arrived before the abort');
       if (this.mustSend(row, dev)) {
-        await this.d.commands.deploy(row.device, { name: r.name, version: r.version });
+        await this.d.commands.deploy(row.device, { name: r.name, version: r.version, ...(r.strategy.allow_downgrade ? { allow_downgrade: true } : {}) });
         return set({ sent_at: now, sent_boot: this.boot }, row.sent_at === null ? 'deploy sent' : 'deploy sent again');
       }
     } else if (row.state === 'active' && idOf(dev) !== target && dev?.online) {

@@ -26,6 +26,8 @@ export interface Strategy {
    * health check. 0 = judge at once, with whatever metrics there are.
    */
   min_tasks?: number;
+  /** Deploy with allow_downgrade: the agents install it even below the version they serve (issue 16). */
+  allow_downgrade?: boolean;
 }
 
 export type Verdict = { kind: 'wait' } | { kind: 'pass' } | { kind: 'abort'; reason: string };

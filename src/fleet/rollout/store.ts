@@ -18,6 +18,8 @@ export interface RolloutRow {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  /** The operator who created it (issue 16): `name (key id)`, or `unauthenticated` with operator_auth off. */
+  created_by: string | null;
 }
 
 export interface Rollout extends Omit<RolloutRow, 'target' | 'strategy'> {
@@ -46,8 +48,8 @@ export class RolloutStore {
     const now = this.now();
     await this.db.transaction(async () => {
       await this.db.run(
-        'INSERT INTO rollouts (id, name, version, target, strategy, state, wave, waves, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [r.id, r.name, r.version, JSON.stringify(r.target), JSON.stringify(r.strategy), r.state, r.wave, r.waves, now, now],
+        'INSERT INTO rollouts (id, name, version, target, strategy, state, wave, waves, created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [r.id, r.name, r.version, JSON.stringify(r.target), JSON.stringify(r.strategy), r.state, r.wave, r.waves, now, now, r.created_by],
       );
       for (const [i, wave] of waves.entries()) {
         for (const device of wave) {

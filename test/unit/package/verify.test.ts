@@ -99,8 +99,13 @@ test('ONNX external data whose location leaves the package: external_data_escape
 
 test('downgrade, newer agent and a version marked bad are refused by policy', async (t) => {
   const { dir } = await makePackage({ keys, version: '1.0.0', minAgentVersion: '0.1.0' });
-  await rejects(t, dir, 'downgrade', { ...policy, activeVersion: '1.2.0' });
-  t.is((await verifyPackage(dir, { ...policy, activeVersion: '1.2.0', allowDowngrade: true })).version, '1.0.0');
+  const same = await rejects(t, dir, 'downgrade', { ...policy, serving: { name: 'tiny', version: '1.2.0' } });
+  t.is(same.message, 'downgrade: tiny@1.0.0 is older than the active tiny@1.2.0; set allow_downgrade to install it');
+  // another package name is no way around it (issue 16): the board would still step back
+  const renamed = await rejects(t, dir, 'downgrade', { ...policy, serving: { name: 'tiny-old', version: '1.2.0' } });
+  t.is(renamed.message, 'downgrade: tiny@1.0.0 is older than the active tiny-old@1.2.0; set allow_downgrade to install it');
+  t.is((await verifyPackage(dir, { ...policy, serving: { name: 'tiny', version: '1.2.0' }, allowDowngrade: true })).version, '1.0.0');
+  t.is((await verifyPackage(dir, { ...policy, serving: { name: 'tiny', version: '1.0.0' } })).version, '1.0.0');
   await rejects(t, dir, 'agent_too_old', { ...policy, agentVersion: '0.0.9' });
   await rejects(t, dir, 'marked_bad', { ...policy, bad: new Set(['tiny@1.0.0']) });
 });
