@@ -84,7 +84,7 @@ async function rollout(c: FleetClient, a: Args): Promise<void> {
   if (!version) throw new ReasondError('invalid_request', `name the package as name@1.2.3 or name-1.2.3; got ${JSON.stringify(a.package)}`);
   const { rollout: r } = await c.request('rollout/create', {
     name, version, target: a.to, canary: a.canary, waves: a.waves, max_failures: a['max-failures'], rollback_on_abort: a['rollback-on-abort'],
-    max_tps_drop: a['max-tps-drop'], max_error_increase: a['max-error-increase'], min_tasks: a['gate-tasks'], allow_downgrade: a['allow-downgrade'],
+    max_tps_drop: a['max-tps-drop'], max_error_increase: a['max-error-increase'], min_tasks: a['gate-tasks'], allow_downgrade: a['allow-downgrade'], force: a.force,
   });
   if (!a.wait) return a.json ? json(r) : out(`rollout ${r.id} started\n`);
   let last = '';
@@ -178,6 +178,7 @@ export const fleetCommand: CommandModule<object, Args> = {
         .option('max-error-increase', { type: 'string', default: '10%', describe: 'Error-rate points the new version may add' })
         .option('gate-tasks', { type: 'number', default: 0, describe: 'Tasks each device must serve on the new version before its wave gate judges it' })
         .option('allow-downgrade', { type: 'boolean', default: false, describe: 'Let the agents install it though it is older than the version they serve (any package name): a deliberate step back' })
+        .option('force', { type: 'boolean', default: false, describe: 'Roll out a package with no smoke checks though --gate-tasks is 0 (nothing then tests it first)' })
         .option('wait', { type: 'boolean', default: true, describe: 'Show progress until the rollout ends (--no-wait returns at once)' }), withClient(rolloutVerb))
       .command('rollback <target>', 'Send devices back to their previous model version: all | pool=NAME | devices=a,b | label:key=value', (s) => s
         .positional('target', { type: 'string', describe: 'Which devices' }), withClient(async (c, a) => {

@@ -122,8 +122,13 @@ export function controllerHandlers(d: ApiDeps): Record<string, RequestHandler> {
         return { device: b.device, labels };
       }),
       signed('rollout/create', async (b, by) => {
-        const r = await d.engine.create({ name: str(b.name, 'name'), version: str(b.version, 'version'), target: parseTarget(str(b.target ?? 'all', 'target')), strategy: strategyOf(b), by });
-        return { rollout: r };
+        const [name, version, strategy] = [str(b.name, 'name'), str(b.version, 'version'), strategyOf(b)];
+        if (b.force !== undefined && typeof b.force !== 'boolean') throw new ReasondError('invalid_request', `force must be true or false; got ${JSON.stringify(b.force)}`);
+        // nothing would test such a package before every device of the target runs it (issue 16)
+        if (!b.force && !strategy.min_tasks && (await d.packages.smokeChecks(name, version)) === 0) {
+          throw new ReasondError('invalid_request', `${name}@${version} has no smoke checks and the rollout no gate tasks, so nothing would test it before the devices run it: add smoke checks (reasond model pack --smoke), set min_tasks (--gate-tasks), or force it (--force)`);
+        }
+        return { rollout: await d.engine.create({ name, version, target: parseTarget(str(b.target ?? 'all', 'target')), strategy, by }) };
       }),
       signed('rollout/abort', async (b, by) => ({ rollout: await d.engine.abort(str(b.rollout, 'rollout'), `aborted by ${by === UNAUTHENTICATED ? 'an unauthenticated operator' : by}`, b.rollback as boolean | undefined) })),
       signed('fleet/rollback', async (b, by) => ({ devices: await d.engine.rollbackDevices(parseTarget(str(b.target, 'target')), by) })),

@@ -64,6 +64,12 @@ export class PackageStore {
     return !!(await this.db.get('SELECT 1 FROM packages WHERE name = ? AND version = ?', [name, version])) && existsSync(join(this.root, name, version, MANIFEST_FILE));
   }
 
+  /** How many smoke checks name@version's manifest lists; undefined when the store does not have it. */
+  async smokeChecks(name: string, version: string): Promise<number | undefined> {
+    if (!(await this.has(name, version))) return undefined;
+    return (await readManifest(join(this.root, name, version))).smoke.prompts.length;
+  }
+
   /** Writes one chunk of one file of an upload; offset 0 starts the file over. */
   async write(c: Chunk): Promise<void> {
     checkRef(c.name, c.version);

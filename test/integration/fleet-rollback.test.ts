@@ -1,13 +1,14 @@
 /**
  * Fleet-wide steps back (issue 16): `reasond fleet rollback <target>` sends devices to their
  * previous version (signed, refused while a rollout runs), and a rollout of an older package is
- * refused by the agents as a downgrade unless it says `--allow-downgrade`.
+ * refused by the agents as a downgrade unless it says `--allow-downgrade`; a package with no smoke
+ * checks is not rolled out without gate tasks unless forced.
  */
 import test from 'ava';
 import { fleet, fleetJson, operator, startSite, untilModels } from '../helpers/fleet.js';
 import { makePackage } from '../helpers/packages.js';
 
-test('fleet rollback returns devices to their previous version; an older package needs --allow-downgrade', async (t) => {
+test('fleet rollback returns devices to their previous version; an older package needs --allow-downgrade, an untested one --force', async (t) => {
   t.timeout(600_000);
   const { broker, packages: p, devices } = await startSite(t, { agents: 2 });
   const url = broker.url;
@@ -46,4 +47,15 @@ test('fleet rollback returns devices to their previous version; an older package
   const last = (await fleetJson(url, ['rollouts'])).rollouts[0];
   t.is(last.strategy.allow_downgrade, true);
   t.is(last.created_by, alice);
+
+  // a package with no smoke checks, rolled out with no gate tasks: nothing would test it first
+  const untested = await makePackage({ keys: p.keys, version: '1.5.0', smoke: { prompts: [] } });
+  t.is((await fleet(url, ['upload', untested.dir])).code, 0);
+  const blind = await fleet(url, ['rollout', 'tiny@1.5.0']);
+  t.is(blind.code, 2);
+  t.is(blind.stderr, 'reasond: invalid_request: tiny@1.5.0 has no smoke checks and the rollout no gate tasks, so nothing would test it before the devices run it: add smoke checks (reasond model pack --smoke), set min_tasks (--gate-tasks), or force it (--force)\n');
+  t.is((await fleetJson(url, ['rollouts'])).rollouts.length, 3, 'no rollout was created');
+  const forced = await fleet(url, ['rollout', 'tiny@1.5.0', '--force']);
+  t.is(forced.code, 0, forced.stdout + forced.stderr);
+  await untilModels(url, devices, 'tiny@1.5.0');
 });
