@@ -5,7 +5,10 @@
  * Times are the controller's clock at receipt, so a board with a wrong
  * clock cannot reorder what the rollout engine compares.
  */
-import { checker, metricsSchema, parseDeviceTopic, type MetricsMessage } from '../protocol/index.js';
+import {
+  checker, metricsSchema, modelUpdateSchema, offlineStatusSchema, onlineStatusSchema, parseDeviceTopic,
+  type MetricsMessage, type ModelUpdateEvent, type OfflineStatus, type OnlineStatus,
+} from '../protocol/index.js';
 import type { Database } from '../store/index.js';
 import { metricsSample, MetricsHistory } from './history.js';
 
@@ -55,8 +58,14 @@ export function fullReason(e: { reason?: unknown; message?: unknown }): string |
 export class Registry {
   /** Called after a device's row changed (the rollout engine reconciles on it). */
   onChange: (device: string) => void = () => {};
-  /** The agents' metrics are read through protocol/metrics.ts's schema, never re-parsed by hand (#19). */
+  /**
+   * The agents' messages are read through the schemas src/protocol declares and the agent writes by
+   * (#19, issue 16), never re-parsed by hand: a message that does not match is logged and ignored.
+   */
   private readonly isMetrics = checker<MetricsMessage>(metricsSchema, 'the metrics');
+  private readonly isOnline = checker<OnlineStatus>(onlineStatusSchema, 'the status');
+  private readonly isOffline = checker<OfflineStatus>(offlineStatusSchema, 'the status');
+  private readonly isModelUpdate = checker<ModelUpdateEvent>(modelUpdateSchema, 'the event');
 
   constructor(
     private readonly db: Database,
@@ -87,13 +96,15 @@ export class Registry {
   }
 
   private async status(device: string, s: Json, now: number): Promise<void> {
+    const check = s.state === 'online' ? this.isOnline : this.isOffline;
+    if (!check(s)) return this.log(`status from ${device} ignored: ${check.problems().join('; ')}`);
     if (s.state === 'online') {
       // online_since moves only on a new birth (started_at), so the engine can tell a restart from a repeat
       await this.db.run(
         `UPDATE devices SET online = 1, pool = ?, agent_version = ?, model_name = ?, model_version = ?, hardware = ?, status = ?,
            online_since = CASE WHEN online = 1 AND json_extract(status, '$.started_at') = ? THEN online_since ELSE ? END
          WHERE device = ?`,
-        [s.pool ?? null, s.agent_version ?? null, s.model?.name ?? null, s.model?.version ?? null, JSON.stringify(s.hardware ?? null), JSON.stringify(s), s.started_at ?? null, now, device],
+        [s.pool, s.agent_version, s.model.name, s.model.version, JSON.stringify(s.hardware), JSON.stringify(s), s.started_at, now, device],
       );
     } else {
       await this.db.run('UPDATE devices SET online = 0, status = ? WHERE device = ?', [JSON.stringify(s), device]);
@@ -114,8 +125,9 @@ export class Registry {
       [device, now, e.type ?? null, e.state ?? null, e.name ?? null, e.version ?? null, why, JSON.stringify(e)],
     );
     if (e.type === 'model_update') {
+      if (!this.isModelUpdate(e)) return this.log(`model_update from ${device} ignored: ${this.isModelUpdate.problems().join('; ')}`);
       await this.db.run('UPDATE devices SET update_state = ?, update_version = ?, update_reason = ?, update_at = ? WHERE device = ?', [
-        e.state ?? null, e.name && e.version ? `${e.name}@${e.version}` : null, why, now, device,
+        e.state, `${e.name}@${e.version}`, why, now, device,
       ]);
     }
   }

@@ -3,7 +3,7 @@
  * with the wrong shape does not compile, as `thermal.guard: {state}` once did not
  * fail and hid the controller's throttled bug.
  */
-import type { MetricsMessage, ThermalState } from '../../src/protocol/index.js';
+import type { MetricsMessage, ModelUpdateEvent, OfflineStatus, OnlineStatus, ThermalState } from '../../src/protocol/index.js';
 
 export interface MetricsFixture {
   device?: string;
@@ -35,4 +35,32 @@ export function metricsMessage(f: MetricsFixture = {}): MetricsMessage {
     thermal: { zones: { cpu: temp }, guard: f.guard ?? 'normal', hottest_c: temp, hottest_zone: 'cpu' },
     cpu: {},
   };
+}
+
+export interface StatusFixture {
+  device: string;
+  pool?: string;
+  /** the model's package version */
+  version?: string;
+  started_at?: number;
+  agent_version?: string;
+}
+
+/** A birth message as the agent publishes it (src/agent/status.ts). */
+export function onlineStatus(f: StatusFixture): OnlineStatus {
+  return {
+    state: 'online', device: f.device, pool: f.pool ?? 'p', agent_version: f.agent_version ?? '0.1.0',
+    model: { name: 'tiny', version: f.version ?? '1.0.0', dtype: 'q8', file: 'onnx/model_quantized.onnx', sha256: 'ab'.repeat(32) },
+    hardware: { arch: 'arm64', platform: 'linux', kernel: '6.6.31', cpu_model: 'Cortex-A76', cpus: 4, memory_bytes: 8 * 2 ** 30 },
+    capabilities: { context_length: 512, max_new_tokens_limit: 512, reasoning: true, streaming: true, mqtt_version: 5, execution_provider: 'cpu' },
+    started_at: f.started_at ?? 1, ts: f.started_at ?? 1,
+  };
+}
+
+/** The last will (`connection lost`) or a clean stop's status. */
+export const offlineStatus = (device: string, reason: OfflineStatus['reason'] = 'connection lost'): OfflineStatus => ({ state: 'offline', device, agent_version: '0.1.0', reason });
+
+/** A model_update event (src/update). */
+export function modelUpdate(f: Omit<ModelUpdateEvent, 'type' | 'ts' | 'name'> & { name?: string; ts?: number }): ModelUpdateEvent {
+  return { type: 'model_update', name: 'tiny', ts: 1, ...f };
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { chromium } from 'playwright-core';
 import { loadControllerConfig } from '../../src/fleet/config.js';
-import { metricsMessage } from '../helpers/messages.js';
+import { metricsMessage, onlineStatus } from '../helpers/messages.js';
 import { buildController } from '../../src/fleet/controller.js';
 import { DashboardServer } from '../../src/fleet/http/server.js';
 import { freePort, startBroker, stopChild } from '../helpers/brokers.js';
@@ -24,10 +24,7 @@ import { until } from '../helpers/waiting.js';
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-const status = (device: string, pool: string) => ({
-  state: 'online', device, pool, agent_version: '0.1.0', started_at: 1,
-  model: { name: 'tiny', version: '1.0.0', dtype: 'q8' }, hardware: { arch: 'arm64', cpus: 4 }, ts: 1,
-});
+const status = (device: string, pool: string) => onlineStatus({ device, pool });
 const metrics = (device: string, tps: number, temp: number) =>
   ({ ...metricsMessage({ device, tps, temp, tasks: 4, latency_ms: 900, queue_depth: 0, rss_bytes: 300 * 1048576, version: '1.0.0' }), at: new Date().toISOString() });
 

@@ -15,6 +15,7 @@ import { RolloutStore } from '../../../src/fleet/rollout/store.js';
 import { controllerMigrations } from '../../../src/fleet/schema.js';
 import { Database } from '../../../src/store/index.js';
 import { tempDir } from '../../helpers/models.js';
+import { offlineStatus, onlineStatus } from '../../helpers/messages.js';
 
 const strategy: Strategy = { canary: 0, waves: [100], max_failures_percent: 0, rollback_on_abort: true, max_tps_drop_percent: 50, max_error_increase_percent: 10 };
 
@@ -34,7 +35,7 @@ test('abort while a deploy is out, restart mid-rollback: no new deploys, the rol
   const { clock: time, history, registry, store } = await parts(t);
   const clock = () => time.now;
   const status = (device: string, version: string, startedAt = 1) =>
-    registry.ingest('reasond', `reasond/${device}/status`, Buffer.from(JSON.stringify({ state: 'online', pool: 'p', started_at: startedAt, model: { name: 'tiny', version } })));
+    registry.ingest('reasond', `reasond/${device}/status`, Buffer.from(JSON.stringify(onlineStatus({ device, started_at: startedAt, version }))));
   const makeEngine = (sent: string[]) => new RolloutEngine({
     store, registry, history, now: clock, log: () => {}, hasPackage: async () => true,
     commands: { deploy: async (d, p) => void sent.push(`deploy ${d} ${p.name}@${p.version}`), rollback: async (d) => void sent.push(`rollback ${d}`) },
@@ -89,12 +90,12 @@ test('a device that never answers its deploy is failed after deploy_timeout, log
     store, registry, history, now: clock, log: () => {}, hasPackage: async () => true, deployTimeoutMs: 60_000,
     commands: { deploy: async (d, p) => void sent.push(`deploy ${d} ${p.name}@${p.version}`), rollback: async (d) => void sent.push(`rollback ${d}`) },
   });
-  const online = (device: string) => registry.ingest('reasond', `reasond/${device}/status`, Buffer.from(JSON.stringify({ state: 'online', pool: 'p', started_at: 1, model: { name: 'tiny', version: '1.0.0' } })));
+  const online = (device: string) => registry.ingest('reasond', `reasond/${device}/status`, Buffer.from(JSON.stringify(onlineStatus({ device }))));
   await online('pi-01');
   const r = await engine.create({ name: 'tiny', version: '1.3.0', target: { kind: 'all' }, strategy: { ...strategy, max_failures_percent: 100 } });
   t.deepEqual(sent, ['deploy pi-01 tiny@1.3.0']);
   // the board goes away mid-deploy (its last will)
-  await registry.ingest('reasond', 'reasond/pi-01/status', Buffer.from(JSON.stringify({ state: 'offline', reason: 'connection lost' })));
+  await registry.ingest('reasond', 'reasond/pi-01/status', Buffer.from(JSON.stringify(offlineStatus('pi-01'))));
   time.now += 59_000;
   engine.poke();
   await engine.idle();
