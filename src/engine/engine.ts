@@ -44,6 +44,12 @@ export class Engine {
   private loading?: { resolve: (loaded: Loaded) => void; reject: (e: Error) => void };
   private failure?: Error;
 
+  /**
+   * Forward passes the worker has run (it adds one after each and notifies): a thread may
+   * Atomics.wait on it. Shared memory, so it moves while the main thread is busy or blocked.
+   */
+  readonly passCounter = new Int32Array(new SharedArrayBuffer(4));
+
   constructor(private readonly options: EngineOptions) {}
 
   get info(): ModelInfo {
@@ -61,7 +67,7 @@ export class Engine {
     try {
       loaded = await new Promise((resolve, reject) => {
         this.loading = { resolve, reject };
-        this.post({ type: 'load', dir, options: load });
+        this.post({ type: 'load', dir, options: load, passes: this.passCounter.buffer as SharedArrayBuffer });
       });
     } catch (e) {
       // A model that does not load leaves no worker behind (it would keep the process alive).

@@ -78,6 +78,10 @@ async function forward(model: LoadedModel, first: number, feeds: number[][], gre
   const n = feeds[0].length;
   const inputs = cache instanceof OwnedKvCache ? cache.feedRows(first, feeds) : cache.feeds(feeds[0]);
   const outputs = await model.session.run(inputs, fetch);
+  if (model.passes) {
+    Atomics.add(model.passes, 0, 1);
+    Atomics.notify(model.passes, 0);
+  }
   const t1 = profile ? performance.now() : 0;
   if (cache instanceof OwnedKvCache) cache.updateRows(outputs, first, feeds.length, n);
   else cache.update(outputs, n);

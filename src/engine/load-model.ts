@@ -32,6 +32,8 @@ export interface LoadedModel {
   rewrites: RewriteName[];
   /** What a greedy pass fetches when the graph has the argmax output: it and the cache, not the logits. */
   greedyFetches: string[];
+  /** Forward passes run, shared with the main thread (Engine.passCounter). */
+  passes?: Int32Array;
 }
 
 /** A short question for the graph self-test; any text the tokenizer can encode would do. */

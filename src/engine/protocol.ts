@@ -2,7 +2,7 @@
 import type { Delta, GenerateRequest, GenerationResult, LoadOptions, ModelInfo } from './types.js';
 
 export type ToWorker =
-  | { type: 'load'; dir: string; options: LoadOptions }
+  | { type: 'load'; dir: string; options: LoadOptions; passes: SharedArrayBuffer }
   /** stream: someone listens for deltas (otherwise none are posted: a message per token costs a step ~0.1 ms). */
   | { type: 'generate'; id: number; req: GenerateRequest; cancel: SharedArrayBuffer; useCache: boolean; stream: boolean }
   /** Answered between forward passes, not after the generations queued before it. */

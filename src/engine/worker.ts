@@ -27,6 +27,7 @@ async function handle(m: ToWorker): Promise<void> {
         await unloadModel(model);
         model = undefined;
         model = await loadModel(m.dir, m.options, (line) => send({ type: 'log', line }));
+        model.passes = new Int32Array(m.passes);
         send({ type: 'loaded', info: model.info, anyText: model.tokenizer.anyText, tokenizerConfig: model.spec.tokenizerConfig });
       } catch (e) {
         send({ type: 'load_failed', error: wire(e) });
