@@ -38,7 +38,7 @@ let stopBroker = () => {};
 
 test.before(async () => {
   if (!hasMosquitto) return;
-  certs = makeCertificates(['broker', 'pi-7', 'pi-8', 'reasond-controller']);
+  certs = makeCertificates(['broker', 'pi-7', 'pi-8', 'reasond-controller', 'controller', 'pool', 'replies']);
   const port = await freePort();
   const conf = readFileSync(join(repoRoot, 'systemd/mosquitto/reasond.conf'), 'utf8')
     .replaceAll('/etc/mosquitto/certs/', `${certs}/`)
@@ -113,6 +113,28 @@ maybe('a device cannot read another device\'s topics or its replies; it reads it
   await controller.conn.publish('reasond/pi-7/task', 'marker');
   await until(() => pi7.topics().includes('reasond/pi-7/task'), 'the marker');
   t.deepEqual(pi7.topics(), ['reasond/pool/kitchen/task', 'reasond/pi-7/task']);
+});
+
+maybe('the reserved CNs (controller, pool, replies) get nothing of the subtree their name matches', async (t) => {
+  const watcher = await connect('reasond-controller');
+  const reserved = await Promise.all(['controller', 'pool', 'replies'].map(connect));
+  t.teardown(() => Promise.all([watcher, ...reserved].map((c) => c.conn.stop())));
+  await watcher.conn.subscribe(['reasond/#']);
+  for (const c of reserved) await c.conn.subscribe(['reasond/#']);
+  const [controller, pool, replies] = reserved;
+  await controller.conn.publish('reasond/controller/request/rollout/create', 'forged').catch(() => {});
+  await pool.conn.publish('reasond/pool/kitchen/task', 'forged').catch(() => {});
+  await replies.conn.publish('reasond/replies/task-9', 'forged').catch(() => {});
+  // what each would read: the controller's answers, a pool's tasks, someone's answer
+  await watcher.conn.publish('reasond/controller/response/fleet/status', 'secret');
+  await watcher.conn.publish('reasond/pool/kitchen/task', 'secret');
+  await watcher.conn.publish('reasond/replies/task-1', 'secret');
+  await watcher.conn.publish('reasond/controller/marker', 'marker');
+  await until(() => watcher.topics().includes('reasond/controller/marker'), 'the marker');
+  t.deepEqual(watcher.topics(), ['reasond/controller/response/fleet/status', 'reasond/pool/kitchen/task', 'reasond/replies/task-1', 'reasond/controller/marker'], 'no forged message got through');
+  // the marker went out after the secrets: had any reserved client been sent one, it would be here by now
+  await new Promise((r) => setTimeout(r, 200));
+  t.deepEqual(reserved.map((c) => c.topics()), [[], [], []]);
 });
 
 maybe('a client without a certificate is refused', async (t) => {
