@@ -4,6 +4,8 @@
  * later). Tests hand in an engine factory, a clock, a schedule and board tools;
  * the update path is always on, so tests run the engine slot the daemon runs.
  */
+import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootId } from '../core/boot.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -11,7 +13,8 @@ import { describeError } from '../core/errors.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { Engine, parseDtype, type TaskEngine } from '../engine/index.js';
 import { brokerConnection, EmbeddedBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
-import { topics } from '../protocol/index.js';
+import { AnswerSigner, topics } from '../protocol/index.js';
+import { readPrivateKey, writeKeyPair } from '../package/signing.js';
 import { Database, Outbox } from '../store/index.js';
 import { OutboxSender, TaskPipeline, TaskQueue, type Job } from '../task/index.js';
 import { AgentTelemetry } from '../telemetry/agent-telemetry.js';
@@ -45,6 +48,13 @@ export interface BuildOverrides {
   bootId?: string;
 }
 
+/** `<data_dir>/answer.key`: made at the first start (mode 0600), kept for the device's life. */
+function answerKey(dataDir: string): KeyObject {
+  const prefix = join(dataDir, 'answer');
+  if (!existsSync(`${prefix}.key`)) writeKeyPair(prefix);
+  return readPrivateKey(`${prefix}.key`);
+}
+
 export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   const log = o.log ?? ((line: string) => process.stderr.write(`[reasond] ${line}\n`));
   const clock = o.clock ?? systemClock;
@@ -69,9 +79,11 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   const db = new Database(join(c.data_dir, 'reasond.db'), migrations, c.journal_durability === 'normal' ? 'NORMAL' : 'FULL');
   const outbox = new Outbox(db);
   const sender = new OutboxSender(outbox, connection, log);
+  // the device's answer key: its answers are signed, its status carries the public half (issue 16)
+  const signer = new AnswerSigner(answerKey(c.data_dir));
   const status = new StatusPublisher({
     device: c.device_id, pool: c.pool, maxNewTokensLimit: c.max_new_tokens_limit, topic: t.status, clock, connection,
-    hashIndex: join(c.data_dir, 'graphs', 'sha256-index.json'),
+    hashIndex: join(c.data_dir, 'graphs', 'sha256-index.json'), answerKey: signer.answerKey,
   });
 
   // the update path owns the engine slot the tasks run on (issue 6)
@@ -123,6 +135,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     pace: (job) => telemetry.pace(job.id),
     maxConcurrency: () => telemetry.maxConcurrency(),
     bootId: boot,
+    signer,
   });
   running = () => ({ ids: pipeline.runningIds, max: pipeline.maxBatch });
   pipeline.events.on('finished', ({ job, result, startedAt }) => telemetry.finished(job.id, result, startedAt, Math.max(0, startedAt - job.received_at)));

@@ -19,6 +19,8 @@ export interface StatusContext {
   maxNewTokensLimit: number;
   mqttVersion: number;
   startedAt: number;
+  /** The public key that signs this device's answers (issue 16). */
+  answerKey?: string;
 }
 
 export function onlineStatus(c: StatusContext, now: number): OnlineStatus {
@@ -39,6 +41,7 @@ export function onlineStatus(c: StatusContext, now: number): OnlineStatus {
       execution_provider: c.model.execution_provider,
     },
     started_at: c.startedAt,
+    ...(c.answerKey ? { answer_key: c.answerKey } : {}),
     ts: now,
   };
 }
@@ -60,6 +63,7 @@ export class StatusPublisher {
       connection: Pick<MqttConnection, 'connected' | 'publish' | 'protocolVersion'>;
       /** Where the model file's digest is remembered between starts (core/hash.ts); absent: hashed each time. */
       hashIndex?: string;
+      answerKey?: string;
     },
   ) {}
 
@@ -72,7 +76,7 @@ export class StatusPublisher {
     const d = this.d;
     this.context = {
       device: d.device, pool: d.pool, model, modelSha256: await this.digest(model.file),
-      maxNewTokensLimit: d.maxNewTokensLimit, mqttVersion: d.connection.protocolVersion, startedAt: d.clock.now(),
+      maxNewTokensLimit: d.maxNewTokensLimit, mqttVersion: d.connection.protocolVersion, startedAt: d.clock.now(), answerKey: d.answerKey,
     };
   }
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Argv, CommandModule } from 'yargs';
 import { ReasondError } from '../core/errors.js';
 import { brokerConnection, MqttConnection } from '../mqtt/index.js';
+import { checkAnswer } from '../protocol/answer-signature.js';
 import { deviceTopic, poolTaskTopic } from '../protocol/topics.js';
 import { brokerOptions, loadClientConfig, type ClientConfig } from './broker-options.js';
 import { dim, isColour, reportError } from './output.js';
@@ -59,37 +60,48 @@ export const askCommand: CommandModule<object, AskArgs> = {
     const taskTopic = a.device ? deviceTopic(c.base_topic, a.device, 'task') : poolTaskTopic(c.base_topic, a.pool);
     const connection = new MqttConnection({ ...brokerConnection(c), clientId: id, mqttVersion: 5, reconnectMs: 1000, failFast: true });
     const statusTopic = a.device ? deviceTopic(c.base_topic, a.device, 'status') : undefined;
-    let status: { state?: unknown } | undefined;
+    // every device's retained status that came in: the asked device's, and those of devices that answered
+    const statuses = new Map<string, Record<string, unknown>>();
+    const finals: Reply[] = [];
+    let arrived = () => {};
     let timer: NodeJS.Timeout | undefined;
     try {
-      const final = new Promise<Reply>((resolve, reject) => {
+      const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(connection.connected
           ? new ReasondError('deadline_exceeded', `no answer from ${taskTopic} within ${a.timeout} s`)
           : new ReasondError('broker_unreachable', `no connection to the broker at ${c.broker} within ${a.timeout} s`)), a.timeout * 1000);
-        let last: string | undefined;
-        connection.onMessage(async (m) => {
-          if (m.topic === statusTopic) return void (status = parseStatus(m.payload));
-          const r = JSON.parse(m.payload.toString('utf8')) as Reply;
-          if (r.id !== id) return;
-          if (r.type === 'delta') {
-            if (a.json) return void process.stdout.write(JSON.stringify(r) + '\n');
-            if (r.channel === 'answer' && last === 'reasoning') process.stdout.write(isColour ? '\n\n' : '\n[answer]\n');
-            if (r.channel === 'reasoning' && last === undefined && !isColour) process.stdout.write('[reasoning]\n');
-            last = r.channel;
-            process.stdout.write(r.channel === 'reasoning' ? dim(r.text ?? '') : r.text ?? '');
-            return;
-          }
-          resolve(r);
-        });
       });
+      timedOut.catch(() => {});
+      let last: string | undefined;
+      connection.onMessage(async (m) => {
+        if (m.topic.startsWith(`${c.base_topic}/`) && m.topic.endsWith('/status')) return void statuses.set(m.topic, parseStatus(m.payload));
+        const r = JSON.parse(m.payload.toString('utf8')) as Reply;
+        if (r.id !== id) return;
+        if (r.type === 'delta') {
+          if (a.json) return void process.stdout.write(JSON.stringify(r) + '\n');
+          if (r.channel === 'answer' && last === 'reasoning') process.stdout.write(isColour ? '\n\n' : '\n[answer]\n');
+          if (r.channel === 'reasoning' && last === undefined && !isColour) process.stdout.write('[reasoning]\n');
+          last = r.channel;
+          process.stdout.write(r.channel === 'reasoning' ? dim(r.text ?? '') : r.text ?? '');
+          return;
+        }
+        finals.push(r);
+        arrived();
+      });
+      // Every agent keeps a retained status: the broker hands it over with the subscription, so a
+      // device it has never heard of is known at once, not after the whole timeout.
+      const statusOf = async (topic: string) => {
+        if (!statuses.has(topic)) {
+          await connection.subscribe([topic]);
+          for (let waited = 0; !statuses.has(topic) && waited < STATUS_WAIT_MS; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        }
+        return statuses.get(topic);
+      };
       // The timeout covers an unreachable broker too (start() retries until it connects).
-      await Promise.race([connection.start(), final]);
+      await Promise.race([connection.start(), timedOut]);
       await connection.subscribe([replyTopic]);
       if (statusTopic) {
-        // Every agent keeps a retained status: the broker hands it over with the subscription, so a
-        // device it has never heard of is known at once, not after the whole timeout.
-        await connection.subscribe([statusTopic]);
-        for (let waited = 0; status === undefined && waited < STATUS_WAIT_MS; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        const status = await statusOf(statusTopic);
         if (status === undefined) {
           throw new ReasondError('invalid_request', `no device ${JSON.stringify(a.device)} is known to the broker at ${c.broker}: it holds no retained ${statusTopic} (reasond fleet status lists the devices)`);
         }
@@ -109,8 +121,17 @@ export const askCommand: CommandModule<object, AskArgs> = {
         reply_to: replyTopic,
       };
       await connection.publish(taskTopic, JSON.stringify(task), { qos: 1, responseTopic: replyTopic, correlationData: Buffer.from(id) });
-      const r = await final;
-      print(r, a);
+      // The first final reply that is what it claims to be: another board can write reply topics too (issue 16).
+      for (;;) {
+        while (!finals.length) await Promise.race([new Promise<void>((r) => (arrived = r)), timedOut]);
+        const r = finals.shift()!;
+        const why = await Promise.race([notGenuine(r, a, c.base_topic, statusOf), timedOut]);
+        if (!why) {
+          print(r, a);
+          break;
+        }
+        process.stderr.write(`reasond: ignored a reply to ${id} that claims to come from ${JSON.stringify(r.device)}: ${why}\n`);
+      }
     } catch (e) {
       reportError(e);
     } finally {
@@ -119,6 +140,25 @@ export const askCommand: CommandModule<object, AskArgs> = {
     }
   },
 };
+
+/**
+ * Why a final reply is not the answer of the device it names (undefined: it is): another device than
+ * the one asked, a device of another pool, or a signature that does not match the `answer_key` in the
+ * device's retained status, which only that device can write under the shipped ACL. A device whose
+ * status has no answer_key (an agent before issue 16) is taken at its word.
+ */
+async function notGenuine(r: Reply, a: AskArgs, base: string, statusOf: (topic: string) => Promise<Record<string, unknown> | undefined>): Promise<string | undefined> {
+  if (typeof r.device !== 'string' || !r.device) return 'it names no device';
+  if (a.device && r.device !== a.device) return `the task went to ${a.device}`;
+  const status = await statusOf(deviceTopic(base, r.device, 'status'));
+  if (!status) return `the broker holds no status for ${r.device}`;
+  if (!a.device && status.pool !== a.pool) return `${r.device} serves pool ${JSON.stringify(status.pool)}, not ${JSON.stringify(a.pool)}`;
+  if (typeof status.answer_key !== 'string') return undefined;
+  const verdict = checkAnswer(r, status.answer_key);
+  if (verdict === 'unsigned') return `it is not signed, though ${r.device} signs its answers`;
+  if (verdict === 'bad') return `its signature does not match ${r.device}'s answer key`;
+  return undefined;
+}
 
 /** How long a retained status may take to arrive after the subscription (it comes with it, in practice at once). */
 const STATUS_WAIT_MS = 1500;

@@ -11,6 +11,7 @@
  */
 import { createHash, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
+import { canonicalJson } from '../protocol/canonical-json.js';
 import { describeError, ReasondError } from '../core/errors.js';
 import { keyIdOf, readTrustedKey, type TrustedKey } from '../package/signing.js';
 import type { Database } from '../store/index.js';
@@ -25,16 +26,6 @@ export interface RequestAuth {
   nonce: string;
   /** base64 Ed25519 signature of the signed text. */
   sig: string;
-}
-
-/** JSON with object keys sorted at every level: the same bytes on both sides whatever the order sent. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 function signedText(action: string, body: Record<string, unknown>, a: Omit<RequestAuth, 'sig'>): Buffer {

@@ -9,4 +9,5 @@ export * from './metrics.js';
 export * from './events.js';
 export * from './admin.js';
 export * from './topics.js';
+export * from './answer-signature.js';
 export { checker, type Checker } from './validate.js';

@@ -13,6 +13,11 @@ export const WIRE_ERROR_CODES = [
 const taskId = { type: 'string', description: 'the task id' } as const;
 const createdAt = { type: 'integer', description: 'epoch ms when the reply was made (kept when it waited in the outbox)' } as const;
 const replayed = { const: true, description: 'only on a repeated task id answered from the journal' } as const;
+const signature = {
+  type: 'object', additionalProperties: false, required: ['key_id', 'sig'],
+  description: "the answering device's Ed25519 signature of the reply without this field (keys sorted at every level); checked against `answer_key` in that device's status",
+  properties: { key_id: { type: 'string' }, sig: { type: 'string', description: 'base64' } },
+} as const;
 
 export const deltaSchema = {
   title: 'Delta',
@@ -70,6 +75,7 @@ export const resultSchema = {
     },
     created_at: createdAt,
     replayed,
+    signature,
   },
 } as const;
 
@@ -93,6 +99,7 @@ export const errorSchema = {
     device: { type: 'string', description: 'the agent' },
     created_at: createdAt,
     replayed,
+    signature,
   },
 } as const;
 

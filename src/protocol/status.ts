@@ -31,6 +31,7 @@ export const onlineStatusSchema = {
       },
     },
     started_at: { type: 'integer', description: 'epoch ms the agent started; a new value is a restart' },
+    answer_key: { type: 'string', description: "the Ed25519 public key (SPKI DER, base64) that signs this device's answers" },
     ts: { type: 'integer', description: 'epoch ms of this message' },
   },
 } as const;

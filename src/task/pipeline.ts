@@ -10,6 +10,7 @@ import { describeError, ReasondError } from '../core/errors.js';
 import type { TaskEngine } from '../engine/index.js';
 import type { Incoming, MqttConnection } from '../mqtt/index.js';
 import type { Database } from '../store/index.js';
+import type { AnswerSigner } from '../protocol/index.js';
 import { TaskEvents } from './events.js';
 import { Intake } from './intake.js';
 import type { Job } from './job.js';
@@ -50,6 +51,8 @@ export interface PipelineDeps {
   maxConcurrency?: () => number | undefined;
   /** This boot of the machine (core/boot.ts); tests stand in a power cut with another one. */
   bootId?: string;
+  /** Signs final replies as this device's (issue 16). */
+  signer?: AnswerSigner;
 }
 
 /** Rows the engine runs at once; 1 before a model is loaded. */
@@ -80,7 +83,7 @@ export class TaskPipeline {
     this.journal = new Journal(d.db);
     this.queue = d.queue;
     this.validator = new TaskValidator({ max_new_tokens_limit: l.max_new_tokens_limit, max_payload_bytes: l.max_payload_bytes });
-    this.replies = new Replies({ device: d.device, journal: this.journal, sender: d.sender, connection: d.connection, clock, events: this.events });
+    this.replies = new Replies({ device: d.device, journal: this.journal, sender: d.sender, connection: d.connection, clock, events: this.events, signer: d.signer });
     this.runner = new Runner({
       engine: d.engine, queue: this.queue, clock, defaultMaxNewTokens: l.default_max_new_tokens, log: d.log, pace: d.pace,
       capacity: () => this.capacity,

@@ -6,7 +6,7 @@
 import type { Delta, GenerationResult } from '../engine/index.js';
 import type { ReasondError } from '../core/errors.js';
 import type { MqttConnection } from '../mqtt/index.js';
-import type { DeltaMessage, ErrorMessage, ResultMessage, WireErrorCode } from '../protocol/index.js';
+import type { AnswerSigner, DeltaMessage, ErrorMessage, ResultMessage, WireErrorCode } from '../protocol/index.js';
 import type { OutboxMessage } from '../store/index.js';
 import type { Journal } from './journal.js';
 import type { Clock } from '../core/clock.js';
@@ -20,8 +20,14 @@ export class Replies {
       device: string; journal: Journal; sender: OutboxSender; connection: Pick<MqttConnection, 'connected' | 'publish'>; clock: Clock;
       /** An error for a task never journaled is a `rejected` event (telemetry counts them by code, issue 5). */
       events: TaskEvents;
+      /** Signs every final reply as this device's (issue 16); absent: unsigned. */
+      signer?: AnswerSigner;
     },
   ) {}
+
+  private final(reply: object): string {
+    return JSON.stringify(this.deps.signer ? this.deps.signer.sign(reply) : reply);
+  }
 
   delta(job: Job, d: Delta): void {
     if (!this.deps.connection.connected) return;
@@ -48,7 +54,7 @@ export class Replies {
       ...extra,
       created_at: now,
     };
-    const text = JSON.stringify(payload);
+    const text = this.final(payload);
     await this.deps.journal.finish(job.id, { state: 'done', at: now, usage: r.usage, timing: payload.timing, result: text, reply: this.message(job.route, text, now) });
     this.deps.sender.kick();
   }
@@ -57,7 +63,7 @@ export class Replies {
   async error(id: string | undefined, route: Route, e: ReasondError, journaled: boolean): Promise<void> {
     const now = this.deps.clock.now();
     if (!journaled) this.deps.events.emit('rejected', { id, error: e });
-    const text = JSON.stringify(errorPayload(id, e, this.deps.device, now));
+    const text = this.final(errorPayload(id, e, this.deps.device, now));
     const reply = this.message(route, text, now);
     if (journaled && id !== undefined) {
       await this.deps.journal.finish(id, { state: 'failed', at: now, errorCode: e.code, result: text, reply });
@@ -70,7 +76,7 @@ export class Replies {
   /** Answers a repeated task id with the stored final reply, marked replayed. */
   async replay(stored: string, route: Route): Promise<void> {
     const now = this.deps.clock.now();
-    const text = JSON.stringify({ ...JSON.parse(stored), replayed: true });
+    const text = this.final({ ...JSON.parse(stored), replayed: true });
     await this.deps.sender.send(this.message(route, text, now));
   }
 

@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { canonicalJson, OperatorGate, readOperatorKeys, signRequest } from '../../../src/fleet/operator-auth.js';
+import { canonicalJson } from '../../../src/protocol/canonical-json.js';
+import { OperatorGate, readOperatorKeys, signRequest } from '../../../src/fleet/operator-auth.js';
 import { controllerMigrations } from '../../../src/fleet/schema.js';
 import { Database } from '../../../src/store/index.js';
 import { tempDir } from '../../helpers/models.js';
