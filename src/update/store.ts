@@ -52,6 +52,13 @@ export class VersionStore {
     await mkdir(join(this.root, 'boots'), { recursive: true });
     const text = await readFile(join(this.root, 'state.json'), 'utf8').catch(() => undefined);
     if (text) this.state = { history: [], bad: [], ...JSON.parse(text) };
+    // The link is the truth after a crash (issue 16): a kill between activate()'s swap and its save left
+    // the serving version out of the history, where a later prune would delete it and a rollback skip it.
+    const active = await this.active();
+    if (active && this.isInstalled(active) && this.state.history.at(-1) !== identity(active)) {
+      this.state.history = [...this.state.history.filter((h) => h !== identity(active)), identity(active)];
+      await this.save();
+    }
   }
 
   get snapshot(): Readonly<StoreState> {

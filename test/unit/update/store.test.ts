@@ -2,6 +2,7 @@
 import test from 'ava';
 import { cpSync, existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { swapSymlink } from '../../../src/core/atomic-fs.js';
 import { VersionStore } from '../../../src/update/store.js';
 import { makeKeys, makePackage } from '../../helpers/packages.js';
 import { tempDir } from '../../helpers/models.js';
@@ -59,4 +60,20 @@ test('boot counts per version, reset to zero', async (t) => {
   t.is(await store.countBoot(v), 2);
   await store.resetBoots(v);
   t.is(await store.countBoot(v), 1);
+});
+
+test('a kill between the link swap and the history save: the next start puts the serving version back in the history (issue 16)', async (t) => {
+  const store = await storeWith(['1.0.0', '1.1.0', '1.2.0']);
+  await store.activate({ name: 'tiny', version: '1.0.0' });
+  // activate(1.1.0) as a kill leaves it: the link swapped, state.json not yet written
+  await swapSymlink(join(store.root, 'active'), 'tiny/1.1.0');
+  const restarted = new VersionStore(store.root);
+  await restarted.start();
+  t.deepEqual(restarted.snapshot.history, ['tiny@1.0.0', 'tiny@1.1.0']);
+  await restarted.activate({ name: 'tiny', version: '1.2.0' });
+  // it is the rollback target, and a prune keeping one earlier version keeps it
+  t.deepEqual(await restarted.previous(), { name: 'tiny', version: '1.1.0' });
+  t.deepEqual(await restarted.prune(1), ['tiny@1.0.0']);
+  t.true(existsSync(restarted.versionDir({ name: 'tiny', version: '1.1.0' })));
+  t.deepEqual(restarted.snapshot.history, ['tiny@1.1.0', 'tiny@1.2.0']);
 });
