@@ -33,6 +33,8 @@ export interface StoreState {
   /** Activations, oldest first; the last is the active one. */
   history: string[];
   bad: string[];
+  /** Versions that served stable_after_ms on this board: a crash loop never rolls them back (issue 16). */
+  committed?: string[];
   /** A deploy accepted but not finished: resumed after a restart (reconciliation). */
   desired?: DeployRequest;
 }
@@ -79,6 +81,18 @@ export class VersionStore {
 
   isBad(v: VersionRef): boolean {
     return this.state.bad.includes(identity(v));
+  }
+
+  isCommitted(v: VersionRef): boolean {
+    return (this.state.committed ?? []).includes(identity(v));
+  }
+
+  /** The version proved itself here: its boot count starts over and the crash-loop guard leaves it alone. */
+  async commit(v: VersionRef): Promise<void> {
+    await this.resetBoots(v);
+    if (this.isCommitted(v)) return;
+    this.state.committed = [...(this.state.committed ?? []), identity(v)];
+    await this.save();
   }
 
   get badSet(): ReadonlySet<string> {
@@ -162,6 +176,7 @@ export class VersionStore {
       if (s !== desired) await rm(join(this.root, '.staging', s), { recursive: true, force: true });
     }
     this.state.history = this.state.history.filter((id) => keepIds.has(id));
+    if (this.state.committed) this.state.committed = this.state.committed.filter((id) => !removed.includes(id));
     await this.save();
     return removed;
   }

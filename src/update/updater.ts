@@ -84,7 +84,8 @@ export class Updater {
         await this.fallBack(active, `its files no longer check out: ${describeError(e)}`);
         return this.bootModel();
       }
-      const boots = await s.countBoot(active, this.o.bootId);
+      // only a version that has not yet proved itself here is rolled back for crashing (Mender, RAUC)
+      const boots = s.isCommitted(active) ? 0 : await s.countBoot(active, this.o.bootId);
       if (boots > this.o.crashLoopBoots) {
         await this.fallBack(active, `crash loop: the agent started ${boots - 1} times on ${identity(active)} without running ${this.o.stableAfterMs} ms`);
         return this.bootModel();
@@ -175,6 +176,7 @@ export class Updater {
       configured: { dir: this.o.baseModel.dir, name: this.o.baseModel.name ?? null, version: this.o.baseModel.version ?? null },
       installed: (await s.installed()).map(identity),
       bad: s.snapshot.bad,
+      committed: s.snapshot.committed ?? [],
       desired: s.snapshot.desired ? identity(s.snapshot.desired) : null,
       running: this.runner.running ?? null,
     };
@@ -271,12 +273,16 @@ export class Updater {
     this.event('rolled_back', v, { reason, to: prev ? identity(prev) : null });
   }
 
-  /** Once the agent has served stableAfterMs on a version, its boot count starts over. */
+  /** Once the agent has served stableAfterMs on a version, the version is committed on this board. */
   private armStable(): void {
     clearTimeout(this.stableTimer);
     this.stableTimer = setTimeout(() => {
       if (this.stopped) return;
-      void this.o.store.active().then((a) => a && this.o.store.resetBoots(a)).catch(() => {});
+      void this.o.store.active().then(async (a) => {
+        if (!a || this.o.store.isCommitted(a)) return;
+        await this.o.store.commit(a);
+        this.o.log(`committed ${identity(a)}: it served ${this.o.stableAfterMs} ms; a crash loop no longer rolls it back`);
+      }).catch((e) => this.o.log(`could not commit the active version: ${describeError(e)}`));
     }, this.o.stableAfterMs);
     this.stableTimer.unref();
   }

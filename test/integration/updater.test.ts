@@ -13,6 +13,7 @@ import { VersionStore } from '../../src/update/store.js';
 import { Updater, type UpdaterOptions } from '../../src/update/updater.js';
 import { makeKeys, makePackage, type Keys } from '../helpers/packages.js';
 import { tempDir, tinyRandom } from '../helpers/models.js';
+import { until } from '../helpers/waiting.js';
 
 const keys = makeKeys();
 const stranger = makeKeys('stranger');
@@ -165,6 +166,27 @@ test('start-ups across power cuts (a new boot id each time) are not a crash loop
   t.is((await r.make({ bootId: 'b5' }).bootModel()).dir, r.store.versionDir({ name: 'tiny', version: '1.0.0' }));
   t.deepEqual(r.store.snapshot.bad, ['tiny@1.1.0']);
   t.regex(r.events.at(-1)!.reason!, /crash loop: the agent started 2 times on tiny@1.1.0/);
+});
+
+test('a version that served stable_after_ms is committed: crash loops after that do not roll it back (issue 16)', async (t) => {
+  const r = await twoVersions(t);
+  const v11 = r.store.versionDir({ name: 'tiny', version: '1.1.0' });
+  const stable = r.make({ stableAfterMs: 30 });
+  t.is((await stable.bootModel()).dir, v11);
+  await stable.start();
+  await until(() => r.store.isCommitted({ name: 'tiny', version: '1.1.0' }), 'the commit');
+  await stable.stop();
+  t.deepEqual((await stable.list()).committed, ['tiny@1.1.0']);
+  // five start-ups on one boot, none lasting (crashLoopBoots 2): a committed version stays
+  for (let i = 0; i < 5; i++) t.is((await r.make({ bootId: 'b1' }).bootModel()).dir, v11);
+  t.is(await active(r.store), 'tiny@1.1.0');
+  t.deepEqual(r.store.snapshot.bad, []);
+  t.false(r.events.some((e) => e.state === 'rolled_back'));
+  // the commitment is on disk: a restarted store still knows it
+  const again = new VersionStore(r.store.root);
+  await again.start();
+  t.true(again.isCommitted({ name: 'tiny', version: '1.1.0' }));
+  t.false(again.isCommitted({ name: 'tiny', version: '1.0.0' }));
 });
 
 test('a version the engine cannot load at start-up falls back to the configured model', async (t) => {
