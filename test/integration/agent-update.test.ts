@@ -189,16 +189,18 @@ test.serial('a crash loop after a switch: the agent rolls back by itself at star
   await kill();
 });
 
-test.serial('admin requests never wait for a slow download: ping and tasks are answered while a rollback waits behind a deploy, and the repeated rollback runs once', async (t) => {
+test.serial('admin requests never wait for a slow download: ping and tasks are answered while an activate and a rollback wait behind a deploy, and each repeated request runs once', async (t) => {
   // ~430 kB at 100 kB/s: the deploy takes seconds, and the rollback queues behind it
   const pkg = await packageServer(t, 100_000);
   const { device, inbox } = await inProcessAgent(t, 'slow');
   await inbox.publish(`reasond/${device}/request/model/deploy`, { id: 'd1', name: 'tiny', version: '1.0.0', url: pkg.url });
   await inbox.next((m) => m.json?.type === 'model_update' && m.json.state === 'downloading', 'the download to start');
+  await inbox.publish(`reasond/${device}/request/model/activate`, { id: 'a1', name: 'tiny', version: '1.0.0' });
   await inbox.publish(`reasond/${device}/request/model/rollback`, { id: 'rb1' });
   await inbox.publish(`reasond/${device}/request/ping`, { id: 'p1' });
   await task(inbox, device, 'while-downloading');
-  await inbox.publish(`reasond/${device}/request/model/rollback`, { id: 'rb1' }); // a client's retry
+  await inbox.publish(`reasond/${device}/request/model/activate`, { id: 'a1', name: 'tiny', version: '1.0.0' }); // a client's retries
+  await inbox.publish(`reasond/${device}/request/model/rollback`, { id: 'rb1' });
   const pong = await inbox.next((m) => m.topic.endsWith('/response/ping'), 'the ping reply');
   t.is(pong.json.status, 'ok');
   t.is((await inbox.final('while-downloading')).json.status, 'ok');
@@ -211,6 +213,8 @@ test.serial('admin requests never wait for a slow download: ping and tasks are a
   t.is((await inbox.final('after-rollback')).json.model.name, 'tiny-random');
   const rollbacks = inbox.messages.filter((m) => m.topic.endsWith('/response/model/rollback'));
   t.is(rollbacks.length, 1);
+  const activations = inbox.messages.filter((m) => m.topic.endsWith('/response/model/activate'));
+  t.deepEqual(activations.map((m) => [m.json.id, m.json.status, m.json.data]), [['a1', 'ok', { active: 'tiny@1.0.0' }]]);
   t.deepEqual(rollbacks[0].json.data, { from: 'tiny@1.0.0', to: null });
   t.true(at((m) => m.json?.type === 'model_update' && m.json.state === 'active') < at((m) => m.topic.endsWith('/response/model/rollback')));
 });
