@@ -4,6 +4,8 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startBroker } from '../helpers/brokers.js';
 import { repoRoot, tempDir } from '../helpers/models.js';
@@ -51,4 +53,21 @@ test('reasond ask --device for a device the broker has never heard of says so at
   const r = await run(['ask', 'What is 2+2?', '--device=nosuchdevice', `--broker=${broker.url}`, '--timeout=600']);
   t.is(r.code, 2);
   t.is(r.stderr, `reasond: invalid_request: no device "nosuchdevice" is known to the broker at ${broker.url}: it holds no retained reasond/nosuchdevice/status (reasond fleet status lists the devices)`);
+});
+
+test('an operator key that cannot be read, or is not Ed25519, is refused before connecting; keygen never overwrites (issue 16)', async (t) => {
+  const dir = tempDir('reasond-opkey-');
+  const missing = await run(['fleet', 'rollouts', `--operator-key=${join(dir, 'nope.key')}`, '--broker=mqtt://127.0.0.1:1', '--timeout=600']);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, new RegExp(`^reasond: invalid_config: --operator-key: cannot read the private key ${dir}/nope\\.key: ENOENT`));
+  const made = await run(['fleet', 'keygen', `--out=${join(dir, 'alice')}`]);
+  t.is(made.code, 0, made.stderr);
+  const again = await run(['fleet', 'keygen', `--out=${join(dir, 'alice')}`]);
+  t.is(again.code, 2);
+  t.is(again.stderr, `reasond: invalid_request: ${dir}/alice.key exists; keygen does not overwrite keys`);
+  // an RSA key where an operator key belongs
+  writeFileSync(join(dir, 'rsa.key'), generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const rsa = await run(['fleet', 'rollouts', `--operator-key=${join(dir, 'rsa.key')}`, '--broker=mqtt://127.0.0.1:1']);
+  t.is(rsa.code, 1);
+  t.is(rsa.stderr, `reasond: invalid_config: --operator-key: ${dir}/rsa.key is a rsa key; operator keys are ed25519 (reasond fleet keygen)`);
 });
