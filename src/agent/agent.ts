@@ -9,7 +9,7 @@
  */
 import { describeError } from '../core/errors.js';
 import type { TaskEngine } from '../engine/index.js';
-import type { EmbeddedBroker, Incoming, MqttConnection, RequestTable } from '../mqtt/index.js';
+import type { EmbeddedBroker, Incoming, MosquittoBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
 import type { Topics } from '../protocol/index.js';
 import type { Database, Outbox } from '../store/index.js';
 import type { OutboxSender, TaskPipeline } from '../task/index.js';
@@ -26,7 +26,7 @@ export interface AgentParts {
   engine: TaskEngine;
   connection: MqttConnection;
   /** Present when the agent runs its own broker. */
-  broker?: EmbeddedBroker;
+  broker?: EmbeddedBroker | MosquittoBroker;
   outbox: Outbox;
   sender: OutboxSender;
   status: StatusPublisher;

@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootId } from '../core/boot.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { describeError } from '../core/errors.js';
+import { describeError, ReasondError } from '../core/errors.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { Engine, parseDtype, type TaskEngine } from '../engine/index.js';
-import { brokerConnection, EmbeddedBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
+import { brokerConnection, EmbeddedBroker, findMosquitto, MosquittoBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
 import { AnswerSigner, topics } from '../protocol/index.js';
 import { readPrivateKey, writeKeyPair } from '../package/signing.js';
 import { Database, Outbox } from '../store/index.js';
@@ -48,6 +48,20 @@ export interface BuildOverrides {
   bootId?: string;
 }
 
+/**
+ * The broker the agent runs when none is configured (issue 20): Mosquitto when it is installed (MQTT 5
+ * on the default path), else aedes in the process, MQTT 3.1.1 only, which it says.
+ */
+export function embeddedBroker(
+  c: Pick<AgentConfig, 'embedded_broker' | 'embedded_host' | 'embedded_port' | 'data_dir'>, log: (line: string) => void, find: () => string | undefined = findMosquitto,
+): EmbeddedBroker | MosquittoBroker {
+  const binary = c.embedded_broker === 'aedes' ? undefined : find();
+  if (binary) return new MosquittoBroker({ host: c.embedded_host, port: c.embedded_port, dataDir: c.data_dir, binary, log });
+  if (c.embedded_broker === 'mosquitto') throw new ReasondError('invalid_config', 'embedded_broker is mosquitto, but no mosquitto is installed (not on PATH nor in /usr/sbin): apt-get install mosquitto, or set embedded_broker to auto or aedes');
+  if (c.embedded_broker === 'auto') log('mosquitto is not installed: the embedded broker is aedes, MQTT 3.1.1 only (MQTT 5 clients such as mosquitto_rr -V mqttv5 need Mosquitto: apt-get install mosquitto)');
+  return new EmbeddedBroker({ host: c.embedded_host, port: c.embedded_port, log });
+}
+
 /** `<data_dir>/answer.key`: made at the first start (mode 0600), kept for the device's life. */
 function answerKey(dataDir: string): KeyObject {
   const prefix = join(dataDir, 'answer');
@@ -62,14 +76,14 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   const t = topics(c);
 
   // the broker connection (and the embedded broker when no broker is configured)
-  const broker = c.broker ? undefined : new EmbeddedBroker({ host: c.embedded_host, port: c.embedded_port, log });
+  const broker = c.broker ? undefined : embeddedBroker(c, log);
   const connectHost = c.embedded_host === '0.0.0.0' ? '127.0.0.1' : c.embedded_host;
   const connection = new MqttConnection({
     ...brokerConnection(c),
     url: c.broker || `mqtt://${connectHost}:${c.embedded_port}`,
     clientId: `reasond-${c.device_id}`,
-    // The embedded broker (aedes) speaks 3.1.1 only.
-    mqttVersion: broker ? 4 : (c.mqtt_version as 4 | 5),
+    // aedes speaks 3.1.1 only
+    mqttVersion: broker instanceof EmbeddedBroker ? 4 : (c.mqtt_version as 4 | 5),
     persistent: true,
     will: { topic: t.status, payload: JSON.stringify(offlineStatus(c.device_id, 'connection lost')), retain: true, qos: 1 },
     log,

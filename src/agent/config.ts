@@ -39,6 +39,7 @@ export const schema = [
   { ...b.broker, default: '', defaultText: 'none: start the embedded broker', description: 'Broker URL (mqtt://, mqtts://, ws://, wss://); empty starts the embedded broker' },
   { key: 'embedded_host', type: 'string', default: '127.0.0.1', description: 'Address the embedded broker listens on (0.0.0.0 opens it to the LAN, with no authentication)' },
   { key: 'embedded_port', type: 'integer', default: 1883, min: 1, max: 65535, description: "The embedded broker's TCP port" },
+  { key: 'embedded_broker', type: 'string', default: 'auto', choices: ['auto', 'mosquitto', 'aedes'], description: 'Which embedded broker: mosquitto (MQTT 5 and 3.1.1, run as a child with its data in data_dir), aedes (in the agent, MQTT 3.1.1 only), auto = mosquitto when it is installed, else aedes' },
   b.mqtt_version, b.ca, b.cert, b.key, b.username, b.password, b.keepalive_ms, b.reconnect_ms,
   { key: 'queue_max', type: 'integer', default: 16, min: 0, max: 10000, description: 'Tasks that may wait while max_batch run; more are answered busy' },
   { key: 'max_payload_bytes', type: 'integer', default: 65536, min: 256, max: 16777216, description: 'Largest task payload accepted; larger ones are answered payload_too_large' },

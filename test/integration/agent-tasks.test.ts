@@ -49,9 +49,10 @@ async function makeSetup(kind: BrokerKind): Promise<Setup> {
   let url: string;
   let agent: Agent;
   if (kind === 'embedded') {
-    // The agent's own embedded broker, as `npm start` runs it.
+    // The agent's own aedes broker, as `npm start` runs it where Mosquitto is not installed (MQTT 3.1.1
+    // only); the Mosquitto it runs otherwise is tested in embedded-mosquitto.test.ts and cli-agent.test.ts.
     const port = await freePort();
-    agent = await startAgent(shared, { device, embeddedPort: port, extra: { 'max-payload-bytes': 4096, 'max-batch': 1 } });
+    agent = await startAgent(shared, { device, embeddedPort: port, extra: { 'max-payload-bytes': 4096, 'max-batch': 1, 'embedded-broker': 'aedes' } });
     url = `mqtt://127.0.0.1:${port}`;
   } else {
     broker = await startBroker(kind);
