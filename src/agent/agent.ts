@@ -16,6 +16,7 @@ import type { OutboxSender, TaskPipeline } from '../task/index.js';
 import type { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import type { AgentUpdates } from '../update/agent-updates.js';
 import type { AgentConfig } from './config.js';
+import type { OpenAiServer } from './openai-http.js';
 import type { StatusPublisher } from './status.js';
 
 export interface AgentParts {
@@ -37,6 +38,8 @@ export interface AgentParts {
   telemetry: AgentTelemetry;
   /** Model deploy/rollback (issue 6). */
   updates: AgentUpdates;
+  /** The OpenAI-compatible endpoint, when http_port is set (issue 20). */
+  http?: OpenAiServer;
   log: (line: string) => void;
 }
 
@@ -106,6 +109,7 @@ export class Agent {
     clearTimeout(timer);
     if (first === 'late') log(`the broker is not reachable yet; retrying every ${c.reconnect_ms} ms`);
     await this.p.updates.start();
+    await this.p.http?.start();
     log(`agent ${c.device_id} ready: tasks on ${topics.task} and ${topics.poolTask}`);
   }
 
@@ -119,6 +123,7 @@ export class Agent {
       }
     };
     this.p.pipeline.close();
+    await step('OpenAI-compatible endpoint', async () => this.p.http?.stop());
     await step('telemetry', () => this.p.telemetry.stop());
     // Only the pool: its tasks go to other agents now, while tasks for this device wait in the
     // broker's session for the restart.

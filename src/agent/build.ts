@@ -24,6 +24,7 @@ import { buildUpdates } from '../update/agent-updates.js';
 import type { FreeSpaceReader } from '../update/disk.js';
 import type { Prober } from '../update/probe.js';
 import { adminHandlers } from './admin-handlers.js';
+import { OpenAiServer } from './openai-http.js';
 import { Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { migrations } from './migrations.js';
@@ -68,6 +69,9 @@ function answerKey(dataDir: string): KeyObject {
   if (!existsSync(`${prefix}.key`)) writeKeyPair(prefix);
   return readPrivateKey(`${prefix}.key`);
 }
+
+/** How long a request to the OpenAI-compatible endpoint may wait for its answer (its task's deadline). */
+const HTTP_DEADLINE_MS = 600_000;
 
 export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   const log = o.log ?? ((line: string) => process.stderr.write(`[reasond] ${line}\n`));
@@ -183,5 +187,23 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     background: true,
   });
 
-  return new Agent({ config: c, topics: t, db, engine, connection, broker, outbox, sender, status, pipeline, requests, telemetry, updates, log });
+  // the OpenAI-compatible endpoint (issue 20): a client of this agent with its own broker connection
+  const http = c.http_port === 0 ? undefined : new OpenAiServer({
+    host: c.http_host, port: c.http_port, token: c.http_token, maxBodyBytes: c.max_payload_bytes, timeoutMs: HTTP_DEADLINE_MS,
+    connection: new MqttConnection({
+      ...brokerConnection(c), url: c.broker || `mqtt://${connectHost}:${c.embedded_port}`, clientId: `reasond-${c.device_id}-http`,
+      mqttVersion: broker instanceof EmbeddedBroker ? 4 : (c.mqtt_version as 4 | 5), log,
+    }),
+    taskTopic: t.task, replyTopic: t.httpReplies, cancelTopic: `${t.requestPrefix}task/cancel`,
+    modelName: () => {
+      try {
+        return engine.info.name;
+      } catch {
+        return 'not loaded';
+      }
+    },
+    log,
+  });
+
+  return new Agent({ config: c, topics: t, db, engine, connection, broker, outbox, sender, status, pipeline, requests, telemetry, updates, http, log });
 }

@@ -34,6 +34,8 @@ export function topics(c: TopicConfig) {
     requestFilter: `${device}/request/#`,
     requestPrefix: `${device}/request/`,
     response: (action: string) => `${device}/response/${action}`,
+    /** Where the agent's OpenAI-compatible endpoint (issue 20) reads the replies to its tasks. */
+    httpReplies: `${device}/http/replies`,
   };
 }
 

@@ -1,0 +1,114 @@
+/**
+ * The agent's OpenAI-compatible endpoint (issue 20): chat completions plain and streamed (SSE) give
+ * the engine's answer, with the reasoning apart; models lists the served model; a bearer token is
+ * enforced; every bad request gets its status and reasond's error code; a caller that goes away
+ * cancels its task; the agent keeps serving.
+ */
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import type { Agent } from '../../src/agent/index.js';
+import { Engine } from '../../src/engine/index.js';
+import { SharedEngine, startAgent } from '../helpers/agents.js';
+import { freePort, startBroker, type TestBroker } from '../helpers/brokers.js';
+import { tinyRandom } from '../helpers/models.js';
+import { until } from '../helpers/waiting.js';
+
+const engine = new Engine({ model: tinyRandom, threads: 1 });
+const shared = new SharedEngine(engine);
+let broker: TestBroker;
+let agent: Agent;
+let base = '';
+const TOKEN = 'sekret-token';
+const auth = { Authorization: `Bearer ${TOKEN}` };
+
+test.before(async () => {
+  await engine.start();
+  broker = await startBroker('embedded');
+  const port = await freePort();
+  agent = await startAgent(shared, { device: `http-${randomUUID().slice(0, 6)}`, broker: broker.url, extra: { 'http-port': port, 'http-token': TOKEN, 'max-payload-bytes': 4096 } });
+  base = `http://127.0.0.1:${port}/v1`;
+});
+test.after.always(async () => {
+  await agent?.stop();
+  await broker?.stop();
+  await engine.stop();
+});
+
+const post = (body: unknown, headers: Record<string, string> = auth) =>
+  fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+const messages = [{ role: 'user' as const, content: 'What is 2 + 2?' }];
+const want = () => engine.generate({ messages, max_new_tokens: 8, temperature: 0 });
+
+test.serial('chat completions: the engine\'s answer in the OpenAI shape, usage and finish reason', async (t) => {
+  const expected = await want();
+  const res = await post({ model: 'anything', messages, max_tokens: 8, temperature: 0 });
+  t.is(res.status, 200);
+  const body = await res.json();
+  t.is(body.object, 'chat.completion');
+  t.is(body.model, 'tiny-random');
+  t.deepEqual(body.choices, [{ index: 0, message: { role: 'assistant', content: expected.answer }, finish_reason: 'length' }]);
+  t.deepEqual(body.usage, { prompt_tokens: expected.usage.prompt_tokens, completion_tokens: 8, total_tokens: expected.usage.prompt_tokens + 8 });
+});
+
+test.serial('streamed: server-sent chunks whose content adds up to the answer, then usage and [DONE]', async (t) => {
+  const expected = await want();
+  const res = await post({ messages, max_tokens: 8, temperature: 0, stream: true });
+  t.is(res.status, 200);
+  t.is(res.headers.get('content-type'), 'text/event-stream');
+  const events = (await res.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+  t.is(events.at(-1), '[DONE]');
+  const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
+  t.deepEqual(chunks[0].choices[0].delta, { role: 'assistant' });
+  t.is(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), expected.answer);
+  t.is(chunks.at(-2).choices[0].finish_reason, 'length');
+  t.deepEqual(chunks.at(-1).usage, { prompt_tokens: expected.usage.prompt_tokens, completion_tokens: 8, total_tokens: expected.usage.prompt_tokens + 8 });
+});
+
+test.serial('models lists the served model; without the bearer token everything is 401', async (t) => {
+  const models = await fetch(`${base}/models`, { headers: auth });
+  t.deepEqual(await models.json(), { object: 'list', data: [{ id: 'tiny-random', object: 'model', created: 0, owned_by: 'reasond' }] });
+  for (const headers of [{}, { Authorization: 'Bearer wrong' }] as Record<string, string>[]) {
+    const res = await post({ messages }, headers);
+    t.is(res.status, 401);
+    t.is(res.headers.get('www-authenticate'), 'Bearer');
+    t.deepEqual(await res.json(), { error: { message: 'a bearer token is required: Authorization: Bearer <http_token>', type: 'invalid_request', code: 'invalid_request' } });
+  }
+});
+
+test.serial('bad requests: each its status and code, and the agent keeps serving', async (t) => {
+  const cases: [unknown, number, string, string | RegExp][] = [
+    ['{not json', 400, 'invalid_request', /^the body is not JSON: /],
+    [{ model: 'x' }, 400, 'invalid_request', 'messages must be a non-empty array; got undefined'],
+    [{ messages: [{ role: 'user', content: { image: 1 } }] }, 400, 'invalid_request', 'messages[0].content must be a string or text parts; got {"image":1}'],
+    [{ messages, n: 2 }, 400, 'invalid_request', 'n is not supported by reasond; got 2'],
+    [{ messages, max_tokens: 'ten' }, 400, 'invalid_request', 'max_new_tokens must be integer; got "ten"'],
+    [{ messages: [{ role: 'user', content: 'x'.repeat(5000) }] }, 413, 'payload_too_large', 'the body is over 4096 bytes (max_payload_bytes)'],
+  ];
+  for (const [body, status, code, message] of cases) {
+    const res = await post(body);
+    t.is(res.status, status, JSON.stringify(body).slice(0, 60));
+    const e = (await res.json()).error;
+    t.is(e.code, code);
+    if (typeof message === 'string') t.is(e.message, message);
+    else t.regex(e.message, message);
+  }
+  t.is((await fetch(`${base}/nope`, { headers: auth })).status, 404);
+  t.is((await fetch(`${base}/chat/completions`, { headers: auth })).status, 405);
+  t.is((await post({ messages, max_tokens: 8, temperature: 0 })).status, 200);
+});
+
+test.serial('a caller that goes away before the answer cancels its task', async (t) => {
+  shared.hold(); // the task waits in the engine until released
+  const before = shared.calls.length;
+  const req = request(`${base}/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth } });
+  req.on('error', () => {});
+  req.end(JSON.stringify({ messages: [{ role: 'user', content: 'a long one' }], max_tokens: 8 }));
+  await until(() => shared.calls.length === before + 1 && agent.runningTasks.length === 1, 'the task to start');
+  const [id] = agent.runningTasks;
+  req.destroy();
+  await until(async () => (await agent.journal.get(id))?.error_code === 'cancelled', 'the task to be cancelled');
+  shared.release();
+  t.pass();
+});
