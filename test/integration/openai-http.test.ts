@@ -11,7 +11,7 @@ import type { Agent } from '../../src/agent/index.js';
 import { Engine } from '../../src/engine/index.js';
 import { SharedEngine, startAgent } from '../helpers/agents.js';
 import { freePort, startBroker, type TestBroker } from '../helpers/brokers.js';
-import { tinyRandom } from '../helpers/models.js';
+import { thinkingCopy, tinyRandom } from '../helpers/models.js';
 import { until } from '../helpers/waiting.js';
 
 const engine = new Engine({ model: tinyRandom, threads: 1 });
@@ -111,4 +111,25 @@ test.serial('a caller that goes away before the answer cancels its task', async 
   await until(async () => (await agent.journal.get(id))?.error_code === 'cancelled', 'the task to be cancelled');
   shared.release();
   t.pass();
+});
+
+test.serial('a reasoning model: the thinking comes as reasoning_content, plain and streamed', async (t) => {
+  const thinker = new Engine({ model: thinkingCopy(), threads: 1 });
+  await thinker.start();
+  const port = await freePort();
+  const a = await startAgent(new SharedEngine(thinker), { device: `think-${randomUUID().slice(0, 6)}`, broker: broker.url, extra: { 'http-port': port } });
+  try {
+    const expected = await thinker.generate({ messages, max_new_tokens: 8, temperature: 0 });
+    t.true(expected.reasoning.length > 0, 'the fixture reasons');
+    const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+    const plain = await (await fetch(url, { method: 'POST', body: JSON.stringify({ messages, max_tokens: 8, temperature: 0 }) })).json();
+    t.deepEqual(plain.choices[0].message, { role: 'assistant', content: expected.answer, reasoning_content: expected.reasoning });
+    const text = await (await fetch(url, { method: 'POST', body: JSON.stringify({ messages, max_tokens: 8, temperature: 0, stream: true }) })).text();
+    const chunks = text.split('\n\n').filter((e) => e && e !== 'data: [DONE]').map((e) => JSON.parse(e.replace(/^data: /, '')));
+    t.is(chunks.map((c) => c.choices[0]?.delta?.reasoning_content ?? '').join(''), expected.reasoning);
+    t.is(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), expected.answer);
+  } finally {
+    await a.stop();
+    await thinker.stop();
+  }
 });
