@@ -89,6 +89,18 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   // the page asks for 24 h in 300 buckets (288 s each): the three samples are one or two points
   t.deepEqual(points.map(([series]) => series), ['tokens_per_s', 'latency_ms', 'temp_c', 'rss_mib']);
   t.true(points.every(([, n]) => (n as number) >= 1), JSON.stringify(points));
+  // the time axis spans the 24 h asked for, not the years uPlot picks for a lone point (issue 20)
+  const spans = await page.$$eval('#charts .chart', (divs) => divs.map((d) => Number((d as HTMLElement).dataset.to) - Number((d as HTMLElement).dataset.from)));
+  t.deepEqual(spans, [86400, 86400, 86400, 86400]);
+  // totals, the throttled column and last seen
+  t.is(await page.textContent('#totals'), '3 devices: 3 online, 0 throttled; 22.0 tokens/s in all');
+  t.deepEqual(await page.$$eval('#fleet tbody td.throttled', (tds) => tds.map((td) => td.textContent)), ['no', 'no', 'no']);
+  t.true((await page.$$eval('#fleet tbody td.seen', (tds) => tds.map((td) => td.textContent))).every((x) => /^\d+ s ago$/.test(x ?? '')));
+  // a board with no metrics: each chart says so instead of drawing an empty axis
+  await page.click('#fleet tr[data-device="pi-02"]');
+  await page.waitForFunction(() => document.querySelector('#charts-title')?.textContent === 'charts: pi-02' && document.querySelectorAll('#charts .empty').length === 4);
+  t.is(await page.textContent('#charts .chart[data-series="temp_c"] .empty'), 'temperature °C: nothing reported by pi-02 (no temperature sensor)');
+  t.is(await page.textContent(`#rollouts tr[data-rollout="${rollout.id}"] td.target`), 'pool=line-1');
   const waves = await page.$$eval(`#rollouts tr[data-rollout="${rollout.id}"] .wave`, (w) => w.map((x) => x.textContent));
   t.deepEqual(waves, ['0: jetson-01', '1: pi-01']);
   t.regex((await page.textContent(`#rollouts tr[data-rollout="${rollout.id}"]`)) ?? '', /tiny@1\.3\.0.*running/);

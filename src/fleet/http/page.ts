@@ -14,11 +14,13 @@ export const dashboardPage = `<!doctype html>
  table { border-collapse: collapse; margin-bottom: 1.5em; } th, td { padding: .25em .7em; border-bottom: 1px solid #ddd; text-align: left; }
  tr.offline { color: #999; } tr[data-device] { cursor: pointer; } tr.selected { background: #eef4ff; }
  .charts { display: flex; flex-wrap: wrap; gap: 1em; } h2 { font-size: 1.1em; margin-top: 1.5em; }
+ .empty { width: 420px; height: 180px; color: #777; display: flex; align-items: center; justify-content: center; border: 1px dashed #ccc; margin: 0; }
  .wave { display: inline-block; margin-right: .6em; } .st-active, .st-completed { color: #080; } .st-failed, .st-aborted { color: #b00; }
 </style></head>
 <body>
 <h1>reasond fleet</h1>
-<table id="fleet"><thead><tr><th>device</th><th>online</th><th>pool</th><th>model</th><th>tok/s</th><th>temp °C</th><th>memory MiB</th><th>queue</th><th>update</th></tr></thead><tbody></tbody></table>
+<p id="totals"></p>
+<table id="fleet"><thead><tr><th>device</th><th>online</th><th>pool</th><th>model</th><th>tok/s</th><th>temp °C</th><th>memory MiB</th><th>queue</th><th>throttled</th><th>update</th><th>last seen</th></tr></thead><tbody></tbody></table>
 <h2 id="charts-title">charts</h2>
 <div id="charts" class="charts"></div>
 <h2>rollouts</h2>
@@ -30,16 +32,21 @@ const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<
 const fmt = (v, d = 1) => (v === null || v === undefined ? '' : Number(v).toFixed(d));
 let selected = null;
 const CHARTS = [['tokens_per_s', 'tokens/s'], ['latency_ms', 'latency ms'], ['temp_c', 'temperature °C'], ['rss_mib', 'memory MiB']];
+const ago = (at) => { const s = Math.max(0, Math.round((Date.now() - at) / 1000)); return s < 120 ? s + ' s ago' : s < 7200 ? Math.round(s / 60) + ' min ago' : s < 172800 ? Math.round(s / 3600) + ' h ago' : new Date(at).toISOString().slice(0, 16).replace('T', ' '); };
+const target = (t) => !t ? '' : t.kind === 'all' ? 'all' : t.kind === 'pool' ? 'pool=' + t.pool : t.kind === 'devices' ? 'devices=' + t.devices.join(',') : 'label:' + Object.entries(t.labels || {}).map(([k, v]) => k + '=' + v).join(',');
 
 async function getJson(path) { const r = await fetch(path); if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); }
 
 async function fleet() {
   const { devices } = await getJson('/api/status');
+  const online = devices.filter((d) => d.online);
+  const tps = online.reduce((n, d) => n + (d.tokens_per_s || 0), 0);
+  $('#totals').textContent = devices.length + ' devices: ' + online.length + ' online, ' + devices.filter((d) => d.throttled).length + ' throttled; ' + tps.toFixed(1) + ' tokens/s in all';
   $('#fleet tbody').innerHTML = devices.map((d) =>
     '<tr data-device="' + esc(d.device) + '" class="' + (d.online ? 'online' : 'offline') + (d.device === selected ? ' selected' : '') + '">' +
     '<td>' + esc(d.device) + '</td><td>' + (d.online ? 'yes' : 'no') + '</td><td>' + esc(d.pool) + '</td><td>' + esc(d.model) + '</td>' +
     '<td>' + fmt(d.tokens_per_s) + '</td><td>' + fmt(d.temp_c) + '</td><td>' + fmt(d.rss_bytes && d.rss_bytes / 1048576, 0) + '</td>' +
-    '<td>' + esc(d.queue_depth) + '</td><td>' + esc(d.update ? d.update.state + ' ' + (d.update.version || '') + (d.update.reason && (d.update.state === 'rejected' || d.update.state === 'rolled_back') ? ' (' + d.update.reason + ')' : '') : '') + '</td></tr>').join('');
+    '<td>' + esc(d.queue_depth) + '</td><td class="throttled">' + (d.throttled ? 'yes' : 'no') + '</td><td>' + esc(d.update ? d.update.state + ' ' + (d.update.version || '') + (d.update.reason && (d.update.state === 'rejected' || d.update.state === 'rolled_back') ? ' (' + d.update.reason + ')' : '') : '') + '</td><td class="seen">' + esc(d.last_seen ? ago(d.last_seen) : '') + '</td></tr>').join('');
   for (const tr of document.querySelectorAll('#fleet tr[data-device]')) tr.onclick = () => { selected = tr.dataset.device; charts(); fleet(); };
   if (!selected && devices.length) { selected = devices[0].device; charts(); }
 }
@@ -58,7 +65,19 @@ async function charts() {
     div.dataset.series = key;
     div.dataset.points = String(ys.filter((v) => v !== null && v !== undefined).length);
     box.appendChild(div);
-    new uPlot({ title: label, width: 420, height: 180, series: [{}, { label, stroke: '#2a6edb', spanGaps: true }] }, [xs, ys], div);
+    if (div.dataset.points === '0') {
+      // a board without a sensor (or no metrics yet) gets a note, not an empty axis
+      div.innerHTML = '<p class="empty">' + esc(label) + ': nothing reported by ' + esc(selected) + (key === 'temp_c' ? ' (no temperature sensor)' : '') + '</p>';
+      continue;
+    }
+    // the axis spans the window asked for (24 h), so one sample is one dot at its time, not a span of years
+    div.dataset.from = String(h.since / 1000);
+    div.dataset.to = String(h.until / 1000);
+    new uPlot({
+      title: label, width: 420, height: 180, legend: { live: false },
+      scales: { x: { time: true, range: () => [h.since / 1000, h.until / 1000] } },
+      series: [{}, { label, stroke: '#2a6edb', spanGaps: true, points: { show: true } }],
+    }, [xs, ys], div);
   }
 }
 
@@ -69,7 +88,7 @@ async function rollouts() {
     const { devices } = await getJson('/api/rollouts/' + encodeURIComponent(r.id));
     const waves = [];
     for (const d of devices) (waves[d.wave] = waves[d.wave] || []).push(d);
-    rows.push('<tr data-rollout="' + esc(r.id) + '"><td>' + esc(r.id) + '</td><td>' + esc(r.name + '@' + r.version) + '</td><td>' + esc(JSON.stringify(r.target)) + '</td><td class="by">' + esc(r.created_by || '') +
+    rows.push('<tr data-rollout="' + esc(r.id) + '"><td>' + esc(r.id) + '</td><td>' + esc(r.name + '@' + r.version) + '</td><td class="target">' + esc(target(r.target)) + '</td><td class="by">' + esc(r.created_by || '') +
       '</td><td class="st-' + esc(r.state) + '">' + esc(r.state) + (r.reason ? ': ' + esc(r.reason) : '') + '</td><td>' +
       waves.map((w, i) => '<span class="wave' + (i === r.wave ? ' current' : '') + '">' + i + ': ' + w.map((d) => '<span class="st-' + esc(d.state) + '" title="' + esc(d.reason) + '">' + esc(d.device) + '</span>').join(' ') + '</span>').join('') +
       '</td></tr>');
