@@ -46,7 +46,7 @@ export const agentActions = {
     reply: '`{active: "<name>@<version>"}`',
   },
   'model/rollback': { request: { reason: { type: 'string', description: 'recorded with the rollback' } }, reply: 'the version now serving' },
-  'model/list': { request: {}, reply: 'installed versions, the active one, the previous one and the bad ones' },
+  'model/list': { request: {}, reply: 'installed versions, the active one, the previous one, the bad ones and the committed ones (served `stable_after_ms` here)' },
 } as const;
 
 export type ReplyOk = FromSchema<typeof replyOkSchema>;

@@ -86,7 +86,11 @@ for (const kind of brokerKinds()) {
 
       agent = spawnAgent({ device, broker: broker.url, dataDir: copy });
       await inbox.next((m) => status(m) && m.json.state === 'online' && m.json.started_at !== born.json.started_at, 'the birth message on the copy');
-      await Promise.all(ids.map((id) => inbox.final(id)));
+      await Promise.all(ids.map((id) => inbox.final(id))).catch((e) => {
+        // what the agent on the copy did, and which tasks were answered, to tell a loss from a slow machine
+        t.log(`answered: ${ids.filter((id) => inbox.finals(id).length).join(' ')}\nthe agent on the copy:\n${agent.output()}`);
+        throw e;
+      });
       await inbox.barrier(`reasond/${device}/task`, 'test/cut/replies');
       t.true(answeredBefore.size >= 3 && answeredBefore.size < ids.length, `${answeredBefore.size} answered before the cut`);
       for (const id of ids) {
