@@ -64,7 +64,8 @@ function docQuestions(): string[] {
   for (const f of ['README.md', 'docs/API.md']) {
     const text = readFileSync(join(repoRoot, f), 'utf8');
     for (const m of text.matchAll(/reasond (?:run|ask)(?: --?[\w-]+(?: [^\s"-][^\s"]*)?)* "([^"]+)"/g)) qs.add(m[1]);
-    for (const m of text.matchAll(/"(?:prompt|content)":"([^"]+)"/g)) qs.add(m[1]);
+    // a prompt, or a user's message (an assistant's content in an example reply is an answer, not a question)
+    for (const m of text.matchAll(/"(?:prompt":"|role":"user","content":")([^"]+)"/g)) qs.add(m[1]);
   }
   return [...qs].filter((q) => q.replace(/[.…]/g, '').trim() !== ''); // "..." is a placeholder, not a question
 }
@@ -75,6 +76,7 @@ const DOC_ANSWERS: Record<string, string> = {
   'What is 170 + 8 * 69?': '722',
   'What is 17 * 23? Think step by step.': '391',
   '2+2?': '4',
+  'What is 17 + 25?': '42',
   hi: 'unsupported',
 };
 
