@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootId } from '../core/boot.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { describeError, ReasondError } from '../core/errors.js';
+import { describeError } from '../core/errors.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { Engine, parseDtype, type TaskEngine } from '../engine/index.js';
-import { brokerConnection, EmbeddedBroker, findMosquitto, MosquittoBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
+import { brokerConnection, chooseEmbeddedBroker, EmbeddedBroker, findMosquitto, MosquittoBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
 import { AnswerSigner, topics } from '../protocol/index.js';
 import { readPrivateKey, writeKeyPair } from '../package/signing.js';
 import { Database, Outbox } from '../store/index.js';
@@ -56,10 +56,9 @@ export interface BuildOverrides {
 export function embeddedBroker(
   c: Pick<AgentConfig, 'embedded_broker' | 'embedded_host' | 'embedded_port' | 'data_dir'>, log: (line: string) => void, find: () => string | undefined = findMosquitto,
 ): EmbeddedBroker | MosquittoBroker {
-  const binary = c.embedded_broker === 'aedes' ? undefined : find();
-  if (binary) return new MosquittoBroker({ host: c.embedded_host, port: c.embedded_port, dataDir: c.data_dir, binary, log });
-  if (c.embedded_broker === 'mosquitto') throw new ReasondError('invalid_config', 'embedded_broker is mosquitto, but no mosquitto is installed (not on PATH nor in /usr/sbin): apt-get install mosquitto, or set embedded_broker to auto or aedes');
-  if (c.embedded_broker === 'auto') log('mosquitto is not installed: the embedded broker is aedes, MQTT 3.1.1 only (MQTT 5 clients such as mosquitto_rr -V mqttv5 need Mosquitto: apt-get install mosquitto)');
+  const choice = chooseEmbeddedBroker(c.embedded_broker, find);
+  if (choice.kind === 'mosquitto') return new MosquittoBroker({ host: c.embedded_host, port: c.embedded_port, dataDir: c.data_dir, binary: choice.binary, log });
+  if (choice.missing) log('mosquitto is not installed: the embedded broker is aedes, MQTT 3.1.1 only (MQTT 5 clients such as mosquitto_rr -V mqttv5 need Mosquitto: apt-get install mosquitto)');
   return new EmbeddedBroker({ host: c.embedded_host, port: c.embedded_port, log });
 }
 
@@ -82,12 +81,15 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   // the broker connection (and the embedded broker when no broker is configured)
   const broker = c.broker ? undefined : embeddedBroker(c, log);
   const connectHost = c.embedded_host === '0.0.0.0' ? '127.0.0.1' : c.embedded_host;
-  const connection = new MqttConnection({
+  // the agent's connection and its OpenAI endpoint's: one broker, one protocol (aedes speaks 3.1.1 only)
+  const link = {
     ...brokerConnection(c),
     url: c.broker || `mqtt://${connectHost}:${c.embedded_port}`,
+    mqttVersion: broker instanceof EmbeddedBroker ? 4 as const : (c.mqtt_version as 4 | 5),
+  };
+  const connection = new MqttConnection({
+    ...link,
     clientId: `reasond-${c.device_id}`,
-    // aedes speaks 3.1.1 only
-    mqttVersion: broker instanceof EmbeddedBroker ? 4 : (c.mqtt_version as 4 | 5),
     persistent: true,
     will: { topic: t.status, payload: JSON.stringify(offlineStatus(c.device_id, 'connection lost')), retain: true, qos: 1 },
     log,
@@ -190,10 +192,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   // the OpenAI-compatible endpoint (issue 20): a client of this agent with its own broker connection
   const http = c.http_port === 0 ? undefined : new OpenAiServer({
     host: c.http_host, port: c.http_port, token: c.http_token, maxBodyBytes: c.max_payload_bytes, timeoutMs: HTTP_DEADLINE_MS,
-    connection: new MqttConnection({
-      ...brokerConnection(c), url: c.broker || `mqtt://${connectHost}:${c.embedded_port}`, clientId: `reasond-${c.device_id}-http`,
-      mqttVersion: broker instanceof EmbeddedBroker ? 4 : (c.mqtt_version as 4 | 5), log,
-    }),
+    connection: new MqttConnection({ ...link, clientId: `reasond-${c.device_id}-http`, log }),
     taskTopic: t.task, replyTopic: t.httpReplies, cancelTopic: `${t.requestPrefix}task/cancel`,
     modelName: () => {
       try {

@@ -36,6 +36,19 @@ export function findMosquitto(path = process.env.PATH ?? ''): string | undefined
   return undefined;
 }
 
+/**
+ * Which embedded broker an `embedded_broker` setting gives (issue 20): the agent builds it, doctor
+ * reports it. `missing`: auto found no Mosquitto and falls back to aedes, MQTT 3.1.1 only.
+ */
+export type EmbeddedChoice = { kind: 'mosquitto'; binary: string } | { kind: 'aedes'; missing: boolean };
+
+export function chooseEmbeddedBroker(setting: string, find: () => string | undefined = findMosquitto): EmbeddedChoice {
+  const binary = setting === 'aedes' ? undefined : find();
+  if (binary) return { kind: 'mosquitto', binary };
+  if (setting === 'mosquitto') throw new ReasondError('invalid_config', 'embedded_broker is mosquitto, but no mosquitto is installed (not on PATH nor in /usr/sbin): apt-get install mosquitto, or set embedded_broker to auto or aedes');
+  return { kind: 'aedes', missing: setting === 'auto' };
+}
+
 // $1 the binary, $2 the config; the agent holds stdin: EOF (its exit, whatever the signal) stops mosquitto
 // (fd 3: a background job's own stdin is /dev/null in a non-interactive shell)
 const GUARD = 'exec 3<&0; "$1" -c "$2" </dev/null & pid=$!; (while read -r _ <&3; do :; done; kill "$pid" 2>/dev/null) & wait "$pid"';

@@ -37,12 +37,9 @@ for (const kind of brokerKinds()) {
       const elsewhere = `other-${randomUUID().slice(0, 6)}`;
       await rogue.publish(`reasond/${elsewhere}/status`, onlineStatus({ device: elsewhere, pool: 'garden' }), { retain: true });
       // the rogue answers every pool task first, three ways
-      const answered = new Set<string>();
       rogue.connection.onMessage(async (m) => {
         if (m.topic !== `reasond/pool/${pool}/task`) return;
         const task = JSON.parse(m.payload.toString('utf8'));
-        if (answered.has(task.id)) return; // a copy (the broker may deliver one twice)
-        answered.add(task.id);
         const forged = { id: task.id, type: 'result', status: 'ok', answer: 'forged', reasoning: '', finish_reason: 'stop', created_at: 1 };
         // outside the handler: the client reads no packet (so no PUBACK) until the handler returns
         void (async () => {

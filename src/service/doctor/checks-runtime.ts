@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readModelFolder } from '../../engine/index.js';
 import { VersionStore } from '../../update/store.js';
 import { describeError } from '../../core/errors.js';
-import { findMosquitto } from '../../mqtt/index.js';
+import { chooseEmbeddedBroker, type EmbeddedChoice } from '../../mqtt/index.js';
 import { weightsBytes } from './checks-host.js';
 import type { Check } from './types.js';
 
@@ -68,14 +68,18 @@ export const brokerCheck: Check = {
   async check(ctx) {
     const { config } = ctx;
     if (!config.broker) {
-      const mosquitto = config.embedded_broker === 'aedes' ? undefined : findMosquitto();
       const where = `${config.embedded_host}:${config.embedded_port}`;
-      if (mosquitto) return { status: 'ok', detail: `none configured: the agent starts its embedded broker, Mosquitto (${mosquitto}, MQTT 5 and 3.1.1), on ${where}` };
-      if (config.embedded_broker === 'mosquitto') return { status: 'fail', detail: 'embedded_broker is mosquitto, but no mosquitto is installed', fix: 'apt-get install mosquitto, or set embedded_broker to auto or aedes' };
+      let choice: EmbeddedChoice;
+      try {
+        choice = chooseEmbeddedBroker(config.embedded_broker);
+      } catch (e) {
+        return { status: 'fail', detail: describeError(e), fix: 'apt-get install mosquitto, or set embedded_broker to auto or aedes' };
+      }
+      if (choice.kind === 'mosquitto') return { status: 'ok', detail: `none configured: the agent starts its embedded broker, Mosquitto (${choice.binary}, MQTT 5 and 3.1.1), on ${where}` };
       return {
-        status: config.embedded_broker === 'aedes' ? 'ok' : 'warn',
+        status: choice.missing ? 'warn' : 'ok',
         detail: `none configured: the agent starts its embedded broker, aedes (MQTT 3.1.1 only), on ${where}`,
-        ...(config.embedded_broker === 'aedes' ? {} : { fix: 'MQTT 5 clients (mosquitto_rr -V mqttv5, Response Topic, Message Expiry) need Mosquitto: apt-get install mosquitto, and the agent runs it as its embedded broker' }),
+        ...(choice.missing ? { fix: 'MQTT 5 clients (mosquitto_rr -V mqttv5, Response Topic, Message Expiry) need Mosquitto: apt-get install mosquitto, and the agent runs it as its embedded broker' } : {}),
       };
     }
     const tls = config.cert ? ' with a client certificate' : config.broker.startsWith('mqtts') || config.broker.startsWith('wss') ? ' over TLS' : '';
