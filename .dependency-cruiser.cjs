@@ -8,7 +8,7 @@ const floors = [
   ['config'], // 1: the config mechanism every feature declares its keys with
   ['engine', 'mqtt', 'store'], // 2: the outside boundaries: onnxruntime, the broker, SQLite
   ['telemetry', 'package'], // 3
-  ['task', 'update'], // 4
+  ['task', 'update', 'jobs'], // 4
   ['agent', 'fleet', 'eval'], // 5: composition roots, and eval on the engine
   ['bench', 'service'], // 6: tools that drive the daemons' parts
   ['cli'], // 7: one file per command

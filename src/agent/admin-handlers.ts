@@ -4,6 +4,7 @@ import type { RequestHandler } from '../mqtt/index.js';
 import type { Outbox } from '../store/index.js';
 import type { Journal } from '../task/index.js';
 import type { AgentConfig } from './config.js';
+import type { SiteJobs } from '../jobs/index.js';
 
 /** What the actions read of the agent (Agent hands itself in; this file does not import agent.ts, so they form no cycle). */
 export interface AdminView {
@@ -38,6 +39,19 @@ export function adminHandlers(agent: AdminView): Record<string, RequestHandler> 
       const was = await agent.cancel(taskId);
       if (!was) throw new ReasondError('invalid_request', `no queued or running task has id ${JSON.stringify(taskId)}`);
       return { task_id: taskId, was };
+    },
+  };
+}
+
+/** `jobs/run` (issue 18): a run now, or with dry_run the prompt it would ask. */
+export function jobHandlers(jobs: Pick<SiteJobs, 'runNow' | 'dryRun'>): Record<string, RequestHandler> {
+  return {
+    'jobs/run': async (body) => {
+      const name = body.job;
+      if (typeof name !== 'string' || name.length === 0) throw new ReasondError('invalid_request', `job must be a job's name; got ${JSON.stringify(name)}`);
+      if (body.dry_run !== undefined && typeof body.dry_run !== 'boolean') throw new ReasondError('invalid_request', `dry_run must be true or false; got ${JSON.stringify(body.dry_run)}`);
+      if (body.dry_run) return { ...(await jobs.dryRun(name)) };
+      return { ...(await jobs.runNow(name)) };
     },
   };
 }

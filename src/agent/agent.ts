@@ -17,6 +17,8 @@ import type { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import type { AgentUpdates } from '../update/agent-updates.js';
 import type { AgentConfig } from './config.js';
 import type { OpenAiServer } from './openai-http.js';
+import type { ReadingsStore, SiteJobs } from '../jobs/index.js';
+import { checkJobSql } from '../jobs/index.js';
 import type { StatusPublisher } from './status.js';
 
 export interface AgentParts {
@@ -40,6 +42,9 @@ export interface AgentParts {
   updates: AgentUpdates;
   /** The OpenAI-compatible endpoint, when http_port is set (issue 20). */
   http?: OpenAiServer;
+  /** The readings of the jobs' site topics and the scheduled jobs (issue 18). */
+  readings: ReadingsStore;
+  jobs: SiteJobs;
   log: (line: string) => void;
 }
 
@@ -83,6 +88,9 @@ export class Agent {
   async start(): Promise<void> {
     const { config: c, connection, topics, pipeline, log } = this.p;
     await this.p.db.start();
+    // a job's SQL is checked against the database before the model loads: a config error comes at once
+    await this.p.jobs.openReadonly();
+    await checkJobSql(this.p.jobs.specs, this.p.jobs.readonlyDb);
     const info = await this.p.engine.start();
     const kv = info.kv_cache_bytes ? `KV cache ${(info.kv_cache_bytes / 2 ** 20).toFixed(1)} MiB reserved for ${info.max_batch} x ${info.context_length} positions` : 'KV cache from the plain graph\'s outputs';
     log(`model ${info.name}${info.version ? ' ' + info.version : ''} (${info.dtype}): ${kv}; up to ${this.maxBatch} task${this.maxBatch === 1 ? '' : 's'} at once${info.batch_note ? ` (${info.batch_note})` : ''}`);
@@ -91,7 +99,11 @@ export class Agent {
     await this.p.broker?.start();
     await pipeline.recover();
     await pipeline.prune(c.journal_keep_ms);
-    this.pruneTimer = setInterval(() => void pipeline.prune(c.journal_keep_ms), PRUNE_EVERY_MS).unref();
+    await this.pruneReadings();
+    this.pruneTimer = setInterval(() => {
+      void pipeline.prune(c.journal_keep_ms);
+      void this.pruneReadings();
+    }, PRUNE_EVERY_MS).unref();
     this.p.sender.start();
     await this.p.telemetry.start((m) => this.p.sender.send(m));
     connection.onMessage((m) => this.dispatch(m));
@@ -109,6 +121,7 @@ export class Agent {
     clearTimeout(timer);
     if (first === 'late') log(`the broker is not reachable yet; retrying every ${c.reconnect_ms} ms`);
     await this.p.updates.start();
+    await this.p.jobs.start();
     await this.p.http?.start();
     log(`agent ${c.device_id} ready: tasks on ${topics.task} and ${topics.poolTask}`);
   }
@@ -123,12 +136,15 @@ export class Agent {
       }
     };
     this.p.pipeline.close();
+    this.p.jobs.stopSchedules();
     await step('OpenAI-compatible endpoint', async () => this.p.http?.stop());
     await step('telemetry', () => this.p.telemetry.stop());
     // Only the pool: its tasks go to other agents now, while tasks for this device wait in the
     // broker's session for the restart.
     await step('pool subscription', async () => connection.connected && connection.unsubscribe([topics.poolShared]));
     await step('runner', () => this.p.pipeline.stop(c.grace_ms));
+    await step('jobs', () => this.p.jobs.stop());
+    await step('readings', () => this.p.readings.stop());
     await step('outbox', () => withTimeout(this.p.sender.idle(), 5000));
     await step('offline status', async () => connection.connected && withTimeout(this.p.status.publishOffline(), 5000));
     await step('mqtt', () => connection.stop());
@@ -139,9 +155,18 @@ export class Agent {
     await step('database', () => this.p.db.stop());
   }
 
+  private async pruneReadings(): Promise<void> {
+    try {
+      const n = await this.p.readings.prune();
+      if (n) this.p.log(`readings: forgot ${n} reading(s) (readings_keep_ms, readings_max_rows)`);
+    } catch (e) {
+      this.p.log(`readings: pruning failed: ${describeError(e)}`);
+    }
+  }
+
   private async online(): Promise<void> {
     const { connection, topics } = this.p;
-    await connection.subscribe([topics.task, topics.poolShared, topics.requestFilter]);
+    await connection.subscribe([topics.task, topics.poolShared, topics.requestFilter, ...this.p.readings.filters]);
     await this.p.status.publishOnline();
   }
 
@@ -149,6 +174,8 @@ export class Agent {
     const t = this.p.topics;
     if (m.topic === t.task || m.topic === t.poolTask) return this.p.pipeline.handle(m);
     if (m.topic.startsWith(t.requestPrefix)) return this.p.requests.handle(m);
+    // a site topic a job reads (never the agents' own topics under base_topic)
+    if (!m.topic.startsWith(`${this.p.config.base_topic}/`) && this.p.readings.wants(m.topic)) this.p.readings.add(m.topic, m.payload);
     return Promise.resolve();
   }
 }

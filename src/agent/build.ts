@@ -9,21 +9,23 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootId } from '../core/boot.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { describeError } from '../core/errors.js';
+import { describeError, ReasondError } from '../core/errors.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { Engine, parseDtype, type TaskEngine } from '../engine/index.js';
 import { brokerConnection, chooseEmbeddedBroker, EmbeddedBroker, findMosquitto, MosquittoBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
 import { AnswerSigner, topics } from '../protocol/index.js';
 import { readPrivateKey, writeKeyPair } from '../package/signing.js';
 import { Database, Outbox } from '../store/index.js';
-import { OutboxSender, TaskPipeline, TaskQueue, type Job } from '../task/index.js';
+import { engineRequest, OutboxSender, TaskPipeline, TaskQueue, type Job } from '../task/index.js';
+import { ReadingsStore, SiteJobs } from '../jobs/index.js';
+import { cronScheduler } from '../core/cron.js';
 import { AgentTelemetry } from '../telemetry/agent-telemetry.js';
 import { resolveTelemetry } from '../telemetry/config.js';
 import type { CommandRunner } from '../telemetry/sensors/index.js';
 import { buildUpdates } from '../update/agent-updates.js';
 import type { FreeSpaceReader } from '../update/disk.js';
 import type { Prober } from '../update/probe.js';
-import { adminHandlers } from './admin-handlers.js';
+import { adminHandlers, jobHandlers } from './admin-handlers.js';
 import { OpenAiServer } from './openai-http.js';
 import { Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
@@ -164,6 +166,27 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
   pipeline.events.on('finished', () => updates.taskEnded());
   pipeline.events.on('failed', ({ error }) => updates.taskEnded(error.code));
 
+  // scheduled reasoning jobs over site data (issue 18): the readings they read, and the runs, through the task queue
+  const dbPath = join(c.data_dir, 'reasond.db');
+  const readings = new ReadingsStore({
+    db, rules: c.jobs.filter((j) => j.input.kind === 'topics').flatMap((j) => (j.input.kind === 'topics' ? j.input.topics.map((filter) => ({ filter, field: j.input.kind === 'topics' ? j.input.field : undefined })) : [])),
+    payloadBytes: c.readings_payload_bytes, keepMs: c.readings_keep_ms, maxRows: c.readings_max_rows, now: () => clock.now(), log,
+  });
+  const jobs = new SiteJobs({
+    jobs: c.jobs, device: c.device_id, base: c.base_topic, db, readonly: Database.readOnly(dbPath), outbox, kick: () => sender.kick(), readings,
+    submit: (request, sink) => pipeline.submitLocal(request, sink),
+    fits: async (request) => {
+      // a job's prompt must leave room for its whole answer (max_new_tokens), not only for a first token
+      const req = engineRequest({ id: request.id, priority: -1, seq: 0, request, route: { topic: '' }, received_at: 0 }, c.default_max_new_tokens);
+      const n = await engine.countPromptTokens(req);
+      const ctx = engine.info.context_length;
+      if (n + req.max_new_tokens! > ctx) throw new ReasondError('context_overflow', `the prompt is ${n} tokens and the job may answer in up to ${req.max_new_tokens}; the model's context is ${ctx}`);
+    },
+    eventsTopic: t.events, scheduler: o.scheduler ?? cronScheduler(), clock, log,
+    onResult: (r) => telemetry.jobResult(r.job, r.status, r.value),
+    haPrefix: c.ha_discovery ? c.ha_prefix : undefined,
+  });
+
   // admin requests: the agent's own actions and the update path's
   const view = {
     config: c, journal: pipeline.journal, outbox, queue,
@@ -183,7 +206,7 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     requestPrefix: t.requestPrefix,
     responseTopic: t.response,
     publish: (topic, payload, correlationData) => connection.publish(topic, payload, { qos: 1, correlationData }),
-    handlers: { ...adminHandlers(view), ...updates.handlers() },
+    handlers: { ...adminHandlers(view), ...updates.handlers(), ...jobHandlers(jobs) },
     log,
     // a rollback waiting for a download must not stop pings and tasks (issue 16)
     background: true,
@@ -204,5 +227,5 @@ export function buildAgent(c: AgentConfig, o: BuildOverrides = {}): Agent {
     log,
   });
 
-  return new Agent({ config: c, topics: t, db, engine, connection, broker, outbox, sender, status, pipeline, requests, telemetry, updates, http, log });
+  return new Agent({ config: c, topics: t, db, engine, connection, broker, outbox, sender, status, pipeline, requests, telemetry, updates, http, readings, jobs, log });
 }

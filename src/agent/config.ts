@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  configFileKey, configTable as tableOf, loadKeys, yargsOptions as optionsOf, type ConfigKey, type ConfigOf, type ConfigSources,
+  configFileKey, configTable as tableOf, loadKeys, yargsOptions as optionsOf, type ConfigKey, type ConfigOf, type ConfigSources, type CrossCheck,
 } from '../config/index.js';
 import { defaultModelDir } from '../core/paths.js';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_MAX_BATCH, DEFAULT_PREFILL_CHUNK, GRAPH_REWRITES, MAX_BATCH_LIMIT } from '../engine/index.js';
@@ -16,6 +16,7 @@ import { brokerKeys } from '../mqtt/index.js';
 import { TOPIC_LEVEL } from '../protocol/topics.js';
 import { telemetryChecks, telemetryKeys } from '../telemetry/config-keys.js';
 import { updateKeys } from '../update/config-keys.js';
+import { jobChecks, jobKeys } from '../jobs/config-keys.js';
 
 export { ConfigError } from '../config/index.js';
 
@@ -56,6 +57,8 @@ export const schema = [
   ...telemetryKeys,
   // model packages: trusted keys, kept versions, probe and automatic rollback (issue 6)
   ...updateKeys,
+  // scheduled reasoning jobs over site data and the readings they read (issue 18)
+  ...jobKeys,
 ] as const satisfies readonly ConfigKey[];
 
 /** The resolved configuration, keys as in the schema. */
@@ -63,7 +66,7 @@ export type AgentConfig = ConfigOf<typeof schema>;
 
 /** flag > environment > config file > default, per-key and cross-key checks together. */
 export function loadConfig(sources: ConfigSources = {}): AgentConfig {
-  return loadKeys(schema, sources, { defaultFile: DEFAULT_CONFIG_FILE, unknownFileKeys: 'report', checks: telemetryChecks });
+  return loadKeys(schema, sources, { defaultFile: DEFAULT_CONFIG_FILE, unknownFileKeys: 'report', checks: [...telemetryChecks, ...jobChecks] as readonly CrossCheck<AgentConfig>[] });
 }
 
 export const yargsOptions = () => optionsOf(schema, 'Agent options (flag > env > config file > default):');

@@ -5,6 +5,7 @@
  */
 import { TELEMETRY_MIGRATION } from '../telemetry/store/schema.js';
 import type { Migration } from '../store/database.js';
+import { JOBS_MIGRATION } from '../jobs/schema.js';
 
 export const migrations: readonly Migration[] = [
   {
@@ -39,4 +40,5 @@ export const migrations: readonly Migration[] = [
   // issue 17: a task that was running when the machine itself went down (the boot id changed) is not
   // counted against it by the poison-task rule
   { name: 'the boot a task was running under (issue 17)', sql: 'ALTER TABLE tasks ADD COLUMN boot_id TEXT;' },
+  { name: 'readings of site topics and scheduled job runs (issue 18)', sql: JOBS_MIGRATION },
 ];

@@ -18,6 +18,9 @@ export class BorrowedEngine implements TaskEngine {
   checkPrompt(req: GenerateRequest): Promise<void> {
     return this.engine.checkPrompt(req);
   }
+  countPromptTokens(req: GenerateRequest): Promise<number> {
+    return this.engine.countPromptTokens(req);
+  }
   generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult> {
     return this.engine.generate(req, hooks);
   }
@@ -37,6 +40,10 @@ export class InstantEngine implements TaskEngine {
     };
   }
   async checkPrompt(): Promise<void> {}
+  /** One token a character: the instant engine has no tokenizer. */
+  async countPromptTokens(req: GenerateRequest): Promise<number> {
+    return (req.prompt ?? req.messages?.map((m) => m.content).join('') ?? '').length;
+  }
   async generate(): Promise<GenerationResult> {
     return {
       answer: '5', reasoning: '', finish_reason: 'stop', tokens: [1, 0],

@@ -9,6 +9,7 @@ import { controllerCommand } from './controller.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { fleetCommand } from './fleet.js';
+import { jobsCommand } from './jobs.js';
 import { modelCommand } from './model.js';
 import { runCommand } from './run.js';
 import { startCommand } from './start.js';
@@ -30,6 +31,7 @@ await yargs(hideBin(process.argv))
   .command(startCommand)
   .command(askCommand)
   .command(statsCommand)
+  .command(jobsCommand)
   .command(modelCommand)
   .command(doctorCommand)
   .command(controllerCommand)

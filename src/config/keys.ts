@@ -5,7 +5,7 @@
  * config type is derived from that declaration with ConfigOf, so the type, the
  * checks, --help and the README table cannot disagree.
  */
-export type KeyType = 'string' | 'integer' | 'boolean';
+export type KeyType = 'string' | 'integer' | 'boolean' | 'json';
 
 export interface ConfigKey {
   readonly key: string;
@@ -22,6 +22,13 @@ export interface ConfigKey {
   readonly secret?: boolean;
   /** A string key's shape, and how to say it in an error. */
   readonly pattern?: { readonly regex: RegExp; readonly rule: string };
+  /**
+   * A json key's reader (a list of jobs, issue 18): the value from the file, or JSON text from a flag or
+   * the environment, parsed; every problem is pushed as `<where>: <what is wrong, with the value>`.
+   */
+  readonly parse?: (value: unknown, where: string, problems: string[]) => unknown;
+  /** How --help and the README say a json key's type. */
+  readonly typeText?: string;
 }
 
 /**
@@ -34,8 +41,9 @@ export interface CrossCheck<C> {
   check(c: C): string[];
 }
 
-/** A key with choices is typed as one of them; otherwise by its type. */
-type ValueOf<K extends ConfigKey> = K extends { readonly choices: readonly (infer C)[] } ? C
+/** A json key is typed by its reader; a key with choices as one of them; otherwise by its type. */
+type ValueOf<K extends ConfigKey> = K extends { readonly parse: (...a: never[]) => infer T } ? T
+  : K extends { readonly choices: readonly (infer C)[] } ? C
   : K['type'] extends 'integer' ? number : K['type'] extends 'boolean' ? boolean : string;
 
 /** The resolved config of a key list: one field per key, typed by the key's type. */

@@ -33,6 +33,17 @@ export class ConfigError extends ReasondError {
 
 function check(k: ConfigKey, raw: unknown, where: string, problems: string[]): unknown {
   let v = raw;
+  if (k.type === 'json') {
+    // a flag or an environment variable carries JSON text; the file, the value itself
+    if (typeof v === 'string') {
+      try {
+        v = JSON.parse(v);
+      } catch (e) {
+        return void problems.push(`${where}: must be JSON; ${describeError(e)}`);
+      }
+    }
+    return k.parse ? k.parse(v, where, problems) : v;
+  }
   // Environment variables (and yargs strings) arrive as text: read them as the key's type.
   if (typeof v === 'string' && k.type === 'integer' && /^-?\d+$/.test(v.trim())) v = Number(v);
   if (typeof v === 'string' && k.type === 'boolean' && /^(true|false|1|0)$/i.test(v)) v = /^(true|1)$/i.test(v);
@@ -81,7 +92,8 @@ export function loadKeys<const Keys extends readonly ConfigKey[]>(keys: Keys, so
     if (k.key === 'config') continue;
     const found = given(k) ?? (file[k.key] !== undefined ? [file[k.key], `${path}: ${k.key}`] : undefined);
     const before = problems.length;
-    out[k.key] = found ? check(k, found[0], found[1], problems) : defaultOf(k);
+    // a json key's default is JSON text, read like a given value
+    out[k.key] = found ? check(k, found[0], found[1], problems) : k.type === 'json' ? check(k, defaultOf(k), `${k.key} (default)`, problems) : defaultOf(k);
     if (problems.length > before) bad.add(k.key);
   }
   const config = out as ConfigOf<Keys>;

@@ -5,7 +5,7 @@ export function configTable(keys: readonly ConfigKey[]): string {
   const rows = keys.map((k) => {
     const def = k.defaultText ?? (k.default === '' ? 'empty' : `\`${String(k.default)}\``);
     const range = k.choices ? ` (${k.choices.join(' or ')})` : k.min !== undefined ? ` (${k.min} to ${k.max})` : '';
-    return `| \`${k.key}\` | \`--${flagName(k.key)}\` | \`${envName(k.key)}\` | ${k.type}${range} | ${def} | ${k.description.replace(/\|/g, '\\|')} |`;
+    return `| \`${k.key}\` | \`--${flagName(k.key)}\` | \`${envName(k.key)}\` | ${k.typeText ?? k.type}${range} | ${def} | ${k.description.replace(/\|/g, '\\|')} |`;
   });
   return ['| config key | flag | environment | type | default | meaning |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }

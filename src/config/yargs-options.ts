@@ -10,7 +10,7 @@ export function yargsOptions(keys: readonly ConfigKey[], group: string): Record<
     // Integers get no yargs type: yargs would turn "abc" into NaN, and our check names the text.
     const range = k.type !== 'integer' ? '' : k.choices ? ` (${k.choices.join(' or ')})` : ` (integer, ${k.min} to ${k.max})`;
     out[flagName(k.key)] = {
-      ...(k.type === 'integer' ? {} : { type: k.type }),
+      ...(k.type === 'integer' ? {} : { type: k.type === 'json' ? 'string' : k.type }),
       describe: `${k.description}${range} [env ${envName(k.key)}]`,
       defaultDescription: shown,
       group,

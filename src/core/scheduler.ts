@@ -6,8 +6,8 @@
 export type Job = () => void | Promise<void>;
 
 export interface Scheduler {
-  /** Runs `job` on a six-field cron expression (seconds first); returns a cancel function. */
-  schedule(expression: string, name: string, job: Job): () => void;
+  /** Runs `job` on a five- or six-field cron expression (six: seconds first), in `timezone` (default UTC); returns a cancel function. */
+  schedule(expression: string, name: string, job: Job, timezone?: string): () => void;
 }
 
 /**

@@ -52,3 +52,14 @@ export function loadChatTemplate(tokenizerConfig: Record<string, unknown>): Chat
     },
   };
 }
+
+/** A Jinja template of the site's own (a job's prompt, issue 18), rendered as chat templates are. */
+export interface TextTemplate {
+  render(context: Record<string, unknown>): string;
+}
+
+/** Parses `source` now, so a syntax error is a config error at start; throws an Error naming the problem. */
+export function compileTemplate(source: string): TextTemplate {
+  const template = new Template(source);
+  return { render: (context) => template.render(context) };
+}

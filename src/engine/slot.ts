@@ -69,6 +69,10 @@ export class EngineSlot implements TaskEngine {
     return this.engine().checkPrompt(req);
   }
 
+  countPromptTokens(req: GenerateRequest): Promise<number> {
+    return this.engine().countPromptTokens(req);
+  }
+
   async generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult> {
     const engine = this.engine();
     this.inFlight.set(engine, (this.inFlight.get(engine) ?? 0) + 1);

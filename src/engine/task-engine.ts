@@ -10,5 +10,7 @@ export interface TaskEngine {
   readonly info: ModelInfo;
   /** Rejects (invalid_request, context_overflow) a prompt that generate() would refuse, before it is journaled. */
   checkPrompt(req: GenerateRequest): Promise<void>;
+  /** Exact prompt tokens after the chat template (a job fits its prompt and its answer into the context, issue 18). */
+  countPromptTokens(req: GenerateRequest): Promise<number>;
   generate(req: GenerateRequest, hooks?: GenerateHooks): Promise<GenerationResult>;
 }

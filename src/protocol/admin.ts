@@ -47,6 +47,13 @@ export const agentActions = {
   },
   'model/rollback': { request: { reason: { type: 'string', description: 'recorded with the rollback' } }, reply: 'the version now serving' },
   'model/list': { request: {}, reply: 'installed versions, the active one, the previous one, the bad ones and the committed ones (served `stable_after_ms` here)' },
+  'jobs/run': {
+    request: {
+      job: { type: 'string', minLength: 1, description: "a job's name (config `jobs`)" },
+      dry_run: { type: 'boolean', description: 'render the prompt from the input now, without asking the model or storing a run' },
+    },
+    reply: 'the job result message once the run ended (it is also stored and published); with `dry_run`: `{job, prompt, rows, input}`, the rendered prompt and the rows it used. Error `invalid_request` for an unknown job',
+  },
 } as const;
 
 export type ReplyOk = FromSchema<typeof replyOkSchema>;

@@ -5,6 +5,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { WIRE_ERROR_CODES } from './replies.js';
 import { THERMAL_STATES } from './metrics.js';
+import { jobAlertEventSchema } from './jobs.js';
 
 export const taskRejectedSchema = {
   title: 'task_rejected',
@@ -76,7 +77,7 @@ export const modelUpdateSchema = {
   },
 } as const;
 
-export const eventSchemas = [taskRejectedSchema, thermalEventSchema, boardThrottlingSchema, memoryEventSchema, modelUpdateSchema] as const;
+export const eventSchemas = [taskRejectedSchema, thermalEventSchema, boardThrottlingSchema, memoryEventSchema, modelUpdateSchema, jobAlertEventSchema] as const;
 
 export type TaskRejectedEvent = FromSchema<typeof taskRejectedSchema>;
 export type ModelUpdateEvent = FromSchema<typeof modelUpdateSchema>;

@@ -7,6 +7,7 @@ export * from './replies.js';
 export * from './status.js';
 export * from './metrics.js';
 export * from './events.js';
+export * from './jobs.js';
 export * from './admin.js';
 export * from './topics.js';
 export * from './answer-signature.js';

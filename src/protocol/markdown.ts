@@ -5,6 +5,7 @@
  */
 import { agentActions } from './admin.js';
 import { eventSchemas } from './events.js';
+import { jobResultSchema } from './jobs.js';
 import { metricsSchema } from './metrics.js';
 import { deltaSchema, errorSchema, resultSchema } from './replies.js';
 import { offlineStatusSchema, onlineStatusSchema } from './status.js';
@@ -85,6 +86,7 @@ export function apiTables(): Record<string, string> {
     events: eventsTable(),
     'admin-actions': actionsTable(),
     metrics: messageTable(metricsSchema),
+    'job-result': messageTable(jobResultSchema),
   };
 }
 

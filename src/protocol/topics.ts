@@ -20,6 +20,31 @@ export const poolTaskTopic = (base: string, pool: string) => `${base}/pool/${poo
 /** A request to one device's handler table, and where its reply comes back. */
 export const deviceRequestTopic = (base: string, device: string, action: string) => `${base}/${device}/request/${action}`;
 
+/** `<base>/<device>/jobs/<job>/result`: a job's latest result, retained (issue 18). */
+export const jobResultTopic = (base: string, device: string, job: string) => `${base}/${device}/jobs/${job}/result`;
+
+/** `<base>/<device>/jobs/<job>/result` read back: the device and the job, or undefined. */
+export function parseJobResultTopic(base: string, topic: string): { device: string; job: string } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || parts[0] !== base || parts[2] !== 'jobs' || parts[4] !== 'result') return undefined;
+  return { device: parts[1], job: parts[3] };
+}
+
+/** A valid MQTT topic filter: levels of `+` or `#` alone, `#` only last; no empty filter, no NUL. What is wrong, or undefined. */
+export function topicFilterProblem(filter: string): string | undefined {
+  if (filter.length === 0) return 'is empty';
+  if (filter.length > 1024) return 'is longer than 1024 characters';
+  if (filter.includes('\u0000')) return 'holds a NUL character';
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i];
+    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return `has "#" where it may not be ("#" must be a whole level, and the last): level ${i + 1} is ${JSON.stringify(l)}`;
+    if (l.includes('+') && l !== '+') return `has "+" inside a level ("+" must be a whole level): level ${i + 1} is ${JSON.stringify(l)}`;
+  }
+  if (filter.startsWith('$')) return 'starts with "$" (the broker\'s own topics)';
+  return undefined;
+}
+
 /** The topics one agent serves and publishes on. */
 export function topics(c: TopicConfig) {
   const device = `${c.base_topic}/${c.device_id}`;
@@ -36,6 +61,8 @@ export function topics(c: TopicConfig) {
     response: (action: string) => `${device}/response/${action}`,
     /** Where the agent's OpenAI-compatible endpoint (issue 20) reads the replies to its tasks. */
     httpReplies: `${device}/http/replies`,
+    /** A scheduled job's latest result, retained (issue 18). */
+    jobResult: (job: string) => jobResultTopic(c.base_topic, c.device_id, job),
   };
 }
 
@@ -51,6 +78,8 @@ export function controllerTopics(base: string) {
     deviceRequest: (device: string, action: string) => deviceRequestTopic(base, device, action),
     /** Every agent's retained status and metrics, and its events. */
     fleet: [`${base}/+/status`, `${base}/+/metrics`, `${base}/+/events`],
+    /** Every agent's scheduled jobs' latest results (issue 18). */
+    jobResults: `${base}/+/jobs/+/result`,
   };
 }
 

@@ -28,12 +28,26 @@ export class Database {
    */
   constructor(private readonly path: string, private readonly migrations: readonly Migration[], private readonly synchronous: 'FULL' | 'NORMAL' = 'FULL') {}
 
+  /**
+   * A second, read-only connection to a database another Database owns (a job's SQL input, issue 18):
+   * SQLite itself refuses any write on it, and it runs no migrations.
+   */
+  static readOnly(path: string): Database {
+    const d = new Database(path, []);
+    d.readonly = true;
+    return d;
+  }
+
+  private readonly = false;
+
   async start(): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true });
+    if (!this.readonly) mkdirSync(dirname(this.path), { recursive: true });
+    const mode = this.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     this.db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const db = new sqlite3.Database(this.path, (e) => (e ? reject(new ReasondError('internal', `cannot open ${this.path}: ${e.message}`)) : resolve(db)));
+      const db = new sqlite3.Database(this.path, mode, (e) => (e ? reject(new ReasondError('internal', `cannot open ${this.path}: ${e.message}`)) : resolve(db)));
     });
     this.db.configure('busyTimeout', 5000);
+    if (this.readonly) return;
     await this.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${this.synchronous}; PRAGMA foreign_keys = ON;`);
     await this.migrate();
   }

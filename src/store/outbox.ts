@@ -9,7 +9,7 @@ export interface OutboxMessage {
   topic: string;
   payload: string;
   /** MQTT 5 publish properties as JSON-safe values (correlation data in base64). */
-  properties?: { correlation_data?: string };
+  properties?: { correlation_data?: string; retain?: boolean };
   created_at: number;
 }
 

@@ -1,7 +1,7 @@
 export { TaskValidator, type ParsedPayload } from './validate.js';
 export { TaskQueue, type Queued } from './queue.js';
 export { Runner, type RunnerHooks, type RunnerOptions, type Pace } from './runner.js';
-export { engineRequest, type Job, type Route } from './job.js';
+export { engineRequest, BACKGROUND_PRIORITY, type Job, type Route, type LocalSink } from './job.js';
 export { Journal, type JournalEntry, type Finish, type TaskState } from './journal.js';
 export { Intake, type IntakeDeps } from './intake.js';
 export { Replies, errorPayload } from './replies.js';

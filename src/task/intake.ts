@@ -37,7 +37,8 @@ export interface IntakeDeps {
 
 export class Intake {
   private seq = 0;
-  private accepting = true;
+  /** False once the agent is shutting down. */
+  accepting = true;
 
   constructor(private readonly d: IntakeDeps) {}
 

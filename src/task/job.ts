@@ -1,5 +1,6 @@
 /** A task accepted into the journal, as the queue and the runner see it. */
-import type { GenerateRequest } from '../engine/index.js';
+import type { ReasondError } from '../core/errors.js';
+import type { GenerateRequest, GenerationResult } from '../engine/index.js';
 import type { Queued } from './queue.js';
 import type { TaskRequest } from '../protocol/index.js';
 
@@ -10,9 +11,23 @@ export interface Route {
   correlation_data?: string;
 }
 
+/**
+ * Where the agent's own tasks end (a scheduled job's run, issue 18): they are not journaled as tasks
+ * and get no reply message; the job's run table records them.
+ */
+export interface LocalSink {
+  finished(result: GenerationResult, startedAt: number): Promise<void>;
+  failed(error: ReasondError): Promise<void>;
+}
+
+/** The priority of the agent's own tasks: below every task from outside (0-9), so none waits behind them. */
+export const BACKGROUND_PRIORITY = -1;
+
 export interface Job extends Queued {
   request: TaskRequest;
   route: Route;
+  /** Present on the agent's own tasks (issue 18): their end goes here, not to a reply topic. */
+  sink?: LocalSink;
   received_at: number;
   /** Absolute, epoch ms: from deadline_ms and MQTT 5 Message Expiry, whichever ends first. */
   deadline_at?: number;

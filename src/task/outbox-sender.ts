@@ -59,7 +59,7 @@ export class OutboxSender {
       if (!rows.length) return;
       const sent = await Promise.allSettled(rows.map((row) => {
         const correlationData = row.properties?.correlation_data ? Buffer.from(row.properties.correlation_data, 'base64') : undefined;
-        return this.connection.publish(row.topic, row.payload, { qos: 1, correlationData });
+        return this.connection.publish(row.topic, row.payload, { qos: 1, correlationData, retain: row.properties?.retain });
       }));
       // Only the acknowledged prefix is deleted: from the first failure on, everything is sent again
       // (QoS 1 is at least once), so nothing is lost and the order of first delivery holds.

@@ -10,10 +10,10 @@ import { describeError, ReasondError } from '../core/errors.js';
 import type { TaskEngine } from '../engine/index.js';
 import type { Incoming, MqttConnection } from '../mqtt/index.js';
 import type { Database } from '../store/index.js';
-import type { AnswerSigner } from '../protocol/index.js';
+import type { AnswerSigner, TaskRequest } from '../protocol/index.js';
 import { TaskEvents } from './events.js';
 import { Intake } from './intake.js';
-import type { Job } from './job.js';
+import { BACKGROUND_PRIORITY, engineRequest, type Job, type LocalSink } from './job.js';
 import { Journal } from './journal.js';
 import type { OutboxSender } from './outbox-sender.js';
 import type { TaskQueue } from './queue.js';
@@ -91,21 +91,23 @@ export class TaskPipeline {
         started: async (job) => {
           const at = clock.now();
           this.startedAt.set(job.id, at);
-          await this.journal.running(job.id, at, d.bootId ?? '');
+          if (!job.sink) await this.journal.running(job.id, at, d.bootId ?? '');
           this.events.emit('started', { job, at });
         },
         delta: (job, delta) => this.replies.delta(job, delta),
         finished: async (job, result, note) => {
           const startedAt = this.startedAt.get(job.id) ?? clock.now();
           this.startedAt.delete(job.id);
-          await this.replies.result(job, result, startedAt, note && { thermal: note });
+          if (job.sink) await job.sink.finished(result, startedAt);
+          else await this.replies.result(job, result, startedAt, note && { thermal: note });
           this.events.emit('finished', { job, result, startedAt });
         },
         failed: async (job, error) => {
           const startedAt = this.startedAt.get(job.id);
           this.startedAt.delete(job.id);
           this.events.emit('failed', { job, error, startedAt });
-          await this.replies.error(job.id, job.route, error, true);
+          if (job.sink) await job.sink.failed(error);
+          else await this.replies.error(job.id, job.route, error, true);
         },
       },
     });
@@ -139,6 +141,24 @@ export class TaskPipeline {
   /** One task message from the broker; resolves once it is journaled or answered (then the client sends the PUBACK). */
   handle(m: Incoming): Promise<void> {
     return this.intake.handle(m);
+  }
+
+  /**
+   * A task of the agent's own (a scheduled job's run, issue 18): checked by the thermal guard and the
+   * model's context like any task, queued below every task from outside, and answered to `sink`.
+   * Throws the ReasondError that refuses it (thermal_throttled, context_overflow, busy while shutting down).
+   */
+  async submitLocal(request: TaskRequest, sink: LocalSink): Promise<void> {
+    if (!this.intake.accepting) throw new ReasondError('busy', 'the agent is shutting down');
+    this.d.admit?.();
+    const now = this.d.clock.now();
+    const job: Job = {
+      id: request.id, priority: BACKGROUND_PRIORITY, seq: this.intake.nextSeq(), request, route: { topic: '' }, sink,
+      received_at: now, deadline_at: request.deadline_ms !== undefined ? now + request.deadline_ms : undefined,
+    };
+    await this.d.engine.checkPrompt(engineRequest(job, this.d.limits.default_max_new_tokens));
+    this.queue.push(job);
+    this.runner.kick();
   }
 
   cancel(id: string): Promise<'queued' | 'running' | undefined> {

@@ -19,8 +19,14 @@ export class TaskQueue<T extends Queued> {
     return this.items.length;
   }
 
+  /** Counts only tasks from outside (priority 0 and up): the agent's own background tasks never fill the queue for them. */
   get full(): boolean {
-    return this.items.length >= this.max;
+    return this.items.filter((t) => t.priority >= 0).length >= this.max;
+  }
+
+  /** The next task to run, without taking it. */
+  peek(): T | undefined {
+    return this.items[0];
   }
 
   /** Recovery may overfill the queue: tasks accepted before a crash are never refused. */

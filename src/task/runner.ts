@@ -76,6 +76,9 @@ export class Runner {
   /** Starts queued tasks while rows are free. */
   kick(): void {
     while (this.running.size < this.capacity) {
+      // the agent's own background tasks (scheduled jobs, issue 18) leave one row free for a live task
+      const head = this.o.queue.peek();
+      if (head && head.priority < 0 && this.capacity > 1 && this.running.size >= this.capacity - 1) return;
       const job = this.o.queue.shift();
       if (!job) return;
       const slot: Slot = { job, abort: new AbortController(), done: Promise.resolve() };

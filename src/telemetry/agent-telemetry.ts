@@ -159,6 +159,11 @@ export class AgentTelemetry {
     this.record({ status: code, started_at: startedAt ?? this.d.now(), ...(model ? { model: modelKey(model) } : {}) });
   }
 
+  /** A scheduled job's run ended (issue 18): its Prometheus counter and, when numeric, its gauge. */
+  jobResult(job: string, status: string, value?: number): void {
+    this.prometheus.recordJob(job, status, value);
+  }
+
   rejected(code: string): void {
     this.telemetry?.recordRejection(code).catch((e) => this.d.log(`telemetry: ${describeError(e)}`));
   }

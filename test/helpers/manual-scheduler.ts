@@ -18,9 +18,9 @@ export class ManualScheduler implements Scheduler {
 
   constructor(readonly clock: ManualClock) {}
 
-  schedule(expression: string, name: string, job: Job): () => void {
+  schedule(expression: string, name: string, job: Job, timezone?: string): () => void {
     const id = this.nextId++;
-    this.jobs.set(id, { name, matches: cronMatcher(expression), job });
+    this.jobs.set(id, { name, matches: cronMatcher(expression, timezone), job });
     return () => void this.jobs.delete(id);
   }
 

@@ -98,6 +98,7 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
       return real.info;
     },
     checkPrompt: (r) => real.checkPrompt(r),
+    countPromptTokens: (r) => real.countPromptTokens(r),
     generate: (r, h) => {
       requests.push(r);
       return real.generate(r, h);

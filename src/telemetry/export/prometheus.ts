@@ -34,6 +34,8 @@ export class PrometheusExporter {
   private readonly energy = new Gauge({ name: 'reasond_energy_joules', help: 'Energy on the input rail since the agent started.', registers: [this.registry] });
   private readonly memory = new Gauge({ name: 'reasond_memory_bytes', help: 'Memory by kind: rss, heap_used, native, system_available, swap_used.', labelNames: ['kind'], registers: [this.registry] });
   private readonly uptime = new Gauge({ name: 'reasond_uptime_seconds', help: 'Seconds since the agent started.', registers: [this.registry] });
+  private readonly jobValue = new Gauge({ name: 'reasond_job_value', help: "A scheduled job's last numeric answer (issue 18).", labelNames: ['job'], registers: [this.registry] });
+  private readonly jobRuns = new Counter({ name: 'reasond_job_runs_total', help: 'Scheduled job runs, by job and status (ok or error).', labelNames: ['job', 'status'], registers: [this.registry] });
   private readonly info = new Gauge({ name: 'reasond_info', help: 'Agent, model and board, as labels.', labelNames: ['agent_version', 'model', 'board'], registers: [this.registry] });
 
   get contentType(): string {
@@ -46,6 +48,12 @@ export class PrometheusExporter {
     if (s.total_ms !== undefined) this.duration.observe(s.total_ms / 1000);
     if (s.first_token_ms !== undefined) this.ttft.observe(s.first_token_ms / 1000);
     if (s.tokens !== undefined) this.generated.inc(s.tokens);
+  }
+
+  /** A job run ended: counted; its numeric answer becomes the job's gauge (a text answer leaves the gauge as it was). */
+  recordJob(job: string, status: string, value?: number): void {
+    this.jobRuns.inc({ job, status });
+    if (value !== undefined) this.jobValue.set({ job }, value);
   }
 
   recordRejection(code: string): void {

@@ -20,6 +20,9 @@ class FakeEngine implements TaskEngine {
     return { name: this.dir } as ModelInfo;
   }
   async checkPrompt() {}
+  async countPromptTokens() {
+    return 1;
+  }
   async generate() {
     await new Promise<void>((resolve) => this.held.push(resolve));
     return { answer: this.dir } as GenerationResult;
