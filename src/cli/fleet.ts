@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { describeError, ReasondError } from '../core/errors.js';
 import { FleetClient } from '../fleet/client.js';
-import { packagesTable, progressLine, rolloutsTable, statusTable, table } from '../fleet/tables.js';
+import { jobsTable, packagesTable, progressLine, rolloutsTable, statusTable, table } from '../fleet/tables.js';
+import type { JobResultMessage } from '../protocol/index.js';
 import { parseSince } from '../telemetry/stats/since.js';
 import { MANIFEST_FILE } from '../package/manifest.js';
 import { readManifest } from '../package/verify.js';
@@ -195,6 +196,12 @@ export const fleetCommand: CommandModule<object, Args> = {
         const r = await c.request('packages');
         if (a.json) json(r);
         else out(packagesTable(r.packages));
+      }))
+      .command('jobs', "Each device's latest result of each scheduled job: status, answer (or error code), value, alerts raised, when it finished", (s) => s
+        .option('device', { type: 'string', describe: "Only this device's jobs" }), withClient(async (c, a) => {
+        const r = await c.request<{ jobs: JobResultMessage[]; at: number }>('jobs', a.device === undefined ? {} : { device: a.device });
+        if (a.json) json(r);
+        else out(jobsTable(r.jobs, r.at));
       }))
       .command('history <device>', "A device's metrics over time", (s) => s
         .positional('device', { type: 'string' })

@@ -12,7 +12,7 @@ import { loadConfig, type AgentConfig } from '../agent/config.js';
 import { migrations } from '../agent/migrations.js';
 import { nextFire } from '../core/cron.js';
 import { ReasondError, type ErrorCode } from '../core/errors.js';
-import type { JobRunRow, JobSpec } from '../jobs/index.js';
+import { windowText, type JobRunRow, type JobSpec } from '../jobs/index.js';
 import { brokerConnection, MqttConnection } from '../mqtt/index.js';
 import { deviceRequestTopic, topics, type JobResultMessage } from '../protocol/index.js';
 import { Database } from '../store/index.js';
@@ -41,7 +41,7 @@ async function openDb(c: AgentConfig): Promise<Database> {
 }
 
 const when = (ms: number | null | undefined) => (ms == null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
-const inputText = (j: JobSpec) => (j.input.kind === 'topics' ? `topics ${j.input.topics.join(' ')} (last ${j.input.window_s} s)` : j.input.kind === 'sql' ? 'sql' : `file ${j.input.file}`);
+const inputText = (j: JobSpec) => (j.input.kind === 'topics' ? `topics ${j.input.topics.join(' ')} (last ${windowText(j.input.window_s)})` : j.input.kind === 'sql' ? 'sql' : `file ${j.input.file}`);
 const outcome = (r: Pick<JobRunRow, 'state' | 'answer' | 'error_code' | 'error_message'>) =>
   r.state === 'ok' ? JSON.stringify(r.answer) : r.state === 'error' ? `error ${r.error_code}: ${r.error_message}` : 'running';
 
@@ -87,6 +87,7 @@ async function list(a: JobsArgs): Promise<void> {
 }
 
 async function history(a: JobsArgs): Promise<void> {
+  if (!Number.isInteger(a.limit) || a.limit < 1) throw new ReasondError('invalid_request', `--limit must be a whole number above 0; got ${JSON.stringify(process.argv[process.argv.indexOf('--limit') + 1] ?? a.limit)}`);
   const c = agentConfig(a);
   const now = Date.now();
   const since = parseSince(a.since, now);
@@ -149,6 +150,7 @@ async function askAgent(c: AgentConfig, action: string, body: Record<string, unk
 }
 
 async function run(a: JobsArgs): Promise<void> {
+  if (!Number.isInteger(a['timeout-ms']) || a['timeout-ms'] < 1) throw new ReasondError('invalid_request', `--timeout-ms must be a whole number of milliseconds above 0; got ${JSON.stringify(process.argv[process.argv.indexOf('--timeout-ms') + 1] ?? a['timeout-ms'])}`);
   const c = agentConfig(a);
   if (!c.jobs.some((j) => j.name === a.name)) {
     throw new ReasondError('invalid_request', `no job is named ${JSON.stringify(a.name)} in the agent config; it has ${c.jobs.map((j) => j.name).join(', ') || 'no jobs'}`);

@@ -8,6 +8,7 @@
 import type { RequestHandler } from '../mqtt/index.js';
 import { ReasondError } from '../core/errors.js';
 import type { MetricsHistory } from './history.js';
+import type { JobResults } from './job-results.js';
 import type { OperatorGate } from './operator-auth.js';
 import type { PackageStore } from './package-store.js';
 import type { DeviceRow, Registry } from './registry.js';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   packages: PackageStore;
   engine: RolloutEngine;
   rollouts: RolloutStore;
+  /** Each device's latest scheduled-job results (issue 18). */
+  jobs: JobResults;
   now: () => number;
   /** Checks the operator's signature on fleet-changing requests (issue 16). */
   operators: Pick<OperatorGate, 'check'>;
@@ -92,6 +95,12 @@ export function fleetApi(d: ApiDeps) {
     },
     rollouts: async () => ({ rollouts: await d.rollouts.list() }),
     rollout: (id: string) => d.engine.show(id),
+    /** The job result messages as the agents published them; a device the controller never heard of is an error, not an empty list. */
+    jobs: async (device?: string) => {
+      const jobs = d.jobs.list(device);
+      if (device !== undefined && !jobs.length && !(await d.registry.get(device))) throw new ReasondError('invalid_request', `unknown device ${JSON.stringify(device)}`);
+      return { jobs, at: d.now() };
+    },
   };
 }
 
@@ -111,6 +120,7 @@ export function controllerHandlers(d: ApiDeps): Record<string, RequestHandler> {
     rollouts: () => api.rollouts(),
     'rollout/show': (b) => api.rollout(str(b.rollout, 'rollout')),
     packages: async () => ({ packages: await d.packages.list() }),
+    jobs: (b) => api.jobs(b.device === undefined ? undefined : str(b.device, 'device')),
     ...Object.fromEntries([
       signed('device/labels', async (b, by) => {
         const labels = b.labels;

@@ -1,6 +1,7 @@
 /**
  * `reasond controller` (issue 7): the site's registry, metrics history,
- * package store and server, rollout engine, API and dashboard. Parts are
+ * the devices' latest job results (issue 18), package store and server,
+ * rollout engine, API and dashboard. Parts are
  * built by buildController() and handed in; start() brings them up in
  * order (database, package server, dashboard, broker connection, schedule)
  * and stop() takes them down in reverse, logging a part that fails to stop.
@@ -17,6 +18,7 @@ import { readTrustedKeys } from '../package/trusted-keys.js';
 import { controllerHandlers, type ApiDeps } from './api.js';
 import { controllerDurations, type ControllerConfig } from './config.js';
 import { MetricsHistory } from './history.js';
+import { JobResults } from './job-results.js';
 import { describeOperator, OperatorGate, readOperatorKeys } from './operator-auth.js';
 import { DashboardServer } from './http/server.js';
 import { PackageStore } from './package-store.js';
@@ -31,6 +33,7 @@ export interface ControllerParts {
   connection: MqttConnection;
   registry: Registry;
   history: MetricsHistory;
+  jobs: JobResults;
   packages: PackageStore;
   packageServer: PackageServer;
   dashboard: DashboardServer;
@@ -59,7 +62,7 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const { config: c, connection, registry, engine, log } = this.p;
+    const { config: c, connection, registry, jobs, engine, log } = this.p;
     await this.p.db.start();
     await this.p.packages.start();
     await this.p.packageServer.start();
@@ -69,11 +72,12 @@ export class Controller {
     connection.onMessage(async (m) => {
       // Not awaited: the client reads no packet (so no PUBACK for our own deploy requests) until this returns.
       if (m.topic.startsWith(prefix)) return void this.p.admin.handle(m);
+      if (jobs.ingest(c.base_topic, m.topic, m.payload)) return;
       await registry.ingest(c.base_topic, m.topic, m.payload);
     });
-    // Subscriptions are renewed on each connect: retained status/metrics then replay, so the registry catches up.
+    // Subscriptions are renewed on each connect: retained status/metrics and job results then replay, so the registry catches up.
     connection.onConnect(() => {
-      void connection.subscribe([...topics.fleet, `${prefix}#`])
+      void connection.subscribe([...topics.fleet, topics.jobResults, `${prefix}#`])
         .then(() => engine.poke())
         .catch((e) => log(`subscribe failed: ${describeError(e)}`));
     });
@@ -121,6 +125,7 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
   const { historyRawMs, historyKeepMs } = controllerDurations(c);
   const history = new MetricsHistory(db, { rawKeepMs: historyRawMs, keepMs: historyKeepMs });
   const registry = new Registry(db, history, now, log);
+  const jobs = new JobResults(log);
   const packages = new PackageStore(db, join(c.data_dir, 'packages'), join(c.data_dir, 'uploads'), trusted, now);
   const packageServer = new PackageServer({ root: packages.root, host: c.package_host, port: c.package_port, log });
   const connection = new MqttConnection({
@@ -143,13 +148,13 @@ export function buildController(c: ControllerConfig, o: ControllerOverrides): Co
       rollback: (device, reason) => request(device, 'model/rollback', { reason }),
     },
   });
-  const deps: ApiDeps = { registry, history, packages, engine, rollouts, now, operators, log };
+  const deps: ApiDeps = { registry, history, packages, engine, rollouts, jobs, now, operators, log };
   const admin = new RequestTable({
     requestPrefix: t.requestPrefix, responseTopic: t.response, log,
     publish: (topic, payload, correlationData) => connection.publish(topic, payload, { qos: 1, correlationData }),
     handlers: controllerHandlers(deps),
   });
   const dashboard = new DashboardServer({ host: c.http_host, port: c.http_port, api: deps, log });
-  controller = new Controller({ config: c, db, connection, registry, history, packages, packageServer, dashboard, engine, admin, scheduler: o.scheduler, now, log, operatorNames: operatorKeys.map(describeOperator) });
+  controller = new Controller({ config: c, db, connection, registry, history, jobs, packages, packageServer, dashboard, engine, admin, scheduler: o.scheduler, now, log, operatorNames: operatorKeys.map(describeOperator) });
   return controller;
 }

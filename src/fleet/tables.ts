@@ -1,4 +1,6 @@
 /** Plain-text tables and the rollout progress line for `reasond fleet` (issue 7). */
+import type { JobResultMessage } from '../protocol/index.js';
+
 export function table(head: string[], rows: (string | number | null | undefined)[][]): string {
   const cells = [head, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
   const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
@@ -28,6 +30,28 @@ export function rolloutsTable(rollouts: Record<string, any>[]): string {
 export function packagesTable(packages: Record<string, any>[]): string {
   return table(['PACKAGE', 'BYTES', 'SIGNED BY KEY', 'UPLOADED', 'BY'], packages.map((p) => [
     `${p.name}@${p.version}`, p.bytes, p.key_id, new Date(p.uploaded_at).toISOString().slice(0, 19) + 'Z', p.uploaded_by,
+  ]));
+}
+
+/** `42 s ago`, `12 min ago`, `5 h ago` for the last two days (the dashboard's rule), then the ISO time. */
+export function ago(at: number, now: number): string {
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
+  return new Date(at).toISOString().slice(0, 19) + 'Z';
+}
+
+/** An answer on one line of a table: a model may answer in paragraphs. */
+const oneLine = (s: string, max = 48) => {
+  const line = s.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
+};
+
+/** `fleet jobs`: each device's latest result of each scheduled job (issue 18); a failed run shows its error code. */
+export function jobsTable(jobs: JobResultMessage[], now: number): string {
+  return table(['DEVICE', 'JOB', 'STATUS', 'ANSWER', 'VALUE', 'ALERTS', 'FINISHED', 'TRIGGER'], jobs.map((j) => [
+    j.device, j.job, j.status, j.status === 'ok' ? oneLine(j.answer ?? '') || null : j.error?.code, j.value, j.alerts.join(', ') || null, ago(j.finished_at, now), j.trigger,
   ]));
 }
 

@@ -116,7 +116,8 @@ export interface ContextInfo {
   window_s?: number;
 }
 
-const windowText = (s: number) => (s % 86400 === 0 ? `${s / 86400}d` : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+/** 900 → "15m", 3600 → "1h": a window as a job's config writes it. */
+export const windowText = (s: number) => (s % 86400 === 0 ? `${s / 86400}d` : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
 
 /** What the prompt template sees: docs/jobs.md lists every name. */
 export function templateContext(info: ContextInfo, data: InputData, r: Reduction): Record<string, unknown> {

@@ -4,3 +4,4 @@ export { ReadingsStore, readValue, type Reading, type FieldRule } from './readin
 export { SiteJobs, numericAnswer, raisedAlerts, type SiteJobsDeps, type DryRun, type JobRunRow, type RunSink } from './site-jobs.js';
 export { checkJobSql } from './checks.js';
 export { JOBS_MIGRATION } from './schema.js';
+export { windowText } from './context.js';

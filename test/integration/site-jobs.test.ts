@@ -303,7 +303,7 @@ test.serial('jobs/run and reasond jobs: a dry run gives the rendered prompt and 
     t.true(list[0].next_run > Date.now() && list[0].next_run <= Date.now() + 5 * 60_000);
     const table = (await cli('list')).stdout.split('\n');
     t.regex(table[0], /^job +schedule +next run +last run +last outcome +input$/);
-    t.regex(table[1], new RegExp(`^hot +\\*/5 \\* \\* \\* \\* UTC +\\S+ +#2 \\S+ +"${ANSWER}" +topics site/\\+/temp \\(last 3600 s\\)$`));
+    t.regex(table[1], new RegExp(`^hot +\\*/5 \\* \\* \\* \\* UTC +\\S+ +#2 \\S+ +"${ANSWER}" +topics site/\\+/temp \\(last 1h\\)$`));
     const unknown = await cli('history', 'nope').catch((e) => e);
     t.is(unknown.code, 2);
     t.is(unknown.stderr, 'reasond: invalid_request: no job is named "nope" in the agent config; it has hot\n');

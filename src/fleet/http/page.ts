@@ -1,9 +1,10 @@
 /**
  * The dashboard page (issue 7), kept as a string so it ships inside dist/
  * with no build step: the fleet table, per-device charts (uPlot) of
- * tokens/s, latency, temperature and memory, and the rollouts with their
- * waves. It polls the JSON every 5 s; ids (#fleet, #charts, #rollouts) and
- * data-* attributes are what the browser test reads.
+ * tokens/s, latency, temperature and memory, the rollouts with their
+ * waves, and each device's latest scheduled-job results (issue 18). It polls
+ * the JSON every 5 s; ids (#fleet, #charts, #rollouts, #jobs) and data-*
+ * attributes are what the browser tests read.
  */
 export const dashboardPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reasond fleet</title>
@@ -12,10 +13,11 @@ export const dashboardPage = `<!doctype html>
 <style>
  body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
  table { border-collapse: collapse; margin-bottom: 1.5em; } th, td { padding: .25em .7em; border-bottom: 1px solid #ddd; text-align: left; }
- tr.offline { color: #999; } tr[data-device] { cursor: pointer; } tr.selected { background: #eef4ff; }
+ tr.offline { color: #999; } #fleet tr[data-device] { cursor: pointer; } tr.selected { background: #eef4ff; }
  .charts { display: flex; flex-wrap: wrap; gap: 1em; } h2 { font-size: 1.1em; margin-top: 1.5em; }
  .empty { width: 420px; height: 180px; color: #777; display: flex; align-items: center; justify-content: center; border: 1px dashed #ccc; margin: 0; }
- .wave { display: inline-block; margin-right: .6em; } .st-active, .st-completed { color: #080; } .st-failed, .st-aborted { color: #b00; }
+ .wave { display: inline-block; margin-right: .6em; } .st-active, .st-completed, .st-ok { color: #080; } .st-failed, .st-aborted, .st-error { color: #b00; }
+ tr.alerting { background: #fff0ee; } .alert { color: #b00; font-weight: 600; margin-right: .4em; } td.answer { max-width: 32em; }
 </style></head>
 <body>
 <h1>reasond fleet</h1>
@@ -25,6 +27,8 @@ export const dashboardPage = `<!doctype html>
 <div id="charts" class="charts"></div>
 <h2>rollouts</h2>
 <table id="rollouts"><thead><tr><th>id</th><th>package</th><th>target</th><th>by</th><th>state</th><th>waves</th></tr></thead><tbody></tbody></table>
+<h2>jobs</h2>
+<table id="jobs"><thead><tr><th>device</th><th>job</th><th>status</th><th>answer</th><th>value</th><th>alerts</th><th>finished</th><th>trigger</th></tr></thead><tbody></tbody></table>
 <script src="/assets/uPlot.iife.min.js"></script>
 <script>
 const $ = (s) => document.querySelector(s);
@@ -96,8 +100,19 @@ async function rollouts() {
   $('#rollouts tbody').innerHTML = rows.join('');
 }
 
+// a run that raised alerts is highlighted, with each rule named; a failed run shows its error in place of an answer
+async function jobs() {
+  const { jobs } = await getJson('/api/jobs');
+  $('#jobs tbody').innerHTML = jobs.map((j) =>
+    '<tr data-device="' + esc(j.device) + '" data-job="' + esc(j.job) + '"' + (j.alerts.length ? ' class="alerting"' : '') + '>' +
+    '<td>' + esc(j.device) + '</td><td>' + esc(j.job) + '</td><td class="st-' + esc(j.status) + '">' + esc(j.status) + '</td>' +
+    '<td class="answer">' + esc(j.status === 'ok' ? j.answer : j.error ? j.error.code + ': ' + j.error.message : '') + '</td><td>' + esc(j.value) + '</td>' +
+    '<td class="alerts">' + j.alerts.map((a) => '<span class="alert">' + esc(a) + '</span>').join('') + '</td>' +
+    '<td class="finished" title="' + esc(new Date(j.finished_at).toISOString()) + '">' + esc(ago(j.finished_at)) + '</td><td>' + esc(j.trigger) + '</td></tr>').join('');
+}
+
 async function refresh() {
-  try { await fleet(); await rollouts(); document.body.dataset.loaded = 'yes'; } catch (e) { console.error(e); }
+  try { await fleet(); await rollouts(); await jobs(); document.body.dataset.loaded = 'yes'; } catch (e) { console.error(e); }
 }
 refresh();
 setInterval(() => { refresh(); charts(); }, 5000);

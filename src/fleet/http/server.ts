@@ -80,6 +80,7 @@ export class DashboardServer {
     if (asset) return void res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'max-age=3600' }).end(await readFile(asset.file));
     if (path === '/api/status') return json(await api.status());
     if (path === '/api/rollouts') return json(await api.rollouts());
+    if (path === '/api/jobs') return json(await api.jobs(url.searchParams.get('device') || undefined));
     let m = /^\/api\/rollouts\/([^/]+)$/.exec(path);
     if (m) return json(await api.rollout(decodeURIComponent(m[1])));
     m = /^\/api\/devices\/([^/]+)\/history$/.exec(path);
