@@ -146,6 +146,29 @@ test.serial('the worked example (README): the shipped example config and the sit
   }
 });
 
+test.serial('each job is a Home Assistant sensor on its retained result, and a Prometheus gauge of its numeric answer', async (t) => {
+  const metricsPort = await freePort();
+  const r = await agentWith({ jobs: [hotJob()], extra: { 'ha-discovery': true, 'metrics-port': metricsPort, 'metrics-host': '127.0.0.1' } });
+  const inbox = await new Inbox(r.url).start(['homeassistant/sensor/+/+/config']);
+  try {
+    // device ids of letters, digits, "-" and "_" are HA object ids as they are
+    const ha = (await inbox.next((m) => m.topic === `homeassistant/sensor/reasond_${r.device}/job_hot/config`, 'the job sensor config')).json;
+    t.like(ha, {
+      name: 'Job hot', unique_id: `reasond_${r.device}_job_hot`, state_topic: `reasond/${r.device}/jobs/hot/result`, json_attributes_topic: `reasond/${r.device}/jobs/hot/result`,
+      state_class: 'measurement', availability_topic: `reasond/${r.device}/status`, device: { identifiers: [`reasond_${r.device}`] },
+    });
+    await publishReadings(inbox, r.agent, READINGS);
+    await r.scheduler.advance(5 * 60_000);
+    await r.agent.p.jobs.idle();
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    t.true(text.includes(`reasond_job_value{job="hot"} ${ANSWER}\n`), text);
+    t.true(text.includes('reasond_job_runs_total{job="hot",status="ok"} 1\n'), text);
+  } finally {
+    await inbox.stop();
+    await r.agent.stop();
+  }
+});
+
 test.serial('with the broker down during the run, the result and the alert wait in the outbox and go out when it returns', async (t) => {
   const port = await freePort();
   let broker = await startBroker('embedded', port);
