@@ -9,7 +9,7 @@ import { parseJobs, type JobSpec } from './spec.js';
 export const jobKeys = [
   {
     key: 'jobs', type: 'json', typeText: 'JSON list', default: '[]', defaultText: 'none',
-    description: 'Scheduled reasoning jobs over site data: each has name, schedule (cron) and timezone, input (topics with a window, sql, or file), prompt (a Jinja template), generation, alerts, catch_up, enabled (docs/jobs.md)',
+    description: 'Scheduled reasoning jobs over site data: each has name, schedule (cron) and timezone, input (topics with a window, sql, or file), prompt (a Jinja template), generation, alerts, output, catch_up, enabled (docs/jobs.md)',
     parse: (v: unknown, where: string, problems: string[]): JobSpec[] => parseJobs(v, where, problems),
   },
   { key: 'readings_keep_ms', type: 'integer', default: 7 * 24 * 3600 * 1000, min: 60_000, max: 10 * 365 * 24 * 3600 * 1000, description: "How long readings of the jobs' topics stay in the readings table, milliseconds" },

@@ -21,7 +21,7 @@ import type { Database, Outbox } from '../store/index.js';
 import { capRows, halve, templateContext, type Reduction } from './context.js';
 import { readInput, type InputData, type InputRow } from './inputs.js';
 import type { ReadingsStore } from './readings.js';
-import { DEFAULT_JOB_DEADLINE_MS, type AlertRule, type JobSpec } from './spec.js';
+import { DEFAULT_JOB_DEADLINE_MS, type AlertRule, type JobOutput, type JobSpec } from './spec.js';
 
 /** How a job's task ends: the pipeline calls one of these (task/job.ts LocalSink). */
 export interface RunSink {
@@ -93,6 +93,14 @@ export interface JobRunRow {
 export function numericAnswer(answer: string): number | undefined {
   const m = /^([+-]?\d+(?:\.\d+)?)\s*(?:°\s*[CF]|%|[A-Za-z/]{1,5})?\.?$/.exec(answer.trim());
   return m ? Number(m[1]) : undefined;
+}
+
+/** What a job's `output` publishes for a run: nothing for a failed run, or for `value` when the answer is not a number. */
+export function outputPayload(o: JobOutput, r: JobResultMessage): string | undefined {
+  if (o.payload === 'result') return JSON.stringify(r);
+  if (r.status !== 'ok') return undefined;
+  if (o.payload === 'value') return r.value === undefined ? undefined : String(r.value);
+  return r.answer;
 }
 
 /** The alert rules an answer raises. */
@@ -309,6 +317,8 @@ export class SiteJobs {
         ],
       );
       await this.d.outbox.add({ topic: jobResultTopic(this.d.base, this.d.device, j.name), payload: JSON.stringify(msg), properties: { retain: true }, created_at: now });
+      const extra = j.output && outputPayload(j.output, msg);
+      if (extra !== undefined) await this.d.outbox.add({ topic: j.output!.topic, payload: extra, properties: j.output!.retain ? { retain: true } : undefined, created_at: now });
       for (const a of raised) {
         const event: JobAlertEvent = { type: 'job_alert', job: j.name, run_id: runId, rule: a.name, answer: msg.answer!, ...(msg.value !== undefined ? { value: msg.value } : {}), device: this.d.device, created_at: now };
         await this.d.outbox.add({ topic: this.d.eventsTopic, payload: JSON.stringify(event), created_at: now });

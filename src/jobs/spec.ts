@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { cronProblem, isTimeZone } from '../core/cron.js';
 import { compileTemplate } from '../engine/index.js';
-import { checker, MAX_NEW_TOKENS_CEILING, taskSchemaWith, TOPIC_LEVEL, topicFilterProblem, type TaskRequest } from '../protocol/index.js';
+import { checker, isPublishableTopic, MAX_NEW_TOKENS_CEILING, taskSchemaWith, TOPIC_LEVEL, topicFilterProblem, type TaskRequest } from '../protocol/index.js';
 import { show } from '../protocol/validate.js';
 import { templateContext } from './context.js';
 
@@ -34,10 +34,19 @@ export interface JobSpec {
   alerts: AlertRule[];
   /** After runs were missed while the agent was off: run once at start, or skip to the next slot. */
   catch_up: 'once' | 'skip';
+  /** Besides its result on reasond/<device>/jobs/<job>/result: the answer on a site topic of the user's (a PLC, Node-RED). */
+  output?: JobOutput;
+}
+
+export interface JobOutput {
+  topic: string;
+  /** answer: the answer text; value: its number (runs whose answer is not a number publish nothing); result: the whole result message. */
+  payload: 'answer' | 'value' | 'result';
+  retain: boolean;
 }
 
 export const GENERATION_FIELDS = ['max_new_tokens', 'reasoning', 'temperature', 'top_k', 'top_p', 'repetition_penalty', 'seed', 'stop', 'deadline_ms'] as const;
-const JOB_FIELDS = ['name', 'schedule', 'timezone', 'enabled', 'input', 'prompt', 'generation', 'alerts', 'catch_up'];
+const JOB_FIELDS = ['name', 'schedule', 'timezone', 'enabled', 'input', 'prompt', 'generation', 'alerts', 'catch_up', 'output'];
 const INPUT_FIELDS = { topics: ['topics', 'window', 'field', 'max_rows'], sql: ['sql', 'max_rows'], file: ['file', 'format', 'field', 'max_rows'] } as const;
 export const DEFAULT_MAX_ROWS = 60;
 export const MAX_ROWS_LIMIT = 100_000;
@@ -136,10 +145,12 @@ export function parseJobs(value: unknown, where: string, problems: string[], lim
         if (r) rules.push(r);
       });
     }
+    const output = raw.output === undefined ? undefined : parseOutput(raw.output, `${at}.output`, problems);
     if (problems.length === before && input) {
       out.push({
         name: name as string, schedule: schedule as string, timezone: timezone as string, enabled: enabled as boolean, input,
         prompt: prompt as string, generation: generation as Generation, alerts: rules, catch_up: catchUp as 'once' | 'skip',
+        ...(output ? { output } : {}),
       });
     }
   });
@@ -186,6 +197,19 @@ function parseInput(v: unknown, at: string, problems: string[]): JobInput | unde
   if (format !== 'csv' && format !== 'jsonl') problems.push(`${at}.format: must be csv or jsonl; got ${show(format)}`);
   if (problems.length > before) return undefined;
   return { kind, file: file as string, format: format as 'csv' | 'jsonl', field: field as string | undefined, max_rows: maxRows as number };
+}
+
+function parseOutput(v: unknown, at: string, problems: string[]): JobOutput | undefined {
+  if (!isObject(v)) return void problems.push(`${at}: must be {"topic": "<topic>", "payload": "answer" | "value" | "result", "retain": true | false}; got ${show(v)}`);
+  const before = problems.length;
+  for (const k of Object.keys(v)) if (!['topic', 'payload', 'retain'].includes(k)) problems.push(`${at}.${k}: unknown field (value ${show(v[k])}); an output has topic, payload, retain`);
+  if (typeof v.topic !== 'string' || !isPublishableTopic(v.topic)) problems.push(`${at}.topic: must be a topic to publish on (no + or #, not starting with $); got ${show(v.topic)}`);
+  const payload = v.payload ?? 'answer';
+  if (payload !== 'answer' && payload !== 'value' && payload !== 'result') problems.push(`${at}.payload: must be answer, value or result; got ${show(payload)}`);
+  const retain = v.retain ?? true;
+  if (typeof retain !== 'boolean') problems.push(`${at}.retain: must be true or false; got ${show(retain)}`);
+  if (problems.length > before) return undefined;
+  return { topic: v.topic as string, payload: payload as JobOutput['payload'], retain: retain as boolean };
 }
 
 function parseAlert(a: unknown, at: string, problems: string[]): AlertRule | undefined {

@@ -99,7 +99,7 @@ async function publishReadings(inbox: Inbox, a: Agent, values: string[], topic =
 for (const kind of brokerKinds()) {
   test.serial(`[${kind}] readings in, a scheduled run of the shipped model: the exact answer stored, published retained, and its alert raised`, async (t) => {
     const broker: TestBroker | undefined = kind === 'mosquitto' ? await startBroker('mosquitto') : undefined;
-    const r = await agentWith({ jobs: [hotJob()], broker: broker?.url });
+    const r = await agentWith({ jobs: [hotJob({ output: { topic: `plant/${kind}/line1/drift`, payload: 'value' } })], broker: broker?.url });
     const inbox = await new Inbox(r.url).start([`reasond/${r.device}/events`]);
     try {
       await publishReadings(inbox, r.agent, READINGS);
@@ -112,8 +112,10 @@ for (const kind of brokerKinds()) {
       t.is(row.prompt, rendered(READINGS));
       t.deepEqual(JSON.parse(row.alerts!), ['moved more than 3 °C']);
       // retained: a client that subscribes afterwards gets it
-      const late = await new Inbox(r.url).start([`reasond/${r.device}/jobs/+/result`]);
+      const late = await new Inbox(r.url).start([`reasond/${r.device}/jobs/+/result`, `plant/${kind}/#`]);
       const got = (await late.next((m) => m.topic === `reasond/${r.device}/jobs/hot/result`, 'the retained result')).json as JobResultMessage;
+      // the job's output: the number alone on the plant's own topic, retained
+      t.is((await late.next((m) => m.topic === `plant/${kind}/line1/drift`, 'the output')).payload.toString(), ANSWER);
       await late.stop();
       t.like(got, { type: 'job_result', job: 'hot', device: r.device, run_id: 1, status: 'ok', answer: ANSWER, value: Number(ANSWER), alerts: ['moved more than 3 °C'], trigger: 'schedule' });
       t.deepEqual(got.input, { kind: 'topics', rows: 4, used_rows: 4, hash: row.input_hash, reduction: 'none', from: row.input_from, to: row.input_to });

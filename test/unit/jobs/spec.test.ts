@@ -75,7 +75,7 @@ test('generation settings are checked by the task schema; other task fields and 
     'jobs[0].generation.max_new_tokens must be >= 1; got 0',
     'jobs[0].generation.temperature must be <= 10; got 11',
   ]);
-  t.deepEqual(problems([{ ...good, when: 'hourly' }]), ['jobs[0].when: unknown field (value "hourly"); a job has name, schedule, timezone, enabled, input, prompt, generation, alerts, catch_up']);
+  t.deepEqual(problems([{ ...good, when: 'hourly' }]), ['jobs[0].when: unknown field (value "hourly"); a job has name, schedule, timezone, enabled, input, prompt, generation, alerts, catch_up, output']);
   t.deepEqual(problems([{ ...good, input: { topics: ['a/b'], window: '1y' } }]), ['jobs[0].input.window: must be a duration such as 90s, 15m, 1h or 2d (or seconds); got "1y"']);
   t.deepEqual(problems([{ ...good, alerts: [{ above: 'hot' }, { above: 1, below: 2 }] }]), [
     'jobs[0].alerts[0].above: must be a number; got "hot"',
@@ -106,4 +106,15 @@ test('reasond start refuses bad jobs with every problem listed, with the file an
   // and from a flag: JSON text
   const e2 = t.throws(() => loadConfig({ cli: { jobs: '[{"name": "x"' }, env: {} }), { instanceOf: ConfigError })!;
   t.regex((e2 as ConfigError).problems[0], /^--jobs: must be JSON; /);
+});
+
+test('an output: the answer on a site topic, retained by default; a wildcard topic or an unknown payload is refused', (t) => {
+  const out: string[] = [];
+  t.deepEqual(parseJobs([{ ...good, output: { topic: 'site/line1/drift' } }], 'jobs', out)[0].output, { topic: 'site/line1/drift', payload: 'answer', retain: true });
+  t.deepEqual(parseJobs([{ ...good, output: { topic: 'plc/in', payload: 'value', retain: false } }], 'jobs', out)[0].output, { topic: 'plc/in', payload: 'value', retain: false });
+  t.deepEqual(out, []);
+  t.deepEqual(problems([{ ...good, output: { topic: 'site/+/drift', payload: 'number' } }]), [
+    'jobs[0].output.topic: must be a topic to publish on (no + or #, not starting with $); got "site/+/drift"',
+    'jobs[0].output.payload: must be answer, value or result; got "number"',
+  ]);
 });
