@@ -7,6 +7,7 @@
  * Crash recovery: the pipeline answers or re-runs tasks the journal holds as
  * unfinished before the agent subscribes for new tasks.
  */
+import { randomUUID } from 'node:crypto';
 import { describeError } from '../core/errors.js';
 import type { TaskEngine } from '../engine/index.js';
 import type { EmbeddedBroker, Incoming, MosquittoBroker, MqttConnection, RequestTable } from '../mqtt/index.js';
@@ -166,7 +167,8 @@ export class Agent {
 
   private async online(): Promise<void> {
     const { connection, topics } = this.p;
-    await connection.subscribe([topics.task, topics.poolShared, topics.requestFilter, ...this.p.readings.filters]);
+    const ha = this.p.config.ha_discovery ? [topics.haAsk] : [];
+    await connection.subscribe([topics.task, topics.poolShared, topics.requestFilter, ...ha, ...this.p.readings.filters]);
     await this.p.status.publishOnline();
   }
 
@@ -174,10 +176,20 @@ export class Agent {
     const t = this.p.topics;
     if (m.topic === t.task || m.topic === t.poolTask) return this.p.pipeline.handle(m);
     if (m.topic.startsWith(t.requestPrefix)) return this.p.requests.handle(m);
+    if (m.topic === t.haAsk && this.p.config.ha_discovery) return this.p.pipeline.handle(haTask(m, t.haAnswer));
     // a site topic a job reads (never the agents' own topics under base_topic)
     if (!m.topic.startsWith(`${this.p.config.base_topic}/`) && this.p.readings.wants(m.topic)) this.p.readings.add(m.topic, m.payload);
     return Promise.resolve();
   }
+}
+
+/**
+ * Home Assistant's Ask entity sends the question as plain text (issue 20): it becomes an ordinary task,
+ * journaled and queued like any, answered on the answer topic the Answer sensor reads.
+ */
+function haTask(m: Incoming, answerTopic: string): Incoming {
+  const task = { id: `ha-${Date.now()}-${randomUUID().slice(0, 8)}`, prompt: m.payload.toString('utf8').trim(), reply_to: answerTopic };
+  return { topic: m.topic, payload: Buffer.from(JSON.stringify(task)), qos: m.qos };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

@@ -45,6 +45,9 @@ export function topicFilterProblem(filter: string): string | undefined {
   return undefined;
 }
 
+/** Home Assistant's Ask entity (issue 20): the question it sends, and where the agent answers it (a task result). */
+export const haTopics = (base: string, device: string) => ({ ask: `${base}/${device}/ha/ask`, answer: `${base}/${device}/ha/answer` });
+
 /** The topics one agent serves and publishes on. */
 export function topics(c: TopicConfig) {
   const device = `${c.base_topic}/${c.device_id}`;
@@ -61,6 +64,9 @@ export function topics(c: TopicConfig) {
     response: (action: string) => `${device}/response/${action}`,
     /** Where the agent's OpenAI-compatible endpoint (issue 20) reads the replies to its tasks. */
     httpReplies: `${device}/http/replies`,
+    /** Home Assistant's Ask entity: questions in (plain text), task results out (issue 20). */
+    haAsk: haTopics(c.base_topic, c.device_id).ask,
+    haAnswer: haTopics(c.base_topic, c.device_id).answer,
     /** A scheduled job's latest result, retained (issue 18). */
     jobResult: (job: string) => jobResultTopic(c.base_topic, c.device_id, job),
   };

@@ -23,7 +23,7 @@ export const telemetryKeys = [
   { key: 'thermal_soft_pause_ms', type: 'integer', default: 2000, min: 0, max: 600000, description: 'In soft mode, the pause before each task starts' },
   { key: 'thermal_soft_step_pause_ms', type: 'integer', default: 20, min: 0, max: 10000, description: 'In soft mode, the pause after every decode step (the engine idles the CPU between tokens)' },
   { key: 'thermal_soft_budget_percent', type: 'integer', default: 50, min: 1, max: 100, description: "In soft mode, the reasoning budget as a percentage of the task's (or of max_new_tokens)" },
-  { key: 'ha_discovery', type: 'boolean', default: false, description: 'Publish Home Assistant MQTT discovery configs so temperature, tokens/s and state appear in HA' },
+  { key: 'ha_discovery', type: 'boolean', default: false, description: 'Publish Home Assistant MQTT discovery configs: temperature, tokens/s and state sensors, an Ask text entity and an Answer sensor to ask the board a question (answered as a task on <base_topic>/<device>/ha/answer), and one sensor per scheduled job' },
   { key: 'ha_prefix', type: 'string', default: 'homeassistant', description: "Home Assistant's discovery prefix" },
 ] as const satisfies readonly ConfigKey[];
 

@@ -4,6 +4,7 @@
  * retained metrics payload with a template, so nothing needs configuring in HA.
  * A value the board lacks renders as None, which HA shows as unknown, not 0.
  */
+import { haTopics } from '../../protocol/topics.js';
 export interface DiscoveryInput {
   /** HA's discovery prefix, `homeassistant` unless the site changed it. */
   prefix: string;
@@ -54,8 +55,29 @@ export function discoveryMessages(d: DiscoveryInput): DiscoveryMessage[] {
   ];
   if (d.has_power)
     entities.push(['power', { name: 'Power', device_class: 'power', unit_of_measurement: 'W', state_class: 'measurement', value_template: optional('value_json.power.board_w') }]);
-  return entities.map(([object, entity]) => ({
+  const sensors = entities.map(([object, entity]) => ({
     topic: `${d.prefix}/sensor/${node}/${object}/config`,
     payload: { ...entity, unique_id: `${node}_${object}`, object_id: `${node}_${object}`, ...common },
   }));
+  // Asking the board (issue 20): a text entity whose value is sent as a task, and a sensor with the last
+  // answer (HA keeps states to 255 characters; the whole answer and the reasoning are attributes).
+  const ask = haTopics(d.base, d.device);
+  const { state_topic: _metrics, ...rest } = common;
+  return [
+    ...sensors,
+    {
+      topic: `${d.prefix}/text/${node}/ask/config`,
+      payload: { name: 'Ask', icon: 'mdi:chat-question', mode: 'text', min: 1, max: 255, command_topic: ask.ask, unique_id: `${node}_ask`, object_id: `${node}_ask`, ...rest },
+    },
+    {
+      topic: `${d.prefix}/sensor/${node}/answer/config`,
+      payload: {
+        name: 'Answer', icon: 'mdi:head-lightbulb', state_topic: ask.answer,
+        value_template: "{{ (value_json.answer if value_json.status == 'ok' else 'error: ' ~ value_json.error.code)[:255] }}",
+        json_attributes_topic: ask.answer,
+        json_attributes_template: "{{ {'answer': value_json.get('answer'), 'reasoning': value_json.get('reasoning'), 'finish_reason': value_json.get('finish_reason'), 'error': value_json.get('error'), 'task_id': value_json.id} | tojson }}",
+        unique_id: `${node}_answer`, object_id: `${node}_answer`, ...rest,
+      },
+    },
+  ];
 }

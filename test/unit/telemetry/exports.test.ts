@@ -134,8 +134,26 @@ test('Home Assistant discovery: one retained config per entity, power only with 
   const msgs = discoveryMessages({ prefix: 'homeassistant', base: 'reasond', device: 'pi-7', agent_version: '0.1.0', board_model: 'Raspberry Pi 5 Model B Rev 1.0', has_power: false });
   t.deepEqual(
     msgs.map((m) => m.topic),
-    ['temperature', 'decode_speed', 'tasks_per_minute', 'thermal_state', 'memory_available'].map((o) => `homeassistant/sensor/reasond_pi-7/${o}/config`),
+    [
+      ...['temperature', 'decode_speed', 'tasks_per_minute', 'thermal_state', 'memory_available'].map((o) => `homeassistant/sensor/reasond_pi-7/${o}/config`),
+      'homeassistant/text/reasond_pi-7/ask/config',
+      'homeassistant/sensor/reasond_pi-7/answer/config',
+    ],
   );
+  const device = { identifiers: ['reasond_pi-7'], name: 'reasond pi-7', manufacturer: 'reasond', model: 'Raspberry Pi 5 Model B Rev 1.0', sw_version: '0.1.0' };
+  const availability = { availability_topic: 'reasond/pi-7/status', availability_template: '{{ value_json.state }}', payload_available: 'online', payload_not_available: 'offline' };
+  // asking the board (issue 20): a text entity that sends the question, a sensor with the last answer
+  t.deepEqual(msgs.at(-2)!.payload, {
+    name: 'Ask', icon: 'mdi:chat-question', mode: 'text', min: 1, max: 255, command_topic: 'reasond/pi-7/ha/ask',
+    unique_id: 'reasond_pi-7_ask', object_id: 'reasond_pi-7_ask', ...availability, device,
+  });
+  t.deepEqual(msgs.at(-1)!.payload, {
+    name: 'Answer', icon: 'mdi:head-lightbulb', state_topic: 'reasond/pi-7/ha/answer',
+    value_template: "{{ (value_json.answer if value_json.status == 'ok' else 'error: ' ~ value_json.error.code)[:255] }}",
+    json_attributes_topic: 'reasond/pi-7/ha/answer',
+    json_attributes_template: "{{ {'answer': value_json.get('answer'), 'reasoning': value_json.get('reasoning'), 'finish_reason': value_json.get('finish_reason'), 'error': value_json.get('error'), 'task_id': value_json.id} | tojson }}",
+    unique_id: 'reasond_pi-7_answer', object_id: 'reasond_pi-7_answer', ...availability, device,
+  });
   t.deepEqual(msgs[0]!.payload, {
     name: 'Temperature',
     device_class: 'temperature',
@@ -152,8 +170,9 @@ test('Home Assistant discovery: one retained config per entity, power only with 
     device: { identifiers: ['reasond_pi-7'], name: 'reasond pi-7', manufacturer: 'reasond', model: 'Raspberry Pi 5 Model B Rev 1.0', sw_version: '0.1.0' },
   });
   const jetson = discoveryMessages({ prefix: 'ha', base: 'site/a', device: 'orin.1', agent_version: '0.1.0', has_power: true });
-  t.is(jetson.at(-1)!.topic, 'ha/sensor/reasond_orin_1/power/config');
-  t.is(jetson.at(-1)!.payload.state_topic, 'site/a/orin.1/metrics');
+  t.is(jetson.at(-3)!.topic, 'ha/sensor/reasond_orin_1/power/config');
+  t.is(jetson.at(-3)!.payload.state_topic, 'site/a/orin.1/metrics');
+  t.is(jetson.at(-2)!.payload.command_topic, 'site/a/orin.1/ha/ask');
 });
 
 test('memory pressure enters below 10% available and leaves above 15%', (t) => {
