@@ -7,6 +7,7 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
+import OpenAI from 'openai';
 import type { Agent } from '../../src/agent/index.js';
 import { Engine } from '../../src/engine/index.js';
 import { SharedEngine, startAgent } from '../helpers/agents.js';
@@ -64,6 +65,31 @@ test.serial('streamed: server-sent chunks whose content adds up to the answer, t
   t.is(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), expected.answer);
   t.is(chunks.at(-2).choices[0].finish_reason, 'length');
   t.deepEqual(chunks.at(-1).usage, { prompt_tokens: expected.usage.prompt_tokens, completion_tokens: 8, total_tokens: expected.usage.prompt_tokens + 8 });
+});
+
+test.serial('the official openai npm client: a completion and a stream give the engine\'s answer; a wrong key is its AuthenticationError', async (t) => {
+  const expected = await want();
+  const client = new OpenAI({ baseURL: base, apiKey: TOKEN, maxRetries: 0 });
+  const done = await client.chat.completions.create({ model: 'reasond', messages, max_tokens: 8, temperature: 0 });
+  t.is(done.choices[0].message.content, expected.answer);
+  t.is(done.choices[0].finish_reason, 'length');
+  t.is(done.model, 'tiny-random');
+  t.deepEqual(done.usage, { prompt_tokens: expected.usage.prompt_tokens, completion_tokens: 8, total_tokens: expected.usage.prompt_tokens + 8 });
+  const stream = await client.chat.completions.create({ model: 'reasond', messages, max_tokens: 8, temperature: 0, stream: true });
+  let text = '';
+  let finish: string | null = null;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta?.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  t.is(text, expected.answer);
+  t.is(finish, 'length');
+  const models = await client.models.list();
+  t.deepEqual(models.data.map((m) => m.id), ['tiny-random']);
+  const wrong = new OpenAI({ baseURL: base, apiKey: 'not-the-token', maxRetries: 0 });
+  const e = await t.throwsAsync(wrong.chat.completions.create({ model: 'reasond', messages }));
+  t.true(e instanceof OpenAI.AuthenticationError);
+  t.is((e as InstanceType<typeof OpenAI.AuthenticationError>).status, 401);
 });
 
 test.serial('models lists the served model; without the bearer token everything is 401', async (t) => {
