@@ -59,6 +59,17 @@ export function renderReport(r: any, name: string): string {
         s(x.file_mb), s(a.rss_idle_mb), s(a.rss_peak_mb), `${a.long_generation.tokens} tokens at ${s(a.long_generation.decode_tokens_per_s)} tok/s`,
         `${s(a.growth.growth_mb)} MB (${a.growth.rss_series_mb.join(', ')})`, `${s(a.event_loop_delay_ms.p50, 2)} / ${s(a.event_loop_delay_ms.p99, 2)} / ${s(a.event_loop_delay_ms.max, 2)}`]]), '');
     } else if (x.memory?.error) out.push(`Memory probe failed: ${x.memory.error}`, '');
+    if (x.jobs?.store) {
+      const j = x.jobs;
+      out.push(`Readings into SQLite (issue 18; median (min–max) of ${j.store[0]?.reps ?? '–'} runs; end to end: an agent with an instant engine, ${j.broker[0]?.messages ?? '–'} readings to 8 topics, ${j.broker[0]?.window ?? '–'} in flight, until all are written):`, '', table(['path', 'messages', 'messages/s', 'ms', 'publishing ms', 'lost'], [
+        ...j.store.map((y: any) => [`store alone, synchronous ${y.synchronous}`, String(y.messages), range(y.messages_per_s, 0), range(y.ms, 0), '', '']),
+        ...j.broker.map((y: any) => [`${y.broker} ${y.broker_version ?? ''}, QoS ${y.qos}`, String(y.messages), range(y.messages_per_s, 0), range(y.ms, 0), range(y.publish_ms, 0), String(y.lost)]),
+      ]), '');
+      if (j.job_runs?.length) {
+        out.push(`Job runs on this model (${j.job_runs[0].runs} each, taking turns; median (min–max); the dry run is the input read, reduction, prompt render and context check):`, '', table(['job', 'readings → given to the model', 'run ms', 'dry run ms', 'model ms', 'tokens prompt + new', 'answer (right)'],
+          j.job_runs.map((r: any) => [`max_rows ${r.max_rows}`, `${r.readings} → ${r.used_rows}`, range(r.total_ms, 0), range(r.dry_run_ms, 1), range(r.model_total_ms, 0), `${r.prompt_tokens} + ${r.completion_tokens} (${r.finish_reason})`, `${JSON.stringify(r.answer)} (${r.expected_answer})`])), '');
+      }
+    } else if (x.jobs?.error) out.push(`Jobs suite failed: ${x.jobs.error}`, '');
     if (x.accuracy?.tasks) {
       const a = x.accuracy;
       out.push(`Accuracy: ${a.correct}/${a.tasks} = ${a.accuracy_percent}% (${a.families.map((f: any) => `${f.family} ${f.accuracy}%`).join(', ')}), decode ${a.decode_tokens_per_s} tok/s, greedy.`, '');

@@ -17,6 +17,7 @@ import { accuracySuite } from './suites/accuracy.js';
 import { agentProbe } from './suites/agent-memory.js';
 import { concurrencySuite } from './suites/concurrency.js';
 import { engineSuite } from './suites/engine.js';
+import { jobsSuite } from './suites/jobs.js';
 import { mqttSuite } from './suites/mqtt.js';
 import { checkTargets } from './targets.js';
 
@@ -92,6 +93,8 @@ async function measureModel(label: string, dir: string, suites: Suite[], o: Benc
       return r;
     });
   }
+  // Issue 18: readings ingestion and a job run, for the main model only: the job's question is one the shipped model is trained on
+  if (suites.includes('jobs') && !label.startsWith('standin-')) m.jobs = await step('jobs', () => jobsSuite({ dir, threads: o.threads, storeMessages: 50_000, brokerMessages: 20_000, reps: 3, jobRuns: 5, progress }));
   if (suites.includes('accuracy')) m.accuracy = await step('accuracy', () => accuracySuite({ dir, threads: o.threads, tasks: o.tasks, limit: o.accuracyLimit, progress }));
   return m;
 }

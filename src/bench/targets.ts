@@ -1,5 +1,5 @@
 /**
- * The issues' targets (9, and 13 for the stand-ins) checked against a result: each row says what
+ * The issues' targets (9, 13 for the stand-ins, 18 for readings) checked against a result: each row says what
  * was measured and whether it meets the target, so misses are plain to see.
  */
 export interface TargetRow {
@@ -53,6 +53,18 @@ export function checkTargets(models: Record<string, any>): TargetRow[] {
       rows.push({ target: `MQTT overhead p50 <= 2 ms (${q.broker})`, model: name, measured: `${fmt(q.latency_ms.overhead_p50)} ms`, met: q.latency_ms.overhead_p50 <= 2 });
       rows.push({ target: `MQTT overhead p99 <= 10 ms (${q.broker})`, model: name, measured: `${fmt(q.latency_ms.overhead_p99)} ms`, met: q.latency_ms.overhead_p99 <= 10 });
       rows.push({ target: `pipeline >= 1000 tasks/s, instant engine (${q.broker})`, model: name, measured: `${fmt(q.pipeline.tasks_per_s, 0)} tasks/s`, met: q.pipeline.tasks_per_s >= 1000 });
+    }
+    // Issue 18: readings into SQLite, batched, on every path measured; a job run's cost is reported
+    const j = m.jobs;
+    for (const x of j?.store ?? []) {
+      rows.push({ target: `readings ingestion >= 5000 messages/s (store alone, synchronous ${x.synchronous})`, model: name, measured: `${fmt(x.messages_per_s.median, 0)} messages/s (min ${fmt(x.messages_per_s.min, 0)}, max ${fmt(x.messages_per_s.max, 0)})`, met: x.messages_per_s.median >= 5000 });
+    }
+    for (const x of j?.broker ?? []) {
+      const lost = x.lost ? `; ${x.lost} lost` : '';
+      rows.push({ target: `readings ingestion >= 5000 messages/s (${x.broker}, QoS ${x.qos})`, model: name, measured: `${fmt(x.messages_per_s.median, 0)} messages/s (min ${fmt(x.messages_per_s.min, 0)}, max ${fmt(x.messages_per_s.max, 0)})${lost}`, met: x.messages_per_s.median >= 5000 && !x.lost });
+    }
+    for (const r of j?.job_runs ?? []) {
+      rows.push({ target: `job run over ${r.readings} readings, max_rows ${r.max_rows} (cost, reported)`, model: name, measured: `${fmt(r.total_ms.median, 0)} ms median: dry run ${fmt(r.dry_run_ms.median, 1)} ms, model ${fmt(r.model_total_ms.median, 0)} ms for ${r.completion_tokens} tokens (${r.finish_reason})`, met: null });
     }
     const a = m.memory;
     if (a?.rss_idle_mb !== undefined) {

@@ -36,7 +36,7 @@ const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench',
-  describe: 'Benchmark a model: engine vs the floor and transformers.js, concurrency, MQTT, memory, event loop, accuracy',
+  describe: 'Benchmark a model: engine vs the floor and transformers.js, concurrency, MQTT, memory, event loop, accuracy, readings ingestion and job runs',
   builder: (y) =>
     y
       .option('model', { type: 'string', describe: 'Model folder to measure', defaultDescription: 'the shipped models/reasond-tiny' })

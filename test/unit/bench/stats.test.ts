@@ -71,3 +71,26 @@ test("targets: issue 13's bars on the 0.5B stand-in, the bandwidth ceiling and n
     ['prefill >= 1.3 x floor at 1024 tokens', '1.4', true],
   ]);
 });
+
+test("targets: issue 18's readings ingestion on every path, a lost message a miss, and a job run's cost for information", (t) => {
+  const s = (m: number, min = m, max = m) => ({ median: m, min, max, n: 3 });
+  const rows = checkTargets({
+    'reasond-tiny': {
+      jobs: {
+        store: [{ synchronous: 'FULL', messages_per_s: s(49947, 44411, 55496) }, { synchronous: 'NORMAL', messages_per_s: s(4999) }],
+        broker: [
+          { broker: 'embedded', qos: 0, messages_per_s: s(12457), lost: 0 },
+          { broker: 'mosquitto', qos: 1, messages_per_s: s(10049), lost: 3 },
+        ],
+        job_runs: [{ readings: 60, max_rows: 6, total_ms: s(412.4), dry_run_ms: s(10.64), model_total_ms: s(398), completion_tokens: 61, finish_reason: 'stop' }],
+      },
+    },
+  });
+  t.deepEqual(rows.map((r) => [r.target, r.measured, r.met]), [
+    ['readings ingestion >= 5000 messages/s (store alone, synchronous FULL)', '49947 messages/s (min 44411, max 55496)', true],
+    ['readings ingestion >= 5000 messages/s (store alone, synchronous NORMAL)', '4999 messages/s (min 4999, max 4999)', false],
+    ['readings ingestion >= 5000 messages/s (embedded, QoS 0)', '12457 messages/s (min 12457, max 12457)', true],
+    ['readings ingestion >= 5000 messages/s (mosquitto, QoS 1)', '10049 messages/s (min 10049, max 10049); 3 lost', false],
+    ['job run over 60 readings, max_rows 6 (cost, reported)', '412 ms median: dry run 10.6 ms, model 398 ms for 61 tokens (stop)', null],
+  ]);
+});

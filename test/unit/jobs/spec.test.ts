@@ -15,10 +15,10 @@ function problems(jobs: unknown): string[] {
   return out;
 }
 
-test('a minimal job gets its defaults: UTC, enabled, a one-hour window of at most 60 rows, catch-up once, no alerts', (t) => {
+test('a minimal job gets its defaults: UTC, enabled, a one-hour window of at most 8 rows, catch-up once, no alerts', (t) => {
   const out: string[] = [];
   t.deepEqual(parseJobs([good], 'jobs', out), [{
-    name: 'hot', schedule: '*/5 * * * *', timezone: 'UTC', enabled: true, input: { kind: 'topics', topics: ['site/+/temp'], window_s: 3600, field: undefined, max_rows: 60 },
+    name: 'hot', schedule: '*/5 * * * *', timezone: 'UTC', enabled: true, input: { kind: 'topics', topics: ['site/+/temp'], window_s: 3600, field: undefined, max_rows: 8 },
     prompt: 'Readings: {{ texts|join(", ") }}.', generation: {}, alerts: [], catch_up: 'once',
   }]);
   t.deepEqual(out, []);
@@ -66,7 +66,7 @@ test('a file that does not exist, a relative path and an unknown format are refu
   const f = join(tempDir(), 'x.csv');
   writeFileSync(f, 'a,value\n1,2\n');
   t.deepEqual(problems([{ ...good, input: { file: f, format: 'xml' } }]), ['jobs[0].input.format: must be csv or jsonl; got "xml"']);
-  t.deepEqual(parseJobs([{ ...good, input: { file: f } }], 'jobs', [])[0].input, { kind: 'file', file: f, format: 'csv', field: undefined, max_rows: 60 });
+  t.deepEqual(parseJobs([{ ...good, input: { file: f } }], 'jobs', [])[0].input, { kind: 'file', file: f, format: 'csv', field: undefined, max_rows: 8 });
 });
 
 test('generation settings are checked by the task schema; other task fields and unknown job fields are refused', (t) => {
