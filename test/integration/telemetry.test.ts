@@ -9,6 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { buildAgent } from '../../src/agent/index.js';
 import { Engine, type GenerateRequest } from '../../src/engine/index.js';
 import type { TaskEngine } from '../../src/engine/index.js';
@@ -67,6 +68,8 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   }
   const url = `mqtt://127.0.0.1:${port}`;
   const device = `hot-${broker}`;
+  const probeFile = join(dataDir, 'probe.csv');
+  writeFileSync(probeFile, 'value\n21\n23\n');
   const config = loadConfig({
     cli: {
       'device-id': device,
@@ -82,6 +85,8 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
       'thermal-soft-pause-ms': 0,
       'thermal-soft-step-pause-ms': 1,
       'ha-discovery': true,
+      // a scheduled job (issue 18), run by hand below: the thermal guard applies to it as to any task
+      jobs: JSON.stringify([{ name: 'probe', schedule: '0 0 1 1 *', enabled: false, input: { file: probeFile }, prompt: 'Values: {{ texts|join(", ") }}. Highest?', generation: { max_new_tokens: 4 } }]),
     },
     env: {},
   });
@@ -144,6 +149,9 @@ async function scenario(t: ExecutionContext, broker: 'embedded' | 'mosquitto') {
   const refused = await w.waitFor((m) => m.topic === `replies/${device}` && m.json.id === 'while-hard', 'thermal_throttled answer');
   t.like(refused.json, { status: 'error', error: { code: 'thermal_throttled' }, retry_after_ms: 30_000 });
   t.is(refused.json.error.message, 'the board is at 84.5 °C, above its hard limit; retry after 30000 ms');
+  const job = await agent.p.jobs.runNow('probe');
+  t.like(job, { status: 'error', error: { code: 'thermal_throttled', message: 'the board is at 84.5 °C, above its hard limit; retry after 30000 ms' }, input: { rows: 2, used_rows: 2 } });
+  t.is(requests.length, 1, 'the job run never reached the engine');
 
   setTemp(root, 'thermal_zone0', 50);
   await scheduler.advance(5_000);
