@@ -11,6 +11,7 @@ import type { MetricsHistory } from './history.js';
 import type { JobResults } from './job-results.js';
 import type { OperatorGate } from './operator-auth.js';
 import type { PackageStore } from './package-store.js';
+import { FLEET_EVENT_TYPES, fleetEvent } from './events.js';
 import type { DeviceRow, Registry } from './registry.js';
 import type { RolloutEngine } from './rollout/engine.js';
 import type { Strategy } from './rollout/gates.js';
@@ -101,8 +102,19 @@ export function fleetApi(d: ApiDeps) {
       if (device !== undefined && !jobs.length && !(await d.registry.get(device))) throw new ReasondError('invalid_request', `unknown device ${JSON.stringify(device)}`);
       return { jobs, at: d.now() };
     },
+    packages: async () => ({ packages: await d.packages.list() }),
+    /** The fleet's recent events that matter (issue 20), newest first; download percents thinned (registry.fleetEvents). */
+    events: async (sinceMs = EVENTS_SINCE_MS, limit = EVENTS_LIMIT) => {
+      const at = d.now();
+      const rows = await d.registry.fleetEvents(FLEET_EVENT_TYPES, at - sinceMs, limit);
+      return { events: rows.map(fleetEvent), since: at - sinceMs, at };
+    },
   };
 }
+
+/** The events list's defaults: a week back, the 50 latest (the dashboard's table). */
+export const EVENTS_SINCE_MS = 7 * 86_400_000;
+export const EVENTS_LIMIT = 50;
 
 export function controllerHandlers(d: ApiDeps): Record<string, RequestHandler> {
   const api = fleetApi(d);
@@ -119,7 +131,7 @@ export function controllerHandlers(d: ApiDeps): Record<string, RequestHandler> {
     },
     rollouts: () => api.rollouts(),
     'rollout/show': (b) => api.rollout(str(b.rollout, 'rollout')),
-    packages: async () => ({ packages: await d.packages.list() }),
+    packages: () => api.packages(),
     jobs: (b) => api.jobs(b.device === undefined ? undefined : str(b.device, 'device')),
     ...Object.fromEntries([
       signed('device/labels', async (b, by) => {

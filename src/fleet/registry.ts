@@ -156,4 +156,32 @@ export class Registry {
   recentEvents(device: string, limit = 20): Promise<Json[]> {
     return this.db.all('SELECT at, type, state, name, version, reason FROM device_events WHERE device = ? ORDER BY seq DESC LIMIT ?', [device, limit]);
   }
+
+  /**
+   * Every device's events of `types` since `since`, newest first (issue 20). An agent sends a
+   * `downloading` event per percent of a download: of each unbroken run of them (one device, one
+   * package version) only the first and the latest are kept, so a rollout to fifty boards does not
+   * push every other event off the list. `IS`, not `=`: the window's edges and the events without
+   * a state are NULL, which `=` would turn into dropping the row.
+   */
+  fleetEvents(types: readonly string[], since: number, limit: number): Promise<StoredEvent[]> {
+    return this.db.all<StoredEvent>(
+      `SELECT seq, device, at, type, body FROM (
+         SELECT seq, device, at, type, state, body, LAG(state) OVER run AS before, LEAD(state) OVER run AS after
+         FROM device_events WHERE at >= ? AND type IN (${types.map(() => '?').join(', ')})
+         WINDOW run AS (PARTITION BY device, type, name, version ORDER BY seq)
+       ) WHERE NOT (state IS 'downloading' AND before IS 'downloading' AND after IS 'downloading')
+       ORDER BY seq DESC LIMIT ?`,
+      [since, ...types, limit],
+    );
+  }
+}
+
+/** An event as the registry stored it: the agent's message in `body`, the controller's receipt time in `at`. */
+export interface StoredEvent {
+  seq: number;
+  device: string;
+  at: number;
+  type: string;
+  body: string;
 }

@@ -110,4 +110,8 @@ export const controllerMigrations: readonly Migration[] = [
       );
       CREATE INDEX operator_nonces_by_at ON operator_nonces (at);`,
   },
+  {
+    name: "the fleet's recent events, read by time across devices (issue 20)",
+    sql: 'CREATE INDEX device_events_by_at ON device_events (at);',
+  },
 ];

@@ -1,17 +1,23 @@
 /**
  * Issue 7: the controller's dashboard in a real headless browser (Debian's
  * chromium driven by playwright-core). A fleet is seeded the way agents
- * seed it, with retained status and metrics messages; the page shows every
- * device and a chart of the selected one has data points.
+ * seed it, with retained status and metrics messages and their events; the
+ * page shows every device and a chart of the selected one has data points.
+ * Issue 20: the tables are in the HTML the server sends (read with
+ * JavaScript off), the recent events leave out a download's middle percents,
+ * the package store is listed, the script's refresh brings new rows, and a
+ * screenshot is left in test-artifacts/dashboard.png for CI to keep.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { chromium } from 'playwright-core';
+import type { FromSchema } from 'json-schema-to-ts';
+import { chromium, type Page } from 'playwright-core';
 import { loadControllerConfig } from '../../src/fleet/config.js';
-import { metricsMessage, onlineStatus } from '../helpers/messages.js';
+import type { boardThrottlingSchema, JobAlertEvent, memoryEventSchema, TaskRejectedEvent, thermalEventSchema } from '../../src/protocol/index.js';
+import { metricsMessage, modelUpdate, onlineStatus } from '../helpers/messages.js';
 import { buildController } from '../../src/fleet/controller.js';
 import { DashboardServer } from '../../src/fleet/http/server.js';
 import { freePort, startBroker, stopChild } from '../helpers/brokers.js';
@@ -24,7 +30,22 @@ import { until } from '../helpers/waiting.js';
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+/** Where CI finds the screenshot (git-ignored). */
+const SCREENSHOT = join(repoRoot, 'test-artifacts', 'dashboard.png');
+
 const status = (device: string, pool: string) => onlineStatus({ device, pool });
+const iso = () => new Date().toISOString();
+const thermal = (device: string, from: 'normal' | 'soft', to: 'normal' | 'soft', temp_c: number): FromSchema<typeof thermalEventSchema> =>
+  ({ type: 'thermal', from, to, reason: to === 'soft' ? 'temperature' : 'cooled', temp_c, zone: 'cpu-thermal', at: iso(), limits: { soft_c: 80, hard_c: 90, hysteresis_c: 5 }, device });
+const memory: FromSchema<typeof memoryEventSchema> = { type: 'memory', from: 'normal', to: 'pressure', available_bytes: 150 * 1048576, total_bytes: 4 * 2 ** 30, at: iso(), device: 'pi-01' };
+const flags = { under_voltage: true, freq_capped: false, throttled: true, soft_temp_limit: false };
+const throttling: FromSchema<typeof boardThrottlingSchema> = { type: 'board_throttling', raw: '0x50005', now: flags, since_boot: { ...flags, freq_capped: true }, at: iso(), device: 'pi-02' };
+const rejected: TaskRejectedEvent = { type: 'task_rejected', id: 't-<7>', topic: 'reasond/pi-01/task', error: { code: 'busy', message: 'the queue is full (8 tasks)' }, created_at: Date.now() };
+const alert: JobAlertEvent = { type: 'job_alert', job: 'hottest-line', run_id: 7, rule: 'value > 80', answer: 'line <b>2</b> at 81.5', value: 81.5, device: 'pi-01', created_at: Date.now() };
+
+/** Each table's rows as their cells' text, the time cells (`N s ago`) made stable. */
+const cells = (page: Page, id: string) => page.$$eval(`#${id} tbody tr`, (trs) =>
+  trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (/^\d+ s ago$/.test(td.textContent ?? '') ? 'N s ago' : td.textContent))));
 const metrics = (device: string, tps: number, temp: number) =>
   ({ ...metricsMessage({ device, tps, temp, tasks: 4, latency_ms: 900, queue_depth: 0, rss_bytes: 300 * 1048576, version: '1.0.0' }), at: new Date().toISOString() });
 
@@ -69,6 +90,22 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
     by: 'alice (key 0123456789abcdef)',
   });
 
+  // events as agents send them, one at a time in this order: pi-02 downloads a version outside the
+  // rollout (a percent per step, then a rejection), and the other kinds the events table lists
+  const events: [string, object][] = [
+    ...[0, 30, 60, 100].map((percent): [string, object] => ['pi-02', modelUpdate({ state: 'downloading', version: '1.2.0', percent })]),
+    ['pi-02', modelUpdate({ state: 'verifying', version: '1.2.0' })],
+    ['pi-02', modelUpdate({ state: 'rejected', version: '1.2.0', reason: 'smoke_failed', message: 'smoke_failed: asked "2+2?", expected "4", got "5"' })],
+    ['jetson-01', thermal('jetson-01', 'normal', 'soft', 81.5)],
+    ['pi-01', memory],
+    ['pi-02', throttling],
+    ['pi-01', rejected],
+    ['pi-01', alert],
+    ['pi-01', { type: 'debug', note: 'not one the table lists' }],
+  ];
+  for (const [device, e] of events) await seed.publish(`reasond/${device}/events`, e, { qos: 1 });
+  await until(async () => (await controller.p.registry.recentEvents('pi-01')).length === 4, 'the seeded events');
+
   // security headers on the page and the JSON (issue 16)
   for (const path of ['', 'api/status']) {
     const res = await fetch(controller.dashboardUrl + path);
@@ -78,7 +115,47 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
     t.is(res.headers.get('referrer-policy'), 'no-referrer', path);
   }
 
-  const page = await browser.newPage();
+  // first paint: with JavaScript off, every table is in the HTML the server sent
+  const expected = {
+    fleet: [
+      ['jetson-01', 'yes', 'line-1', 'tiny@1.0.0', '22.0', '52.0', '300', '0', 'no', '', 'N s ago'],
+      ['pi-01', 'yes', 'line-1', 'tiny@1.0.0', '', '', '', '', 'no', '', 'N s ago'],
+      ['pi-02', 'yes', 'line-2', 'tiny@1.0.0', '', '', '', '', 'no', 'rejected tiny@1.2.0 (smoke_failed: asked "2+2?", expected "4", got "5")', 'N s ago'],
+    ],
+    rollouts: [[rollout.id, 'tiny@1.3.0', 'pool=line-1', 'alice (key 0123456789abcdef)', 'running', '1/2', '0: jetson-01 (deploying)1: pi-01 (waiting)']],
+    events: [
+      ['pi-01', 'N s ago', 'job_alert', 'hottest-line raised value > 80 (run 7): line <b>2</b> at 81.5'],
+      ['pi-01', 'N s ago', 'task_rejected', 'busy: the queue is full (8 tasks) (task t-<7>)'],
+      ['pi-02', 'N s ago', 'board_throttling', 'firmware flags now: under_voltage, throttled; since boot: under_voltage, freq_capped, throttled'],
+      ['pi-01', 'N s ago', 'memory', 'normal → pressure: 150 MiB of 4.0 GiB available'],
+      ['jetson-01', 'N s ago', 'thermal', 'normal → soft (temperature, 81.5 °C on cpu-thermal)'],
+      ['pi-02', 'N s ago', 'model_update', 'tiny@1.2.0 rejected: smoke_failed: asked "2+2?", expected "4", got "5"'],
+      ['pi-02', 'N s ago', 'model_update', 'tiny@1.2.0 verifying'],
+      // of the download, its first and last percents only
+      ['pi-02', 'N s ago', 'model_update', 'tiny@1.2.0 downloading 100%'],
+      ['pi-02', 'N s ago', 'model_update', 'tiny@1.2.0 downloading 0%'],
+    ],
+    packages: [['tiny', '1.3.0', `${(pkg.manifest.files.reduce((n, f) => n + f.size, 0) / 1024).toFixed(1)} KiB`, pkg.manifest.signature!.key_id, 'N s ago', '']],
+    jobs: [['no job results']],
+  };
+  const still = await browser.newContext({ javaScriptEnabled: false });
+  const bare = await still.newPage();
+  await bare.goto(controller.dashboardUrl);
+  t.is(await bare.textContent('#totals'), '3 devices: 3 online, 0 throttled; 22.0 tokens/s in all');
+  for (const [id, rows] of Object.entries(expected)) t.deepEqual(await cells(bare, id), rows, id);
+  t.is(await bare.evaluate(() => typeof (window as any).uPlot), 'undefined', 'no script ran');
+  // escaped: what devices send is text, not markup
+  t.is(await bare.$$eval('#events td.summary b', (b) => b.length), 0);
+  t.is(await bare.innerHTML('#events tr[data-type="job_alert"] td.summary'), 'hottest-line raised value &gt; 80 (run 7): line &lt;b&gt;2&lt;/b&gt; at 81.5');
+  await still.close();
+  // the same rows as JSON
+  const api = await (await fetch(`${controller.dashboardUrl}api/events`)).json();
+  t.deepEqual(api.events.map((e: { device: string; type: string; summary: string }) => [e.device, 'N s ago', e.type, e.summary]), expected.events);
+  t.deepEqual(api.events[0].event, alert);
+  t.deepEqual((await (await fetch(`${controller.dashboardUrl}api/events?limit=2`)).json()).events.length, 2);
+  t.deepEqual((await (await fetch(`${controller.dashboardUrl}api/packages`)).json()).packages.map((p: { name: string; version: string }) => `${p.name}@${p.version}`), ['tiny@1.3.0']);
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(controller.dashboardUrl);
   await page.waitForSelector('body[data-loaded="yes"]');
   const rows = await page.$$eval('#fleet tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)));
@@ -102,11 +179,32 @@ test('the dashboard shows a seeded fleet and charts with data points (headless c
   t.is(await page.textContent('#charts .chart[data-series="temp_c"] .empty'), 'temperature °C: nothing reported by pi-02 (no temperature sensor)');
   t.is(await page.textContent(`#rollouts tr[data-rollout="${rollout.id}"] td.target`), 'pool=line-1');
   const waves = await page.$$eval(`#rollouts tr[data-rollout="${rollout.id}"] .wave`, (w) => w.map((x) => x.textContent));
-  t.deepEqual(waves, ['0: jetson-01', '1: pi-01']);
+  t.deepEqual(waves, ['0: jetson-01 (deploying)', '1: pi-01 (waiting)']);
   t.regex((await page.textContent(`#rollouts tr[data-rollout="${rollout.id}"]`)) ?? '', /tiny@1\.3\.0.*running/);
   t.is(await page.textContent(`#rollouts tr[data-rollout="${rollout.id}"] td.by`), 'alice (key 0123456789abcdef)');
   t.is(await page.$$eval('script[src="/assets/uPlot.iife.min.js"]', (s) => s.length), 1);
   t.true(await page.evaluate(() => typeof (window as any).uPlot === 'function'), 'uPlot loaded from the controller');
+
+  // live: the script's refresh (every 5 s) brings a new event and keeps the selected row
+  await seed.publish('reasond/jetson-01/events', thermal('jetson-01', 'soft', 'normal', 72), { qos: 1 });
+  await page.waitForFunction(() => document.querySelector('#events tbody tr td.summary')?.textContent === 'soft → normal (cooled, 72.0 °C on cpu-thermal)', undefined, { timeout: 30_000 });
+  t.deepEqual((await cells(page, 'events')).slice(1), expected.events);
+  t.deepEqual(await page.$$eval('#fleet tr.selected', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.device)), ['pi-02']);
+
+  // the screenshot CI keeps: the small fleet, first device's charts drawn
+  await page.click('#fleet tr[data-device="jetson-01"]');
+  await page.waitForFunction(() => document.querySelector('#charts-title')?.textContent === 'charts: jetson-01' && document.querySelectorAll('#charts canvas').length === 4);
+  rmSync(SCREENSHOT, { force: true });
+  mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  const png = readFileSync(SCREENSHOT);
+  t.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG signature');
+  t.is(png.toString('latin1', 12, 16), 'IHDR');
+  const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+  t.is(width, 1280);
+  t.true(height >= 900 && height < 10_000, `height ${height}`);
+  const size = statSync(SCREENSHOT).size;
+  t.true(size > 20_000 && size < 10_000_000, `${size} bytes`);
 
   // the same fleet in `reasond fleet status --watch`: the table again and again, until stopped
   const watch = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'fleet', 'status', '--watch', '--interval=1', `--broker=${broker.url}`], { cwd: repoRoot });

@@ -103,9 +103,12 @@ test('fleet jobs and the dashboard show each device\'s latest job results; a cle
     '',
   ].join('\n'));
 
-  // the dashboard: its JSON, and the page in a browser
+  // the dashboard: its JSON, the HTML as the server sends it (the rows are in it, escaped: issue 20), and the page in a browser
   const res = await fetch(`${site.controller.dashboardUrl}api/jobs?device=jetson-01`);
   t.deepEqual((await res.json()).jobs, [failed]);
+  const html = await (await fetch(site.controller.dashboardUrl)).text();
+  t.true(html.includes('<tr data-device="pi-01" data-job="hottest-line" class="alerting"><td>pi-01</td><td>hottest-line</td><td class="st-ok">ok</td>' +
+    '<td class="answer">line &lt;b&gt;2&lt;/b&gt; &amp; &quot;3&quot; at 81.5</td><td>81.5</td><td class="alerts"><span class="alert">over_limit</span></td>'), html);
   const page = await browser.newPage();
   await page.goto(site.controller.dashboardUrl);
   await page.waitForSelector('body[data-loaded="yes"]');

@@ -1,59 +1,80 @@
 /**
- * The dashboard page (issue 7), kept as a string so it ships inside dist/
- * with no build step: the fleet table, per-device charts (uPlot) of
- * tokens/s, latency, temperature and memory, the rollouts with their
- * waves, and each device's latest scheduled-job results (issue 18). It polls
- * the JSON every 5 s; ids (#fleet, #charts, #rollouts, #jobs) and data-*
- * attributes are what the browser tests read.
+ * The dashboard page (issue 7): fleet totals and table, per-device charts (uPlot) of tokens/s,
+ * latency, temperature and memory, the rollouts with their waves, each device's latest
+ * scheduled-job results (issue 18), the fleet's recent events and the package store (issue 20).
+ * The tables arrive rendered (render.ts); every 5 s the script fetches the page again and swaps
+ * each `data-live` element for its new copy, and draws the charts, which need JavaScript anyway.
+ * Ids (#totals, #fleet, #charts, #rollouts, #jobs, #events, #packages) and data-* attributes are
+ * what the browser tests read.
  */
-export const dashboardPage = `<!doctype html>
+import { body, eventRows, fleetRows, jobRows, packageRows, rolloutRows, totals, type DashboardData } from './render.js';
+
+const table = (id: string, head: string[], rows: string, none: string) =>
+  `<table id="${id}" data-live><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body(rows, head.length, none)}</tbody></table>`;
+
+export function dashboardPage(d: DashboardData): string {
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reasond fleet</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/assets/uPlot.min.css">
 <style>
  body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
- table { border-collapse: collapse; margin-bottom: 1.5em; } th, td { padding: .25em .7em; border-bottom: 1px solid #ddd; text-align: left; }
- tr.offline { color: #999; } #fleet tr[data-device] { cursor: pointer; } tr.selected { background: #eef4ff; }
+ table { border-collapse: collapse; margin-bottom: 1.5em; } th, td { padding: .25em .7em; border-bottom: 1px solid #ddd; text-align: left; white-space: nowrap; }
+ td.update, td.waves, td.answer, td.summary { white-space: normal; }
+ tr.offline { color: #999; } #fleet tr[data-device] { cursor: pointer; } tr.selected { background: #eef4ff; } tr.none td { color: #777; font-style: italic; }
  .charts { display: flex; flex-wrap: wrap; gap: 1em; } h2 { font-size: 1.1em; margin-top: 1.5em; }
  .empty { width: 420px; height: 180px; color: #777; display: flex; align-items: center; justify-content: center; border: 1px dashed #ccc; margin: 0; }
- .wave { display: inline-block; margin-right: .6em; } .st-active, .st-completed, .st-ok { color: #080; } .st-failed, .st-aborted, .st-error { color: #b00; }
- tr.alerting { background: #fff0ee; } .alert { color: #b00; font-weight: 600; margin-right: .4em; } td.answer { max-width: 32em; }
+ .wave { display: inline-block; margin-right: .6em; } .wave.current { font-weight: 600; } .st-active, .st-completed, .st-ok { color: #080; } .st-failed, .st-aborted, .st-error, .st-rolled_back { color: #b00; }
+ tr.alerting { background: #fff0ee; } .alert { color: #b00; font-weight: 600; margin-right: .4em; } td.answer, td.summary { max-width: 40em; }
 </style></head>
 <body>
 <h1>reasond fleet</h1>
-<p id="totals"></p>
-<table id="fleet"><thead><tr><th>device</th><th>online</th><th>pool</th><th>model</th><th>tok/s</th><th>temp °C</th><th>memory MiB</th><th>queue</th><th>throttled</th><th>update</th><th>last seen</th></tr></thead><tbody></tbody></table>
+<p id="totals" data-live>${totals(d.devices)}</p>
+${table('fleet', ['device', 'online', 'pool', 'model', 'tok/s', 'temp °C', 'memory MiB', 'queue', 'throttled', 'update', 'last seen'], fleetRows(d.devices, d.now), 'no device has reported yet')}
 <h2 id="charts-title">charts</h2>
 <div id="charts" class="charts"></div>
 <h2>rollouts</h2>
-<table id="rollouts"><thead><tr><th>id</th><th>package</th><th>target</th><th>by</th><th>state</th><th>waves</th></tr></thead><tbody></tbody></table>
+${table('rollouts', ['id', 'package', 'target', 'by', 'state', 'wave', 'devices by wave'], rolloutRows(d.rollouts), 'no rollouts')}
 <h2>jobs</h2>
-<table id="jobs"><thead><tr><th>device</th><th>job</th><th>status</th><th>answer</th><th>value</th><th>alerts</th><th>finished</th><th>trigger</th></tr></thead><tbody></tbody></table>
-<script src="/assets/uPlot.iife.min.js"></script>
+${table('jobs', ['device', 'job', 'status', 'answer', 'value', 'alerts', 'finished', 'trigger'], jobRows(d.jobs, d.now), 'no job results')}
+<h2>recent events</h2>
+${table('events', ['device', 'time', 'type', 'what happened'], eventRows(d.events, d.now), 'no events this week')}
+<h2>packages</h2>
+${table('packages', ['name', 'version', 'size', 'signed by key', 'uploaded', 'by'], packageRows(d.packages, d.now), 'no packages uploaded')}
+${SCRIPT}
+</body></html>
+`;
+}
+
+const SCRIPT = `<script src="/assets/uPlot.iife.min.js"></script>
 <script>
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-const fmt = (v, d = 1) => (v === null || v === undefined ? '' : Number(v).toFixed(d));
 let selected = null;
 const CHARTS = [['tokens_per_s', 'tokens/s'], ['latency_ms', 'latency ms'], ['temp_c', 'temperature °C'], ['rss_mib', 'memory MiB']];
-const ago = (at) => { const s = Math.max(0, Math.round((Date.now() - at) / 1000)); return s < 120 ? s + ' s ago' : s < 7200 ? Math.round(s / 60) + ' min ago' : s < 172800 ? Math.round(s / 3600) + ' h ago' : new Date(at).toISOString().slice(0, 16).replace('T', ' '); };
-const target = (t) => !t ? '' : t.kind === 'all' ? 'all' : t.kind === 'pool' ? 'pool=' + t.pool : t.kind === 'devices' ? 'devices=' + t.devices.join(',') : 'label:' + Object.entries(t.labels || {}).map(([k, v]) => k + '=' + v).join(',');
 
 async function getJson(path) { const r = await fetch(path); if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); }
 
-async function fleet() {
-  const { devices } = await getJson('/api/status');
-  const online = devices.filter((d) => d.online);
-  const tps = online.reduce((n, d) => n + (d.tokens_per_s || 0), 0);
-  $('#totals').textContent = devices.length + ' devices: ' + online.length + ' online, ' + devices.filter((d) => d.throttled).length + ' throttled; ' + tps.toFixed(1) + ' tokens/s in all';
-  $('#fleet tbody').innerHTML = devices.map((d) =>
-    '<tr data-device="' + esc(d.device) + '" class="' + (d.online ? 'online' : 'offline') + (d.device === selected ? ' selected' : '') + '">' +
-    '<td>' + esc(d.device) + '</td><td>' + (d.online ? 'yes' : 'no') + '</td><td>' + esc(d.pool) + '</td><td>' + esc(d.model) + '</td>' +
-    '<td>' + fmt(d.tokens_per_s) + '</td><td>' + fmt(d.temp_c) + '</td><td>' + fmt(d.rss_bytes && d.rss_bytes / 1048576, 0) + '</td>' +
-    '<td>' + esc(d.queue_depth) + '</td><td class="throttled">' + (d.throttled ? 'yes' : 'no') + '</td><td>' + esc(d.update ? d.update.state + ' ' + (d.update.version || '') + (d.update.reason && (d.update.state === 'rejected' || d.update.state === 'rolled_back') ? ' (' + d.update.reason + ')' : '') : '') + '</td><td class="seen">' + esc(d.last_seen ? ago(d.last_seen) : '') + '</td></tr>').join('');
-  for (const tr of document.querySelectorAll('#fleet tr[data-device]')) tr.onclick = () => { selected = tr.dataset.device; charts(); fleet(); };
-  if (!selected && devices.length) { selected = devices[0].device; charts(); }
+function select() {
+  for (const tr of document.querySelectorAll('#fleet tr[data-device]')) tr.classList.toggle('selected', tr.dataset.device === selected);
 }
+
+// the tables come rendered from the server: a refresh is the page again, each live element swapped for its new copy
+async function tables() {
+  const r = await fetch('/', { cache: 'no-store' });
+  if (!r.ok) throw new Error('/: ' + r.status);
+  const fresh = new DOMParser().parseFromString(await r.text(), 'text/html');
+  for (const el of fresh.querySelectorAll('[data-live]')) document.getElementById(el.id)?.replaceWith(document.adoptNode(el));
+  select();
+}
+
+document.addEventListener('click', (e) => {
+  const tr = e.target.closest('#fleet tr[data-device]');
+  if (!tr) return;
+  selected = tr.dataset.device;
+  select();
+  charts();
+});
 
 async function charts() {
   if (!selected) return;
@@ -85,37 +106,17 @@ async function charts() {
   }
 }
 
-async function rollouts() {
-  const { rollouts } = await getJson('/api/rollouts');
-  const rows = [];
-  for (const r of rollouts.slice(0, 10)) {
-    const { devices } = await getJson('/api/rollouts/' + encodeURIComponent(r.id));
-    const waves = [];
-    for (const d of devices) (waves[d.wave] = waves[d.wave] || []).push(d);
-    rows.push('<tr data-rollout="' + esc(r.id) + '"><td>' + esc(r.id) + '</td><td>' + esc(r.name + '@' + r.version) + '</td><td class="target">' + esc(target(r.target)) + '</td><td class="by">' + esc(r.created_by || '') +
-      '</td><td class="st-' + esc(r.state) + '">' + esc(r.state) + (r.reason ? ': ' + esc(r.reason) : '') + '</td><td>' +
-      waves.map((w, i) => '<span class="wave' + (i === r.wave ? ' current' : '') + '">' + i + ': ' + w.map((d) => '<span class="st-' + esc(d.state) + '" title="' + esc(d.reason) + '">' + esc(d.device) + '</span>').join(' ') + '</span>').join('') +
-      '</td></tr>');
-  }
-  $('#rollouts tbody').innerHTML = rows.join('');
-}
-
-// a run that raised alerts is highlighted, with each rule named; a failed run shows its error in place of an answer
-async function jobs() {
-  const { jobs } = await getJson('/api/jobs');
-  $('#jobs tbody').innerHTML = jobs.map((j) =>
-    '<tr data-device="' + esc(j.device) + '" data-job="' + esc(j.job) + '"' + (j.alerts.length ? ' class="alerting"' : '') + '>' +
-    '<td>' + esc(j.device) + '</td><td>' + esc(j.job) + '</td><td class="st-' + esc(j.status) + '">' + esc(j.status) + '</td>' +
-    '<td class="answer">' + esc(j.status === 'ok' ? j.answer : j.error ? j.error.code + ': ' + j.error.message : '') + '</td><td>' + esc(j.value) + '</td>' +
-    '<td class="alerts">' + j.alerts.map((a) => '<span class="alert">' + esc(a) + '</span>').join('') + '</td>' +
-    '<td class="finished" title="' + esc(new Date(j.finished_at).toISOString()) + '">' + esc(ago(j.finished_at)) + '</td><td>' + esc(j.trigger) + '</td></tr>').join('');
-}
-
 async function refresh() {
-  try { await fleet(); await rollouts(); await jobs(); document.body.dataset.loaded = 'yes'; } catch (e) { console.error(e); }
+  try {
+    await tables();
+    if (!selected) { selected = $('#fleet tr[data-device]')?.dataset.device ?? null; select(); }
+    await charts();
+    document.body.dataset.loaded = 'yes';
+  } catch (e) { console.error(e); }
 }
-refresh();
-setInterval(() => { refresh(); charts(); }, 5000);
-</script>
-</body></html>
-`;
+// at load only the charts are drawn: the tables are already the server's
+selected = $('#fleet tr[data-device]')?.dataset.device ?? null;
+select();
+charts().then(() => { document.body.dataset.loaded = 'yes'; }, (e) => console.error(e));
+setInterval(refresh, 5000);
+</script>`;

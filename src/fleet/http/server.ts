@@ -1,6 +1,7 @@
 /**
- * The dashboard (issue 7): one page, uPlot (a small, well-kept time-series
- * chart library, served from node_modules) and read-only JSON for the page.
+ * The dashboard (issue 7): one page, rendered here with its tables (issue 20),
+ * uPlot (a small, well-kept time-series chart library, served from
+ * node_modules) and read-only JSON for the page and other tools.
  * Nothing here changes state: rollouts and uploads go through the MQTT API,
  * where the broker's ACLs decide who may ask.
  */
@@ -11,8 +12,9 @@ import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { describeError, isReasondError } from '../../core/errors.js';
 import { listenError } from '../../core/listen.js';
-import { fleetApi, type ApiDeps } from '../api.js';
+import { EVENTS_LIMIT, EVENTS_SINCE_MS, fleetApi, type ApiDeps } from '../api.js';
 import { dashboardPage } from './page.js';
+import { dashboardData } from './render.js';
 
 const require = createRequire(import.meta.url);
 const assets: Record<string, { file: string; type: string }> = {
@@ -75,12 +77,22 @@ export class DashboardServer {
     const path = url.pathname;
     const api = fleetApi(this.o.api);
     const json = (body: unknown) => void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
-    if (path === '/' || path === '/index.html') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(dashboardPage);
+    // rendered per request from the API's own answers (issue 20): the tables are in the HTML
+    if (path === '/' || path === '/index.html') {
+      const html = dashboardPage(await dashboardData(api));
+      return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
+    }
     const asset = assets[path];
     if (asset) return void res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'max-age=3600' }).end(await readFile(asset.file));
     if (path === '/api/status') return json(await api.status());
     if (path === '/api/rollouts') return json(await api.rollouts());
     if (path === '/api/jobs') return json(await api.jobs(url.searchParams.get('device') || undefined));
+    if (path === '/api/packages') return json(await api.packages());
+    if (path === '/api/events') {
+      const since = Number(url.searchParams.get('since_ms') ?? EVENTS_SINCE_MS);
+      const limit = Number(url.searchParams.get('limit') ?? EVENTS_LIMIT);
+      return json(await api.events(since > 0 ? since : EVENTS_SINCE_MS, Number.isInteger(limit) && limit > 0 ? Math.min(limit, 500) : EVENTS_LIMIT));
+    }
     let m = /^\/api\/rollouts\/([^/]+)$/.exec(path);
     if (m) return json(await api.rollout(decodeURIComponent(m[1])));
     m = /^\/api\/devices\/([^/]+)\/history$/.exec(path);
