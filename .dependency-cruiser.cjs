@@ -40,6 +40,7 @@ const boundaries = [
   ['@huggingface/tokenizers', '^src/engine/tokenizer\\.ts$'],
   ['onnx-proto', '^src/engine/onnx-graph\\.ts$'],
   ['@huggingface/jinja', '^src/engine/chat-template\\.ts$'],
+  ['cli-progress', '^src/cli/progress-bar\\.ts$'],
 ].map(([module, file]) => ({
   name: `boundary-${module}`,
   comment: `only ${file} imports ${module}`,

@@ -30,7 +30,7 @@ export const schema = [
   { key: 'pool', type: 'string', default: 'default', pattern: TOPIC_LEVEL, description: 'Pool whose shared task topic this agent serves: <base_topic>/pool/<pool>/task' },
   b.base_topic,
   { key: 'data_dir', type: 'string', default: () => (existsSync(SYSTEM_DATA_DIR) ? SYSTEM_DATA_DIR : '.reasond'), defaultText: `${SYSTEM_DATA_DIR} when it exists, else ./.reasond`, description: 'Folder for the SQLite journal and outbox (reasond.db)' },
-  { key: 'model', type: 'string', default: () => defaultModelDir(), defaultText: 'the shipped models/reasond-tiny', description: 'Model folder (onnx-community or onnxruntime-genai layout)' },
+  { key: 'model', type: 'string', default: () => defaultModelDir(), defaultText: 'the shipped models/reasond-tiny', description: 'Model folder (onnx-community or onnxruntime-genai layout), or owner/name of a model reasond model pull fetched' },
   { key: 'dtype', type: 'string', default: '', defaultText: 'first of q4, q8, fp32, q4f16, fp16 present', description: 'Weights file to load: q4, q4f16, q8, fp16, fp32' },
   { key: 'threads', type: 'integer', default: 0, min: 0, max: 256, description: 'onnxruntime intra-op threads (0 = all cores)' },
   { key: 'prefill_chunk', type: 'integer', default: DEFAULT_PREFILL_CHUNK, min: 0, max: 1000000, description: "Prompt tokens per forward pass (0 = the whole prompt in one): each pass's logits take tokens × vocabulary × 4 bytes, and a long prefill can be cancelled between passes" },

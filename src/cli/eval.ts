@@ -2,12 +2,13 @@
  * `reasond eval`: a model's accuracy on a reasoning task file (JSONL),
  * through the engine with greedy decoding, per task family.
  */
-import cliProgress from 'cli-progress';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { Engine, parseDtype } from '../engine/index.js';
 import { defaultModelDir, shippedModelDir } from '../core/paths.js';
+import { modelArg } from './models-dir.js';
 import { reportError } from './output.js';
+import { progressBar } from './progress-bar.js';
 
 interface EvalArgs {
   model?: string;
@@ -24,7 +25,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   describe: "Measure a model's reasoning accuracy on a task file (greedy, exact answers)",
   builder: (y) =>
     y
-      .option('model', { type: 'string', describe: 'Model folder', defaultDescription: 'the shipped models/reasond-tiny' })
+      .option('model', { type: 'string', describe: 'Model folder, or owner/name of a model pulled with reasond model pull', defaultDescription: 'the shipped models/reasond-tiny' })
+      .option('models-dir', { type: 'string', describe: 'Where reasond model pull put the model named by --model owner/name', defaultDescription: "the agent's: <data_dir>/models" })
       .option('dtype', { type: 'string', describe: 'Weights file: q4, q4f16, q8, fp16, fp32', defaultDescription: 'first of q4, q8, fp32, q4f16, fp16 present' })
       .option('tasks', { type: 'string', describe: 'JSONL file, one {"id","family","question","answer"} per line', defaultDescription: "the shipped model's held-out set" })
       .option('limit', { type: 'number', describe: 'Only the first n tasks' })
@@ -39,13 +41,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       const { evaluate } = await import('../eval/evaluate.js');
       let tasks = readTaskFile(a.tasks ?? join(shippedModelDir, 'heldout.jsonl'));
       if (a.limit !== undefined) tasks = tasks.slice(0, a.limit);
-      engine = new Engine({ model: a.model ?? defaultModelDir(), dtype: a.dtype === undefined ? undefined : parseDtype(a.dtype), threads: a.threads });
+      engine = new Engine({ model: modelArg(a.model ?? defaultModelDir(), a), dtype: a.dtype === undefined ? undefined : parseDtype(a.dtype), threads: a.threads });
       await engine.start();
-      const bar = a.json || !process.stderr.isTTY ? undefined : new cliProgress.SingleBar(
-        { format: 'eval [{bar}] {value}/{total} tasks, {correct} correct, {eta_formatted} left', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      bar?.start(tasks.length, 0, { correct: 0 });
+      const bar = progressBar('eval [{bar}] {value}/{total} tasks, {correct} correct, {eta_formatted} left', tasks.length, 0, { correct: 0 }, !a.json && process.stderr.isTTY);
       const report = await evaluate(engine, tasks, {
         maxNewTokens: a['max-new-tokens'],
         onProgress: (done, correct) => bar?.update(done, { correct }),

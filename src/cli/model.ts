@@ -3,12 +3,11 @@
  * serve them on the LAN, and look after the versions installed on this
  * board. list/activate/rollback change the models folder on disk; a running
  * agent picks the change up at its next start (to switch a running agent,
- * send it model/activate or model/rollback over MQTT).
+ * send it model/activate or model/rollback over MQTT). pull (issue 20) fetches
+ * an onnx-community model from a Hugging Face hub into the same folder.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../agent/config.js';
+import type { CommandModule } from 'yargs';
 import { ReasondError } from '../core/errors.js';
 import { agentVersion } from '../core/paths.js';
 import { identity } from '../package/manifest.js';
@@ -17,7 +16,10 @@ import { PackageServer } from '../package/server.js';
 import { readPrivateKey, readTrustedKey, writeKeyPair } from '../package/signing.js';
 import { VersionStore } from '../update/store.js';
 import { verifyPackage } from '../package/verify.js';
+import { modelsDirFromArgs, modelsDirOptions } from './models-dir.js';
 import { reportError } from './output.js';
+import { pullCommand } from './model-pull.js';
+import { listPulled } from '../update/hub/pulled.js';
 
 type Args = Record<string, any>;
 
@@ -29,16 +31,8 @@ const guarded = (fn: (a: Args) => Promise<void>) => async (a: Args) => {
   }
 };
 
-function storeOf(a: Args): VersionStore {
-  const c = loadConfig({ cli: { 'data-dir': a['data-dir'], 'models-dir': a['models-dir'], config: a.config }, env: process.env });
-  return new VersionStore(c.models_dir || join(c.data_dir, 'models'));
-}
-
-const storeOptions = (y: Argv) =>
-  y
-    .option('models-dir', { type: 'string', describe: "The agent's models folder", defaultDescription: '<data_dir>/models' })
-    .option('data-dir', { type: 'string', describe: "The agent's data folder (as for reasond start)" })
-    .option('config', { type: 'string', describe: "The agent's config file" });
+const storeOf = (a: Args): VersionStore => new VersionStore(modelsDirFromArgs(a)());
+const storeOptions = modelsDirOptions;
 
 const keygen: CommandModule<object, Args> = {
   command: 'keygen',
@@ -90,7 +84,7 @@ const verify: CommandModule<object, Args> = {
 
 const list: CommandModule<object, Args> = {
   command: 'list',
-  describe: 'Versions installed on this board, the active one and those marked bad',
+  describe: 'Versions installed on this board, the active one and those marked bad; then the models pulled from a hub',
   builder: storeOptions,
   handler: guarded(async (a) => {
     const s = storeOf(a);
@@ -102,6 +96,13 @@ const list: CommandModule<object, Args> = {
       process.stdout.write(`${active && identity(active) === id ? '*' : ' '} ${id}${bad.has(id) ? ' (bad)' : ''}\n`);
     }
     if (!active) process.stdout.write('(no installed version is active: the configured model serves)\n');
+    // pulled models serve when named: --model <repo> (or the model key)
+    const pulled = listPulled(s.root);
+    if (pulled.length) process.stdout.write('pulled (serve one with --model <repo>):\n');
+    for (const p of pulled) {
+      const rev = p.revision === p.commit ? p.commit.slice(0, 12) : `${p.revision} @ ${p.commit.slice(0, 12)}`;
+      process.stdout.write(`  ${p.repo} ${p.dtype} (${rev}) in ${p.dir}\n`);
+    }
   }),
 };
 
@@ -155,8 +156,8 @@ const serve: CommandModule<object, Args> = {
 
 export const modelCommand: CommandModule = {
   command: 'model <command>',
-  describe: 'Signed model packages: keygen, pack, verify, serve; list, activate, rollback on this board',
+  describe: 'Signed model packages: keygen, pack, verify, serve; list, activate, rollback on this board; pull from a Hugging Face hub',
   // --version and <version> mean the package's here, not the agent's (yargs' global --version)
-  builder: (y) => y.version(false).command(keygen).command(pack).command(verify).command(list).command(activate).command(rollback).command(serve).demandCommand(1),
+  builder: (y) => y.version(false).command(keygen).command(pack).command(verify).command(list).command(activate).command(rollback).command(serve).command(pullCommand).demandCommand(1),
   handler: () => {},
 };

@@ -10,5 +10,5 @@ export const isColour = colour;
 export function reportError(e: unknown): void {
   const code = isReasondError(e) ? e.code : 'internal';
   process.stderr.write(`reasond: ${code}: ${describeError(e)}\n`);
-  process.exitCode = code === 'invalid_request' || code === 'context_overflow' ? 2 : code === 'broker_unreachable' ? 4 : code === 'port_in_use' ? 5 : code === 'unauthorized' ? 6 : 1;
+  process.exitCode = code === 'invalid_request' || code === 'context_overflow' ? 2 : code === 'broker_unreachable' || code === 'hub_unreachable' ? 4 : code === 'port_in_use' ? 5 : code === 'unauthorized' ? 6 : 1;
 }

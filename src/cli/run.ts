@@ -6,6 +6,7 @@ import type { CommandModule } from 'yargs';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_PREFILL_CHUNK, Engine, GRAPH_REWRITES, parseDtype, type Delta, type GenerateRequest, type GraphRewrites } from '../engine/index.js';
 import { defaultModelDir } from '../core/paths.js';
 import { ReasondError } from '../core/errors.js';
+import { modelArg } from './models-dir.js';
 import { dim, isColour, reportError } from './output.js';
 
 /**
@@ -47,6 +48,7 @@ const numeric = { type: 'string' as const, requiresArg: true };
 interface RunArgs {
   prompt: string;
   model?: string;
+  'models-dir'?: string;
   dtype?: string;
   'max-new-tokens'?: string;
   temperature?: string;
@@ -73,7 +75,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) =>
     y
       .positional('prompt', { type: 'string', demandOption: true, describe: 'The question or task' })
-      .option('model', { type: 'string', describe: 'Model folder (onnx-community or onnxruntime-genai layout)', defaultDescription: 'the shipped models/reasond-tiny' })
+      .option('model', { type: 'string', describe: 'Model folder (onnx-community or onnxruntime-genai layout), or owner/name of a model pulled with reasond model pull', defaultDescription: 'the shipped models/reasond-tiny' })
+      .option('models-dir', { type: 'string', describe: 'Where reasond model pull put the model named by --model owner/name', defaultDescription: "the agent's: <data_dir>/models" })
       .option('dtype', { type: 'string', describe: 'Weights file to use: q4, q4f16, q8 (quantized), fp16, fp32', defaultDescription: 'first of q4, q8, fp32, q4f16, fp16 present' })
       .option('max-new-tokens', { ...numeric, describe: 'Most tokens to generate (reasoning and answer), at most the context', defaultDescription: '1024' })
       .option('temperature', { ...numeric, describe: '0 = greedy', defaultDescription: "generation_config.json's if it samples, else 0" })
@@ -103,7 +106,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (a.prompt.trim() === '') throw new ReasondError('invalid_request', 'the prompt is empty: give the question or task to answer');
       const n = numericFlags(a as unknown as Record<string, unknown>);
       engine = new Engine({
-        model: a.model ?? defaultModelDir(),
+        model: modelArg(a.model ?? defaultModelDir(), a as unknown as Record<string, unknown>),
         dtype: a.dtype === undefined ? undefined : parseDtype(a.dtype),
         threads: n.threads,
         prefill_chunk: n['prefill-chunk'],

@@ -7,7 +7,9 @@ import type { CommandModule } from 'yargs';
 import { buildAgent, type Agent } from '../agent/index.js';
 import { loadConfig, yargsOptions } from '../agent/config.js';
 import { SdNotify } from '../service/sd-notify.js';
+import { modelsDirOf } from './models-dir.js';
 import { reportError } from './output.js';
+import { resolveModel } from '../update/hub/pulled.js';
 
 export const startCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'start',
@@ -19,6 +21,8 @@ export const startCommand: CommandModule<object, Record<string, unknown>> = {
     const notify = new SdNotify({ env: process.env, pid: process.pid, log: (l) => process.stderr.write(`[reasond] ${l}\n`) });
     try {
       const config = loadConfig({ cli: a, env: process.env });
+      // model may name a repo pulled with `reasond model pull` (issue 20): the agent is handed its folder
+      config.model = resolveModel(config.model, () => modelsDirOf(config));
       agent = buildAgent(config);
       const stopping = new Promise<string>((resolve) => {
         for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));

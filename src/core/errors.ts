@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'invalid_config'
   // a client command (ask, fleet) that cannot reach its broker (issue 17): never on the task wire
   | 'broker_unreachable'
+  // `reasond model pull` that cannot reach the Hugging Face hub (offline, DNS, refused; issue 20): never on the task wire
+  | 'hub_unreachable'
   // a server whose port is taken (the embedded broker, metrics, dashboard, package server): never on the task wire
   | 'port_in_use'
   // a fleet-changing request to the controller without a valid operator signature (issue 16)
@@ -54,4 +56,23 @@ export function reviveError(raw: { code?: string; message?: string; retryAfterMs
 
 export function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The system error behind a failed fetch (ECONNREFUSED, ENOTFOUND, ...), or undefined when there is none. */
+export function networkErrorCode(e: unknown): string | undefined {
+  for (let c: unknown = e, depth = 0; c && depth < 4; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$|^UND_ERR_/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * fetch's own message is only "fetch failed"; the reason (connect ECONNREFUSED 127.0.0.1:9,
+ * getaddrinfo ENOTFOUND huggingface.co, a timeout) is in its cause.
+ */
+export function describeFetchError(e: unknown): string {
+  const cause = (e as { cause?: unknown })?.cause;
+  const own = describeError(e);
+  return cause instanceof Error && cause.message && !own.includes(cause.message) ? `${own} (${cause.message})` : own;
 }

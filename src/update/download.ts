@@ -10,6 +10,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fsyncFile } from '../core/atomic-fs.js';
+import { describeFetchError } from '../core/errors.js';
 import { PackageError } from '../package/errors.js';
 import { parseManifest, type Manifest, MANIFEST_FILE } from '../package/manifest.js';
 
@@ -43,15 +44,22 @@ async function sizeOf(path: string): Promise<number | undefined> {
   return (await stat(path).catch(() => undefined))?.size;
 }
 
+/** What the download needs of a file list: a package manifest, or a hub model's files (`reasond model pull`). */
+export interface FileList {
+  files: readonly { path: string; size: number }[];
+}
+
 export interface DownloadOptions {
   base: string;
-  manifest: Manifest;
+  manifest: FileList;
   dir: string;
   fetch: Fetch;
   signal?: AbortSignal;
   /** Called at most once a second (and at the start and end): a slow link must not flood the outbox. */
   onProgress?: (p: Progress) => void;
   stallMs?: number;
+  /** What the sizes come from, for messages (default: the signed manifest). */
+  listName?: string;
   /** The clock progress is paced by (tests). */
   now?: () => number;
 }
@@ -60,7 +68,7 @@ export interface DownloadOptions {
 export const PROGRESS_EVERY_MS = 1000;
 
 /** Bytes already in the staging folder (complete files plus .part files). */
-export async function bytesPresent(dir: string, m: Manifest): Promise<number> {
+export async function bytesPresent(dir: string, m: FileList): Promise<number> {
   let n = 0;
   for (const f of m.files) n += (await sizeOf(join(dir, f.path))) === f.size ? f.size : ((await sizeOf(join(dir, `${f.path}.part`))) ?? 0);
   return n;
@@ -98,7 +106,7 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
       const signal = o.signal ? AbortSignal.any([o.signal, stall.signal]) : stall.signal;
       const res = await o.fetch(url, { signal, headers: have > 0 ? { range: `bytes=${have}-` } : {} }).catch((e) => {
         clearTimeout(timer);
-        throw new PackageError('download_failed', `cannot fetch ${url}: ${(e as Error).message}`);
+        throw new PackageError('download_failed', `cannot fetch ${url}: ${describeFetchError(e)}`, { cause: e });
       });
       if (res.status !== 200 && res.status !== 206) {
         clearTimeout(timer);
@@ -108,7 +116,7 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
         done -= have; // the server ignored Range: start this file over
         have = 0;
       }
-      const tooBig = () => new PackageError('size_mismatch', `${url} sent more than the ${f.size} bytes the signed manifest gives ${f.path}; stopped there and removed the partial file`);
+      const tooBig = () => new PackageError('size_mismatch', `${url} sent more than the ${f.size} bytes ${o.listName ?? 'the signed manifest'} gives ${f.path}; stopped there and removed the partial file`);
       const announced = Number(res.headers.get('content-length') ?? NaN);
       if (announced > f.size - have) {
         clearTimeout(timer);
@@ -136,7 +144,7 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
           report();
         }
       } catch (e) {
-        throw new PackageError('download_failed', `download of ${url} stopped after ${(await out.stat()).size} of ${f.size} bytes: ${(e as Error).message}`);
+        throw new PackageError('download_failed', `download of ${url} stopped after ${(await out.stat()).size} of ${f.size} bytes: ${describeFetchError(e)}`, { cause: e });
       } finally {
         clearTimeout(timer);
         await out.close();
@@ -147,7 +155,7 @@ export async function downloadFiles(o: DownloadOptions): Promise<void> {
       }
     }
     const got = (await sizeOf(part)) ?? 0;
-    if (got !== f.size) throw new PackageError('size_mismatch', `${f.path} arrived as ${got} bytes; the manifest says ${f.size}`);
+    if (got !== f.size) throw new PackageError('size_mismatch', `${f.path} arrived as ${got} bytes; ${o.listName ?? 'the manifest'} says ${f.size}`);
     await fsyncFile(part);
     await rename(part, dest);
   }

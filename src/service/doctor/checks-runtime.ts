@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { readModelFolder } from '../../engine/index.js';
 import { VersionStore } from '../../update/store.js';
+import { resolveModel } from '../../update/hub/pulled.js';
 import { describeError } from '../../core/errors.js';
 import { chooseEmbeddedBroker, type EmbeddedChoice } from '../../mqtt/index.js';
 import { weightsBytes } from './checks-host.js';
@@ -10,13 +11,14 @@ import type { Check } from './types.js';
 /**
  * The model the agent serves: the update store's active package when it has one that is installed
  * (the agent falls back to the configured model only when that one fails at start-up), else the
- * configured model folder.
+ * configured model folder (or the folder of the pulled repo it names, issue 20).
  */
 export async function servedModel(config: { model: string; models_dir: string; data_dir: string }): Promise<{ dir: string; package?: string }> {
-  const store = new VersionStore(config.models_dir || join(config.data_dir, 'models'));
+  const modelsDir = config.models_dir || join(config.data_dir, 'models');
+  const store = new VersionStore(modelsDir);
   const active = await store.active();
   if (active && store.isInstalled(active)) return { dir: active.dir, package: `${active.name}@${active.version}` };
-  return { dir: config.model };
+  return { dir: resolveModel(config.model, () => modelsDir) };
 }
 
 export const modelCheck: Check = {
