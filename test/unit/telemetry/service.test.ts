@@ -111,7 +111,10 @@ test('energy per task from the Orin rails; rejections counted; Home Assistant di
   t.is(m.power.board_w, 6);
   t.deepEqual(m.throughput.rejections_total, { busy: 1 });
   const discovery = sent.filter((x) => x.topic.startsWith('homeassistant/'));
-  t.is(discovery.length, 6);
+  // five sensors, power on a Jetson, and the Ask text entity with its Answer sensor (issue 20)
+  t.deepEqual(discovery.map((d) => d.topic.split('/').slice(1, 2).concat(d.topic.split('/').slice(3, 4)).join('/')), [
+    'sensor/temperature', 'sensor/decode_speed', 'sensor/tasks_per_minute', 'sensor/thermal_state', 'sensor/memory_available', 'sensor/power', 'text/ask', 'sensor/answer',
+  ]);
   t.true(discovery.every((d) => d.retain && d.at === T0));
   t.is(discovery[0]!.payload.device.model, 'NVIDIA Jetson Orin Nano Developer Kit');
   t.true((await prometheus.render()).includes('reasond_rejections_total{code="busy"} 1'));
