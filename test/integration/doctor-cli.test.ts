@@ -24,7 +24,7 @@ test('--json gives every row; a refused broker fails it', (t) => {
   const broker = out.checks.find((c: { name: string }) => c.name === 'broker');
   t.is(broker.status, 'fail');
   t.is(broker.detail, 'mqtt://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1');
-  t.deepEqual(out.checks.map((c: { name: string }) => c.name), ['node', 'cpu', 'clock', 'model', 'package', 'onnxruntime', 'memory', 'broker', 'sensors', 'disk']);
+  t.deepEqual(out.checks.map((c: { name: string }) => c.name), ['node', 'cpu', 'clock', 'model', 'package', 'onnxruntime', 'memory', 'broker', 'sensors', 'disk', 'jobs']);
 });
 
 test("onnxruntime's native log lines stay out of the report: the provider probe's reasons are in its row", (t) => {

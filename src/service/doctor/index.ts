@@ -8,12 +8,13 @@ import { describeError } from '../../core/errors.js';
 import { clockCheck, cpuCheck, diskCheck, memoryCheck, nodeCheck, sensorsCheck } from './checks-host.js';
 import { packageCheck } from './checks-package.js';
 import { brokerCheck, modelCheck, onnxCheck } from './checks-runtime.js';
+import { jobsCheck } from './checks-jobs.js';
 import type { Check, CheckResult, DoctorContext } from './types.js';
 
 export type { Check, CheckResult, DoctorContext, Verdict } from './types.js';
 
 export const doctorChecks: readonly Check[] = [
-  nodeCheck, cpuCheck, clockCheck, modelCheck, packageCheck, onnxCheck, memoryCheck, brokerCheck, sensorsCheck, diskCheck,
+  nodeCheck, cpuCheck, clockCheck, modelCheck, packageCheck, onnxCheck, memoryCheck, brokerCheck, sensorsCheck, diskCheck, jobsCheck,
 ];
 
 export interface DoctorRow extends CheckResult {

@@ -6,6 +6,8 @@ import test from 'ava';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/agent/config.js';
+import { migrations } from '../../../src/agent/migrations.js';
+import { Database } from '../../../src/store/index.js';
 import { probeBroker } from '../../../src/service/doctor/context.js';
 import { runDoctor, type DoctorContext, type DoctorRow } from '../../../src/service/doctor/index.js';
 import { makeKeys, makePackage } from '../../helpers/packages.js';
@@ -52,7 +54,7 @@ test('a healthy Raspberry Pi 5 with a signed package: every check ok, exit 0', a
   const { dir } = await makePackage({ keys, version: '1.2.0' });
   const d = await doctor(context({ flags: { model: dir, 'trusted-keys': keys.pubPath } }));
   t.deepEqual(d.rows.map((r) => `${r.name}:${r.status}`), [
-    'node:ok', 'cpu:ok', 'clock:ok', 'model:ok', 'package:ok', 'onnxruntime:ok', 'memory:ok', 'broker:ok', 'sensors:ok', 'disk:ok',
+    'node:ok', 'cpu:ok', 'clock:ok', 'model:ok', 'package:ok', 'onnxruntime:ok', 'memory:ok', 'broker:ok', 'sensors:ok', 'disk:ok', 'jobs:ok',
   ]);
   t.regex(d.row('package').detail, new RegExp(`^tiny@1\\.2\\.0: signed by key ${keys.trusted.keyId}; all \\d+ files match their sizes and sha256$`));
   t.is(d.exitCode, 0);
@@ -189,4 +191,20 @@ test('the shipped model signed with the DEV key: doctor warns and never advises 
   t.is(trusting.row('package').status, 'warn');
   t.regex(trusting.row('package').detail, /; signed by the DEV key, and trusted_keys lists it$/);
   t.regex(trusting.row('package').fix!, /never trust models\/dev-keys\/dev\.pub on a board you care about/);
+});
+
+test('jobs: listed when the config has them; a job whose SQL writes fails here as it does at start (issue 18)', async (t) => {
+  t.is((await doctor(context())).row('jobs').detail, 'no scheduled jobs');
+  const job = (name: string, sql: string) => ({ name, schedule: '*/5 * * * *', input: { sql }, prompt: 'Rows: {{ count }}' });
+  const ctx = context({ flags: { jobs: JSON.stringify([job('tasks', 'SELECT COUNT(*) AS value FROM tasks')]) } });
+  // before the first start there is no database to compile the SQL against
+  t.like((await doctor(ctx)).row('jobs'), { status: 'warn', detail: `tasks (*/5 * * * * UTC); the SQL of tasks is checked at the first start (no database at ${join(ctx.config.data_dir, 'reasond.db')} yet)` });
+  const db = new Database(join(ctx.config.data_dir, 'reasond.db'), migrations);
+  await db.start();
+  await db.stop();
+  t.like((await doctor(ctx)).row('jobs'), { status: 'ok', detail: 'tasks (*/5 * * * * UTC); their SQL compiles and only reads' });
+  const bad = { ...ctx, config: { ...ctx.config, jobs: [...ctx.config.jobs, ...loadConfig({ cli: { jobs: JSON.stringify([job('w', "WITH x AS (SELECT 1) INSERT INTO readings (topic, at) SELECT 'a', 1 FROM x")]) }, env: {} }).jobs] } };
+  const d = await doctor(bad);
+  t.like(d.row('jobs'), { status: 'fail', detail: 'jobs[1].input.sql: writes to the database (a job\'s query must only read); got "WITH x AS (SELECT 1) INSERT INTO readings (topic, at) SELECT \'a\', 1 FROM x"' });
+  t.is(d.exitCode, 1);
 });
