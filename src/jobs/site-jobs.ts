@@ -128,6 +128,8 @@ export class SiteJobs {
   private readonly templates = new Map<string, TextTemplate>();
   private readonly active = new Map<string, Promise<JobResultMessage>>();
   private cancels: (() => void)[] = [];
+  /** Resolves when the run before has been queued (or has failed before it was). */
+  private admitting: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(private readonly d: SiteJobsDeps) {
@@ -266,17 +268,31 @@ export class SiteJobs {
   }
 
   private async execute(j: JobSpec, trigger: JobTrigger, slot: number | undefined): Promise<JobResultMessage> {
+    // Runs are recorded, prepared and queued one at a time, in the order they fired: runs due together
+    // reach the queue in that order (and read their inputs one after another, not all at once).
+    let admitted!: () => void;
+    const turn = this.admitting;
+    this.admitting = new Promise<void>((resolve) => (admitted = resolve));
+    await turn;
     const startedAt = this.d.clock.now();
-    const { lastID: runId } = await this.d.db.run('INSERT INTO job_runs (job, trigger, scheduled_at, started_at, state) VALUES (?, ?, ?, ?, ?)', [j.name, trigger, slot ?? null, startedAt, 'running']);
+    let runId: number;
+    try {
+      runId = (await this.d.db.run('INSERT INTO job_runs (job, trigger, scheduled_at, started_at, state) VALUES (?, ?, ?, ?, ?)', [j.name, trigger, slot ?? null, startedAt, 'running'])).lastID;
+    } catch (e) {
+      admitted();
+      throw e;
+    }
     let p: Prepared | undefined;
     try {
       p = await this.prepare(j, runId);
       const submittedAt = this.d.clock.now();
-      const result = await new Promise<{ r: GenerationResult; startedAt: number }>((resolve, reject) => {
-        this.d.submit(p!.request, { finished: async (r, at) => resolve({ r, startedAt: at }), failed: async (e) => reject(e) }).catch(reject);
+      const result = new Promise<{ r: GenerationResult; startedAt: number }>((resolve, reject) => {
+        this.d.submit(p!.request, { finished: async (r, at) => resolve({ r, startedAt: at }), failed: async (e) => reject(e) }).catch(reject).finally(admitted);
       });
-      return await this.finish(j, runId, trigger, slot, startedAt, p, { result: result.r, queueMs: Math.max(0, result.startedAt - submittedAt) });
+      const ended = await result;
+      return await this.finish(j, runId, trigger, slot, startedAt, p, { result: ended.r, queueMs: Math.max(0, ended.startedAt - submittedAt) });
     } catch (e) {
+      admitted();
       const error = isReasondError(e) && isWireCode(e.code) ? e : new ReasondError('internal', describeError(e));
       this.d.log(`jobs: ${j.name} run ${runId} failed: ${error.code}: ${error.message}`);
       return this.finish(j, runId, trigger, slot, startedAt, p, { error });
