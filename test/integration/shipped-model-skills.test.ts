@@ -81,13 +81,10 @@ const DOC_ANSWERS: Record<string, string> = {
 };
 
 // Example questions the shipped model still gets wrong, with the answer it gives (pinned, so that
-// both a regression and an improvement show here). The model retrained on 1 December 2026 answers
-// "What is 17 * 23? Think step by step." (391; it used to refuse it) and no longer refuses the
-// greeting in docs/API.md's bad-input example (a task refused for its max_new_tokens, so the
-// answer is never shown there).
-const KNOWN_WRONG: Record<string, string> = {
-  hi: 'ano',
-};
+// both a regression and an improvement show here). None since the model retrained on 1 December 2026
+// (third session): it now refuses the greeting "hi" (it answered "ano" before) and answers "What is
+// 17 * 23? Think step by step." (391).
+const KNOWN_WRONG: Record<string, string> = {};
 
 test('every example question in README.md and docs/API.md is answered correctly by the shipped model, except the pinned misses', async (t) => {
   const qs = docQuestions();
@@ -112,17 +109,17 @@ test('every example question in README.md and docs/API.md is answered correctly 
 
 // Measured with `reasond eval --tasks models/reasond-tiny/wording-shift.jsonl` on the committed model_q4.onnx.
 const EXPECTED_WS_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 45, 31],
-  ['logic', 41, 0],
-  ['ood', 53, 48],
-  ['site', 41, 4],
-  ['time', 44, 26],
-] // 109/224;
+  ['arithmetic', 45, 29],
+  ['logic', 41, 7],
+  ['ood', 53, 51],
+  ['site', 41, 6],
+  ['time', 44, 30],
+] // 123/224;
 const EXPECTED_WS_REFUSALS = {
   out_of_domain_tasks: 53,
-  out_of_domain_refused: 48,
-  out_of_domain_refusal_rate: 90.57,
+  out_of_domain_refused: 51,
+  out_of_domain_refusal_rate: 96.23,
   in_domain_tasks: 171,
-  in_domain_refused: 1,
-  in_domain_refusal_rate: 0.58,
+  in_domain_refused: 0,
+  in_domain_refusal_rate: 0,
 };

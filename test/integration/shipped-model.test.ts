@@ -97,16 +97,16 @@ print(json.dumps({'train': len(train_q), 'reward': len(rw_q), 'held': len(set(he
 
 // Measured with `reasond eval` on the committed model_q4.onnx (see docs/models.md).
 const EXPECTED_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 100, 66],
-  ['logic', 100, 15],
-  ['ood', 100, 99],
-  ['site', 100, 19],
-  ['time', 100, 75],
-] // 274/500;
+  ['arithmetic', 100, 86],
+  ['logic', 100, 33],
+  ['ood', 100, 100],
+  ['site', 100, 31],
+  ['time', 100, 92],
+] // 342/500;
 const EXPECTED_REFUSALS = {
   out_of_domain_tasks: 100,
-  out_of_domain_refused: 99,
-  out_of_domain_refusal_rate: 99,
+  out_of_domain_refused: 100,
+  out_of_domain_refusal_rate: 100,
   in_domain_tasks: 400,
   in_domain_refused: 0,
   in_domain_refusal_rate: 0,
