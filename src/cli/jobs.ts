@@ -6,16 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { loadConfig, type AgentConfig } from '../agent/config.js';
-import { migrations } from '../agent/migrations.js';
 import { nextFire } from '../core/cron.js';
 import { ReasondError, type ErrorCode } from '../core/errors.js';
 import { windowText, type JobRunRow, type JobSpec } from '../jobs/index.js';
 import { brokerConnection, MqttConnection } from '../mqtt/index.js';
 import { deviceRequestTopic, topics, type JobResultMessage } from '../protocol/index.js';
-import { Database } from '../store/index.js';
+import { table } from '../fleet/tables.js';
+import { agentDbPath, openAgentDb } from './agent-db.js';
 import { parseSince } from '../telemetry/stats/since.js';
 import { bold, dim, reportError } from './output.js';
 
@@ -32,12 +31,9 @@ interface JobsArgs {
 
 const agentConfig = (a: JobsArgs): AgentConfig => loadConfig({ cli: { 'data-dir': a['data-dir'], config: a.config }, env: process.env });
 
-async function openDb(c: AgentConfig): Promise<Database> {
-  const path = join(c.data_dir, 'reasond.db');
-  if (!existsSync(path)) throw new ReasondError('invalid_request', `no agent database at ${path}: has reasond start run with this --data-dir?`);
-  const db = new Database(path, migrations);
-  await db.start();
-  return db;
+/** The config has a job of that name, or the command says which it has. */
+function requireJob(c: AgentConfig, name: string | undefined): void {
+  if (!c.jobs.some((j) => j.name === name)) throw new ReasondError('invalid_request', `no job is named ${JSON.stringify(name)} in the agent config; it has ${c.jobs.map((j) => j.name).join(', ') || 'no jobs'}`);
 }
 
 const when = (ms: number | null | undefined) => (ms == null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
@@ -45,21 +41,12 @@ const inputText = (j: JobSpec) => (j.input.kind === 'topics' ? `topics ${j.input
 const outcome = (r: Pick<JobRunRow, 'state' | 'answer' | 'error_code' | 'error_message'>) =>
   r.state === 'ok' ? JSON.stringify(r.answer) : r.state === 'error' ? `error ${r.error_code}: ${r.error_message}` : 'running';
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r, n) => {
-    const line = r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-    return n === 0 ? bold(line) : line;
-  }).join('\n') + '\n';
-}
-
 async function list(a: JobsArgs): Promise<void> {
   const c = agentConfig(a);
   const now = Date.now();
-  const path = join(c.data_dir, 'reasond.db');
   let last = new Map<string, JobRunRow>();
-  if (existsSync(path)) {
-    const db = await openDb(c);
+  if (existsSync(agentDbPath(c.data_dir))) {
+    const db = await openAgentDb(c.data_dir);
     try {
       const rows = await db.all<JobRunRow>('SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job)');
       last = new Map(rows.map((r) => [r.job, r]));
@@ -77,13 +64,13 @@ async function list(a: JobsArgs): Promise<void> {
   });
   if (a.json) return void process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
   if (!jobs.length) return void process.stdout.write(`no jobs: the agent config${c.config ? ` (${c.config})` : ''} has no jobs key (docs/jobs.md)\n`);
-  const rows = [['job', 'schedule', 'next run', 'last run', 'last outcome', 'input']];
+  const rows: string[][] = [];
   for (const [i, j] of jobs.entries()) {
     const spec = c.jobs[i];
     const l = last.get(j.name);
     rows.push([j.name, `${j.schedule} ${j.timezone}${j.enabled ? '' : ' (disabled)'}`, when(j.next_run), l ? `#${l.id} ${when(l.started_at)}` : 'never', l ? outcome(l) : '-', inputText(spec)]);
   }
-  process.stdout.write(table(rows));
+  process.stdout.write(table(['job', 'schedule', 'next run', 'last run', 'last outcome', 'input'], rows));
 }
 
 async function history(a: JobsArgs): Promise<void> {
@@ -91,10 +78,8 @@ async function history(a: JobsArgs): Promise<void> {
   const c = agentConfig(a);
   const now = Date.now();
   const since = parseSince(a.since, now);
-  if (!c.jobs.some((j) => j.name === a.name)) {
-    throw new ReasondError('invalid_request', `no job is named ${JSON.stringify(a.name)} in the agent config; it has ${c.jobs.map((j) => j.name).join(', ') || 'no jobs'}`);
-  }
-  const db = await openDb(c);
+  requireJob(c, a.name);
+  const db = await openAgentDb(c.data_dir);
   let rows: JobRunRow[];
   try {
     rows = await db.all<JobRunRow>('SELECT * FROM job_runs WHERE job = ? AND started_at >= ? ORDER BY id DESC LIMIT ?', [a.name, since, a.limit]);
@@ -106,14 +91,14 @@ async function history(a: JobsArgs): Promise<void> {
     return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   }
   if (!rows.length) return void process.stdout.write(`no runs of ${a.name} since ${when(since)}\n`);
-  const lines = [['run', 'started', 'trigger', 'took', 'rows', 'outcome', 'alerts']];
+  const lines: string[][] = [];
   for (const r of rows) {
     const alerts = r.alerts ? (JSON.parse(r.alerts) as string[]).join(', ') : '';
     const took = r.finished_at == null ? '-' : `${((r.finished_at - r.started_at) / 1000).toFixed(1)} s`;
     const rowsText = r.input_rows == null ? '-' : r.used_rows === r.input_rows ? String(r.input_rows) : `${r.used_rows}/${r.input_rows}`;
     lines.push([`#${r.id}`, when(r.started_at), r.trigger, took, rowsText, outcome(r), alerts || '-']);
   }
-  process.stdout.write(table(lines));
+  process.stdout.write(table(['run', 'started', 'trigger', 'took', 'rows', 'outcome', 'alerts'], lines));
 }
 
 /** One admin request to this board's agent over its broker; the reply's data, or a ReasondError with its code. */
@@ -152,9 +137,7 @@ async function askAgent(c: AgentConfig, action: string, body: Record<string, unk
 async function run(a: JobsArgs): Promise<void> {
   if (!Number.isInteger(a['timeout-ms']) || a['timeout-ms'] < 1) throw new ReasondError('invalid_request', `--timeout-ms must be a whole number of milliseconds above 0; got ${JSON.stringify(process.argv[process.argv.indexOf('--timeout-ms') + 1] ?? a['timeout-ms'])}`);
   const c = agentConfig(a);
-  if (!c.jobs.some((j) => j.name === a.name)) {
-    throw new ReasondError('invalid_request', `no job is named ${JSON.stringify(a.name)} in the agent config; it has ${c.jobs.map((j) => j.name).join(', ') || 'no jobs'}`);
-  }
+  requireJob(c, a.name);
   const data = await askAgent(c, 'jobs/run', { job: a.name, dry_run: a['dry-run'] }, a['timeout-ms']);
   if (a.json) return void process.stdout.write(JSON.stringify(data, null, 2) + '\n');
   if (a['dry-run']) {

@@ -2,13 +2,11 @@
  * `reasond stats`: the board's own analytics from its SQLite file, for a time
  * range: tasks, errors by code, latency percentiles, tokens/s, heat and energy (#5).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../agent/config.js';
 import { ReasondError } from '../core/errors.js';
-import { Database } from '../store/index.js';
-import { migrations } from '../agent/migrations.js';
+import type { Database } from '../store/index.js';
+import { openAgentDb } from './agent-db.js';
 import { formatStats } from '../telemetry/stats/format.js';
 import { statsReport } from '../telemetry/stats/report.js';
 import { parseSince } from '../telemetry/stats/since.js';
@@ -39,11 +37,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       const since = parseSince(a.since, now);
       const until = a.until === undefined ? now : parseSince(a.until, now);
       const config = loadConfig({ cli: { 'data-dir': a['data-dir'], config: a.config }, env: process.env });
-      const path = join(config.data_dir, 'reasond.db');
-      // never create an empty database here: a wrong --data-dir should say so
-      if (!existsSync(path)) throw new ReasondError('invalid_request', `no agent database at ${path}: has reasond start run with this --data-dir?`);
-      db = new Database(path, migrations);
-      await db.start();
+      db = await openAgentDb(config.data_dir);
       const report = await statsReport(db, since, until, now);
       process.stdout.write(a.json ? JSON.stringify(report, null, 2) + '\n' : formatStats(report));
     } catch (e) {

@@ -372,11 +372,6 @@ export class SiteJobs {
     }
     this.d.kick();
   }
-
-  /** A job's runs, newest first. */
-  history(name: string, since = 0, limit = 100): Promise<JobRunRow[]> {
-    return this.d.db.all<JobRunRow>('SELECT * FROM job_runs WHERE job = ? AND started_at >= ? ORDER BY id DESC LIMIT ?', [name, since, limit]);
-  }
 }
 
 const isWireCode = (c: string) => (WIRE_ERROR_CODES as readonly string[]).includes(c);
