@@ -336,6 +336,12 @@ test.serial('jobs/run and reasond jobs: a dry run gives the rendered prompt and 
     const unknown = await cli('history', 'nope').catch((e) => e);
     t.is(unknown.code, 2);
     t.is(unknown.stderr, 'reasond: invalid_request: no job is named "nope" in the agent config; it has hot\n');
+    const badTimeout = await cli('run', 'hot', '--timeout-ms', 'abc').catch((e) => e);
+    t.is(badTimeout.code, 2);
+    t.is(badTimeout.stderr, 'reasond: invalid_request: --timeout-ms must be a whole number of milliseconds above 0; got "abc"\n');
+    const badLimit = await cli('history', 'hot', '--limit', '0').catch((e) => e);
+    t.is(badLimit.code, 2);
+    t.is(badLimit.stderr, 'reasond: invalid_request: --limit must be a whole number above 0; got "0"\n');
   } finally {
     await inbox.stop();
     await r.agent.stop();
