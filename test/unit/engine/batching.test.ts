@@ -172,3 +172,27 @@ test('max_batch 1 runs generations one after another; a plain graph runs one at 
     await plain.session.release();
   }
 });
+
+test('an emptied cache starts from a fresh capacity: a short task after a long one feeds the past a fresh run would, and answers the same', async (t) => {
+  const fresh = await load(shippedModel, 'q4', 2);
+  const used = await load(shippedModel, 'q4', 2);
+  try {
+    const short = { prompt: questions[0], max_new_tokens: 40 };
+    const want = await generate(fresh, short);
+    // a long site-data prompt and trace first: the cache grows well past a short task's 64-position granule
+    const long = await generate(used, { prompt: questions[3], max_new_tokens: 200 });
+    t.true(long.usage.prompt_tokens + long.usage.completion_tokens > 128);
+    const got = await generate(used, short);
+    t.deepEqual(got.tokens, want.tokens);
+    const past = (m: LoadedModel) => {
+      const feeds = (m.cache as unknown as { feedRows(first: number, tokens: number[][]): Record<string, { dims: readonly number[] }> }).feedRows(0, [[1]]);
+      return feeds[m.io.cache[0].past].dims;
+    };
+    // nothing is cached after the runs: the next pass sees a past of one 64-position granule, as on a fresh model
+    t.deepEqual(past(used), past(fresh));
+    t.is(past(used)[2], 64);
+  } finally {
+    await fresh.session.release();
+    await used.session.release();
+  }
+});
