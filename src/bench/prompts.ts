@@ -21,7 +21,7 @@ export class PromptMaker {
 
   constructor(dir: string, dtype?: Dtype) {
     const spec = readModelFolder(dir, dtype);
-    const tok = loadTokenizer(spec.tokenizerJson, spec.tokenizerConfig);
+    const tok = loadTokenizer(spec.tokenizerJson!, spec.tokenizerConfig);
     const template = loadChatTemplate(spec.tokenizerConfig);
     this.encode = (text) => tok.encode(template.render([{ role: 'user', content: text }]));
   }

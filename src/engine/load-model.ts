@@ -41,7 +41,8 @@ const PROBE_PROMPT = 'What is 17 + 25?';
 
 export async function loadModel(dir: string, options: LoadOptions = {}, log: (line: string) => void = () => {}): Promise<LoadedModel> {
   const spec = readModelFolder(dir, options.dtype);
-  const tokenizer = loadTokenizer(spec.tokenizerJson, spec.tokenizerConfig);
+  const tokenizer = loadTokenizer(spec.tokenizerJson!, spec.tokenizerConfig);
+  spec.tokenizerJson = null;
   const template = loadChatTemplate(spec.tokenizerConfig);
   const prefillChunk = options.prefill_chunk ?? DEFAULT_PREFILL_CHUNK;
   if (!Number.isInteger(prefillChunk) || prefillChunk < 0) {

@@ -46,7 +46,9 @@ export interface ModelSpec {
   version?: string;
   onnxPath: string;
   dtype: string;
-  tokenizerJson: object;
+  /** The parsed tokenizer.json; loadModel sets it to null once the tokenizer is built, so the
+   *  engine's heap does not keep the 151k-entry JSON of a Qwen vocabulary for the model's lifetime. */
+  tokenizerJson: object | null;
   tokenizerConfig: Record<string, unknown>;
   contextLength: number;
   eosTokenIds: number[];

@@ -48,3 +48,26 @@ test('multi-byte text round-trips and streams unbroken through the real BPE', (t
     t.false(parts.some((p) => p.includes('\uFFFD')));
   }
 });
+
+test('the wrapper lets go of the parsed tokenizer.json and still encodes exactly as the library does', async (t) => {
+  const { Tokenizer } = await import('@huggingface/tokenizers');
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let json: any = readJson(join(pkg, 'models', 'tokenizer.json'));
+  const vocab = new WeakRef(json.model.vocab as object);
+  const merges = new WeakRef(json.model.merges as object);
+  const plain = new Tokenizer(readJson(join(pkg, 'models', 'tokenizer.json')), { ...config, clean_up_tokenization_spaces: false });
+  const ours = loadTokenizer(json, config);
+  json = undefined;
+  await new Promise((r) => setTimeout(r, 0));
+  gc();
+  t.is(vocab.deref(), undefined, 'the parsed vocabulary object is collected');
+  t.is(merges.deref(), undefined, 'the parsed merges list is collected');
+  const text = 'Temperature readings: 21.5 °C, 22.0 °C; Grüße 東京 🙂 — what is 17 + 25?\n\n  indented\ttab';
+  const ids = plain.encode(text, { add_special_tokens: false }).ids;
+  t.deepEqual(ours.encode(text), ids);
+  t.is(ours.decode(ids), text);
+  t.is(ours.tokenId('<|im_end|>'), 151645);
+});
