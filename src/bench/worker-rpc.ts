@@ -4,6 +4,8 @@
  * forward passes do, so no one pays for another's garbage collection. Calls
  * are `{ op, ...args }` objects answered by `serveCalls` in the worker.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../engine/spawn-worker.js';
@@ -58,15 +60,30 @@ export class WorkerClient {
   }
 }
 
-/** The worker side: each message's op names a handler; its value (or error message) goes back. */
+/** A full collection on demand: V8's own flag, set at run time, then read from a fresh context. */
+export function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/**
+ * The worker side: each message's op names a handler; its value (or error message) goes back.
+ * After each call, outside any timed region, the worker collects its garbage: a whole-prompt pass
+ * at 4096 tokens hands the floor and transformers.js 2.5 GB of logits, and two such workers that
+ * each waited for V8's own schedule to free them ran the 24 GB build machine out of memory.
+ */
 export function serveCalls(handlers: Record<string, (m: any) => unknown>): void {
   const port = parentPort!;
+  const gc = collector();
   port.on('message', async (m: { id: number; op: string }) => {
     try {
       const handler = handlers[m.op];
       if (!handler) throw new Error(`no handler for ${m.op}`);
-      port.postMessage({ id: m.id, value: await handler(m) } satisfies Reply);
+      const value = await handler(m);
+      gc();
+      port.postMessage({ id: m.id, value } satisfies Reply);
     } catch (e) {
+      gc();
       port.postMessage({ id: m.id, error: (e as Error).message } satisfies Reply);
     }
   });
