@@ -35,16 +35,44 @@ export interface IntakeDeps {
   admit?: () => void;
 }
 
+/**
+ * How long after recovery a copy of a recovered task counts as the broker's resend: the MQTT 5
+ * session we ask for lives 300 s (mqtt/client.ts), and a broker resends its unacknowledged copies
+ * as soon as the session resumes.
+ */
+export const RESEND_WINDOW_MS = 300_000;
+
 export class Intake {
   private seq = 0;
   /** False once the agent is shutting down. */
   accepting = true;
+  /** Tasks recovered unfinished from the journal, each until its first copy arrives or the window ends. */
+  private readonly resendable = new Map<string, number>();
 
   constructor(private readonly d: IntakeDeps) {}
 
   /** New tasks are answered busy from now on (shutdown). */
   close(): void {
     this.accepting = false;
+  }
+
+  /**
+   * The agent died with these tasks journaled: the broker may hold a copy it never had a PUBACK for
+   * and send it again after the restart. MQTT says such a resend carries the DUP flag, but the
+   * embedded broker (aedes) resends without it, so the first copy of each of these ids within the
+   * window is taken for that resend, DUP or not. Its recovered run answers the requester either way.
+   */
+  expectResends(ids: string[]): void {
+    const until = this.d.clock.now() + RESEND_WINDOW_MS;
+    for (const id of ids) this.resendable.set(id, until);
+  }
+
+  /** Whether this copy of `id` is the broker's resend of a recovered task (and forgets the id). */
+  private resent(id: string, dup: boolean, now: number): boolean {
+    const until = this.resendable.get(id);
+    if (until === undefined) return dup;
+    this.resendable.delete(id);
+    return dup || now <= until;
   }
 
   nextSeq(): number {
@@ -73,10 +101,11 @@ export class Intake {
     const task = parsed.task;
 
     const seen = await this.d.journal.get(task.id);
+    const resent = this.resent(task.id, m.dup === true, now);
     // The broker's own resend of a copy we journaled but never acknowledged (the agent died before the
     // PUBACK): the answer from that copy's recovered run is already in the outbox or sent. A requester
-    // asking again sends a fresh copy (no DUP flag) and gets the answer replayed.
-    if (seen?.result && m.dup) return this.d.log(`task ${task.id} redelivered after it finished; its answer went out already`);
+    // asking again sends a fresh copy and gets the answer replayed.
+    if (seen?.result && resent) return this.d.log(`task ${task.id} redelivered after it finished; its answer went out already`);
     if (seen?.result) return this.d.replies.replay(seen.result, route);
     // Still queued or running: a redelivery; the first copy's answer is on its way.
     if (seen) return this.d.log(`task ${task.id} is already ${seen.state}; ignoring the repeat`);

@@ -179,6 +179,7 @@ export class TaskPipeline {
   async recover(): Promise<void> {
     const d = this.d;
     const rows = await this.journal.unfinished();
+    this.intake.expectResends(rows.map((r) => r.id));
     for (const r of rows) {
       const job: Job = {
         id: r.id, priority: r.priority, seq: this.intake.nextSeq(), request: JSON.parse(r.request), route: JSON.parse(r.route),

@@ -153,6 +153,48 @@ test.serial('at start, journaled tasks are run again, expired ones answered dead
   }
 });
 
+test.serial('after a crash, the broker resending a recovered task without the DUP flag (as aedes does) gets no second answer; a requester asking again later gets it replayed', async (t) => {
+  const dataDir = tempDir('reasond-resend-');
+  const db = new Database(join(dataDir, 'reasond.db'), migrations);
+  await db.start();
+  const journal = new Journal(db);
+  const id = 'r-resent';
+  const request = { id, prompt: id, max_new_tokens: 4, reply_to: 'test/resend/r' };
+  // journaled, never acknowledged: the agent died before its PUBACK
+  await journal.receive({ id, request: JSON.stringify(request), route: JSON.stringify({ topic: 'test/resend/r' }), priority: 0, received_at: Date.now() - 1000, deadline_at: null });
+  await db.stop();
+
+  const engine = new Engine({ model: tinyRandom, threads: 1 });
+  await engine.start();
+  const broker = await startBroker('embedded');
+  const inbox = await new Inbox(broker.url).start(['test/resend/#']);
+  const device = `resend-${randomUUID().slice(0, 6)}`;
+  const shared = new SharedEngine(engine);
+  const agent = await startAgent(shared, { device, broker: broker.url, dataDir });
+  try {
+    const first = await inbox.final(id);
+    t.is(first.json.status, 'ok');
+    // the broker's resend of the unacknowledged copy: QoS 1, no DUP flag
+    await inbox.publish(`reasond/${device}/task`, request, { qos: 1 });
+    await inbox.barrier(`reasond/${device}/task`, 'test/resend/r');
+    t.is(inbox.finals(id).length, 1, 'the resend is not answered a second time');
+    // a requester asking again: the journaled answer, replayed
+    await inbox.publish(`reasond/${device}/task`, request, { qos: 1 });
+    await until(async () => inbox.finals(id).length === 2, 'the replayed answer');
+    const { replayed, signature: sig2, ...again } = inbox.finals(id)[1].json;
+    const { signature: sig1, ...answer } = first.json;
+    t.is(replayed, true);
+    t.deepEqual(again, answer, 'the same answer, marked replayed');
+    t.is(sig2.key_id, sig1.key_id, 'and signed again by the same agent key');
+    t.deepEqual(shared.calls, [JSON.stringify(id), JSON.stringify('x')], 'the recovered task ran once (and the barrier once)');
+  } finally {
+    await inbox.stop();
+    await agent.stop();
+    await broker.stop();
+    await engine.stop();
+  }
+});
+
 test.serial('a task that was running when the machine went down (another boot id) is run again: power cuts are not crashes', async (t) => {
   const dataDir = tempDir('reasond-bootid-');
   const db = new Database(join(dataDir, 'reasond.db'), migrations);

@@ -45,8 +45,12 @@ for (const kind of brokerKinds()) {
         // a task sent after the restart, answered after anything the broker redelivers
         await inbox.barrier(`reasond/${device}/task`, 'test/cp/replies');
         if (step === 'receive') {
-          // the broker sent the unacknowledged copy again, and the journal's copy was the one that ran
-          t.regex(agent.output(), new RegExp(`task ${victim} (redelivered after it finished|is already (received|running); ignoring the repeat)`), agent.output());
+          // the broker sent the unacknowledged copy again, and the journal's copy was the one that ran.
+          // The agent logs that to its stdout, a pipe this process reads apart from the MQTT socket: the
+          // line can reach us after the barrier's reply did, so it is waited for (5 s at most).
+          const resent = new RegExp(`task ${victim} (redelivered after it finished|is already (received|running); ignoring the repeat)`);
+          for (const end = Date.now() + 5000; !resent.test(agent.output()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+          t.regex(agent.output(), resent, agent.output());
         }
         inbox.expectOneOkFinal(t, [before, victim]);
       } finally {
