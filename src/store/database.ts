@@ -1,8 +1,13 @@
 /**
  * The only sqlite3 import. One connection in WAL mode, ordered migrations,
  * and an exclusive lane for transactions: sqlite3 runs statements in order
- * on one connection, so two async transactions must not interleave.
+ * on one connection, so two async transactions must not interleave, and a
+ * statement from outside a transaction must not land inside one. On the one
+ * connection it would read the open transaction's uncommitted rows (the outbox
+ * sender published a reply before its COMMIT, so a crash in between answered
+ * the task twice) and be rolled back with it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
@@ -20,6 +25,11 @@ export interface Migration {
 export class Database {
   private db?: sqlite3.Database;
   private lane: Promise<unknown> = Promise.resolve();
+  /**
+   * Set inside transaction(): its own statements run at once, every other waits for the lane. A timer or
+   * promise started inside a transaction that outlives it sees `open` false and waits like any other.
+   */
+  private readonly inTransaction = new AsyncLocalStorage<{ open: boolean }>();
 
   /**
    * `synchronous`: FULL (the default) makes every commit durable before it resolves, so what the caller
@@ -65,39 +75,56 @@ export class Database {
     return this.db;
   }
 
+  /**
+   * Issues a statement: at once inside a transaction (it is part of it), otherwise once the transactions
+   * queued before it have committed or rolled back. Plain statements do not wait for one another: the
+   * connection runs them in the order they were issued, and none of them can open a transaction.
+   */
+  private issue<T>(f: () => Promise<T>): Promise<T> {
+    if (this.inTransaction.getStore()?.open) return f();
+    return this.lane.catch(() => {}).then(f);
+  }
+
   exec(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => this.conn().exec(sql, (e) => (e ? reject(e) : resolve())));
+    return this.issue(() => new Promise((resolve, reject) => this.conn().exec(sql, (e) => (e ? reject(e) : resolve()))));
   }
 
   run(sql: string, params: Params = []): Promise<{ lastID: number; changes: number }> {
-    return new Promise((resolve, reject) =>
+    return this.issue(() => new Promise((resolve, reject) =>
       this.conn().run(sql, params, function (e) {
         if (e) reject(e);
         else resolve({ lastID: this.lastID, changes: this.changes });
       }),
-    );
+    ));
   }
 
   get<T = Row>(sql: string, params: Params = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) => this.conn().get(sql, params, (e, row) => (e ? reject(e) : resolve(row as T | undefined))));
+    return this.issue(() => new Promise((resolve, reject) => this.conn().get(sql, params, (e, row) => (e ? reject(e) : resolve(row as T | undefined)))));
   }
 
   all<T = Row>(sql: string, params: Params = []): Promise<T[]> {
-    return new Promise((resolve, reject) => this.conn().all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows as T[]))));
+    return this.issue(() => new Promise((resolve, reject) => this.conn().all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows as T[])))));
   }
 
   /** Runs fn inside BEGIN IMMEDIATE … COMMIT, one transaction at a time. */
   transaction<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.lane.catch(() => {}).then(async () => {
-      await this.exec('BEGIN IMMEDIATE');
-      try {
-        const out = await fn();
-        await this.exec('COMMIT');
-        return out;
-      } catch (e) {
-        await this.exec('ROLLBACK').catch(() => {});
-        throw e;
-      }
+    const next = this.lane.catch(() => {}).then(() => {
+      const tx = { open: true };
+      return this.inTransaction.run(tx, async () => {
+        try {
+          await this.exec('BEGIN IMMEDIATE');
+          try {
+            const out = await fn();
+            await this.exec('COMMIT');
+            return out;
+          } catch (e) {
+            await this.exec('ROLLBACK').catch(() => {});
+            throw e;
+          }
+        } finally {
+          tx.open = false;
+        }
+      });
     });
     this.lane = next;
     return next;

@@ -81,3 +81,48 @@ test('the journal commits durably by default (synchronous FULL: an acknowledged 
   t.deepEqual(await normal.all('PRAGMA synchronous'), [{ synchronous: 1 }]);
   await normal.stop();
 });
+
+/** A transaction that inserts a reply, then stays open until release(); `inserted` resolves after the INSERT. */
+function heldTransaction(db: Database, outbox: Outbox, end: () => void) {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let insertedNow!: () => void;
+  const inserted = new Promise<void>((r) => (insertedNow = r));
+  const tx = db.transaction(async () => {
+    await outbox.add(reply('inside', 1));
+    insertedNow();
+    await held;
+    end();
+  });
+  return { tx, inserted, release };
+}
+
+test('a statement issued while a transaction is open waits for its COMMIT: it never reads an uncommitted reply', async (t) => {
+  // the outbox sender read a reply the journal had inserted but not yet committed, and published it; a
+  // crash before the COMMIT then ran the task again and answered it twice (crash-points test)
+  const { db, outbox } = await open();
+  const events: string[] = [];
+  const { tx, inserted, release } = heldTransaction(db, outbox, () => events.push('commit'));
+  await inserted;
+  const read = outbox.oldestRows(10).then((rows) => events.push(`read ${rows.map((r) => r.topic).join(',')}`));
+  await new Promise((r) => setTimeout(r, 50));
+  t.deepEqual(events, [], 'the read did not run inside the open transaction');
+  release();
+  await Promise.all([tx, read]);
+  t.deepEqual(events, ['commit', 'read inside']);
+  await db.stop();
+});
+
+test('a statement issued while a transaction is open is not rolled back with it', async (t) => {
+  const { db, outbox } = await open();
+  const { tx, inserted, release } = heldTransaction(db, outbox, () => {
+    throw new Error('the step failed');
+  });
+  await inserted;
+  const outside = outbox.add(reply('kept', 2));
+  release();
+  await t.throwsAsync(tx, { message: 'the step failed' });
+  await outside;
+  t.deepEqual((await outbox.oldestRows(10)).map((r) => r.topic), ['kept']);
+  await db.stop();
+});
