@@ -35,6 +35,10 @@ for (const kind of brokerKinds()) {
       try {
         const born = await inbox.next((m) => status(m) && m.json.state === 'online', 'the first birth message');
         await inbox.publish(`reasond/${device}/task`, { id: before, prompt: 'first', max_new_tokens: 8, temperature: 0, reply_to: 'test/cp/replies' });
+        // The first task is answered before the victim is sent. Its reply leaves the outbox only after the
+        // broker's PUBACK, and a crash before that delete would send it again after the restart: the
+        // at-least-once window docs/API.md states, which this test is not about.
+        await inbox.final(before);
         await inbox.publish(`reasond/${device}/task`, { id: victim, prompt: 'second', max_new_tokens: 8, temperature: 0, reply_to: 'test/cp/replies' });
         t.is(await agent.exited, null, `the agent was to die by SIGKILL at ${step}: ${agent.output()}`);
         t.deepEqual(inbox.finals(victim), [], 'nothing of the victim was published before the crash');
@@ -70,12 +74,13 @@ for (const kind of brokerKinds()) {
     const inbox = await new Inbox(broker.url).start([`test/cut/#`, `reasond/${device}/status`]);
     const first = tempDir('reasond-cut-a-');
     const copy = tempDir('reasond-cut-b-');
-    let agent = spawnAgent({ device, broker: broker.url, dataDir: first });
+    // one task at a time, each long enough that the test stops the agent before it has answered all 12
+    let agent = spawnAgent({ device, broker: broker.url, dataDir: first, extra: { 'max-batch': 1 } });
     try {
       const born = await inbox.next((m) => status(m) && m.json.state === 'online', 'the first birth message');
       const ids = Array.from({ length: 12 }, (_, i) => `cut-${i}-${randomUUID().slice(0, 6)}`);
       for (const [i, id] of ids.entries()) {
-        await inbox.publish(`reasond/${device}/task`, { id, prompt: `reading ${i}`, max_new_tokens: 24, temperature: 0, reply_to: 'test/cut/replies' });
+        await inbox.publish(`reasond/${device}/task`, { id, prompt: `reading ${i}`, max_new_tokens: 64, temperature: 0, reply_to: 'test/cut/replies' });
       }
       await inbox.next((m) => m.json?.type === 'result' && m.json.id === ids[2], 'a few answers before the cut');
       agent.child.kill('SIGSTOP');
@@ -88,7 +93,7 @@ for (const kind of brokerKinds()) {
       await agent.exited;
       const answeredBefore = new Set(inbox.messages.filter((m) => m.json?.type === 'result').map((m) => m.json.id));
 
-      agent = spawnAgent({ device, broker: broker.url, dataDir: copy });
+      agent = spawnAgent({ device, broker: broker.url, dataDir: copy, extra: { 'max-batch': 1 } });
       await inbox.next((m) => status(m) && m.json.state === 'online' && m.json.started_at !== born.json.started_at, 'the birth message on the copy');
       await Promise.all(ids.map((id) => inbox.final(id))).catch((e) => {
         // what the agent on the copy did, and which tasks were answered, to tell a loss from a slow machine
