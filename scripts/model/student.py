@@ -8,6 +8,55 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# Quantization-aware training (issue 15): when on, every projection and the LM head compute with
+# their weights rounded as the shipped q4 file rounds them (asymmetric 4-bit, blocks of QAT_BLOCK
+# along the input dimension, as export_onnx.pack_q4) and their inputs rounded as MatMulNBits with
+# accuracy_level 4 rounds them (symmetric int8 per block); the embedding table is rounded as int8
+# per row (export_onnx.quantize_int8). Gradients pass straight through the rounding. Off for export.
+QAT = {"on": False, "block": 32}
+
+
+def _ste(x, xq):
+    return x + (xq - x).detach()
+
+
+def fq_weight_q4(w):
+    """w [N, K] (a Linear weight, out x in) -> w with each block of K rounded to 4 bits."""
+    n, k = w.shape
+    b = QAT["block"]
+    wb = w.reshape(n, k // b, b)
+    with torch.no_grad():
+        mn = wb.min(-1, keepdim=True)[0].clamp(max=0.0)
+        mx = wb.max(-1, keepdim=True)[0].clamp(min=0.0)
+        scale = (mx - mn) / 15.0
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        zp = torch.clamp(torch.round(-mn / scale), 0, 15)
+    q = torch.clamp(torch.round(wb / scale) + zp, 0, 15)
+    return _ste(w, ((q - zp) * scale).reshape(n, k))
+
+
+def fq_act_int8(x):
+    """x [..., K] -> rounded to symmetric int8 per block of K (MatMulNBits accuracy_level 4)."""
+    b = QAT["block"]
+    xb = x.reshape(*x.shape[:-1], x.shape[-1] // b, b)
+    with torch.no_grad():
+        scale = xb.abs().amax(-1, keepdim=True) / 127.0
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    return _ste(x, (torch.round(xb / scale) * scale).reshape(x.shape))
+
+
+def fq_rows_int8(w):
+    with torch.no_grad():
+        scale = w.abs().amax(-1, keepdim=True) / 127.0
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    return _ste(w, torch.round(w / scale) * scale)
+
+
+def lin(layer, x):
+    if not QAT["on"]:
+        return layer(x)
+    return F.linear(fq_act_int8(x), fq_weight_q4(layer.weight))
+
 
 class Cfg:
     def __init__(self, vocab_size, hidden_size, num_hidden_layers, num_attention_heads,
@@ -67,9 +116,9 @@ class Block(nn.Module):
         rep = c.num_attention_heads // kv
         h = self.input_layernorm(x)
         # q heads grouped per kv head: head index = kv_index * rep + r (HF repeat_kv order)
-        q = self.q_proj(h).view(b, s, kv, rep, hd).permute(0, 2, 3, 1, 4)  # b kv rep s hd
-        k = self.k_proj(h).view(b, s, kv, hd).transpose(1, 2)  # b kv s hd
-        v = self.v_proj(h).view(b, s, kv, hd).transpose(1, 2)
+        q = lin(self.q_proj, h).view(b, s, kv, rep, hd).permute(0, 2, 3, 1, 4)  # b kv rep s hd
+        k = lin(self.k_proj, h).view(b, s, kv, hd).transpose(1, 2)  # b kv s hd
+        v = lin(self.v_proj, h).view(b, s, kv, hd).transpose(1, 2)
         q = rope(q, cos.unsqueeze(1).unsqueeze(1), sin.unsqueeze(1).unsqueeze(1))
         k = rope(k, cos.unsqueeze(1), sin.unsqueeze(1))
         if past_k is not None:
@@ -80,9 +129,9 @@ class Block(nn.Module):
         att = torch.softmax(att, dim=-1)
         o = torch.matmul(att, v.unsqueeze(2))  # b kv rep s hd
         o = o.permute(0, 3, 1, 2, 4).reshape(b, s, c.num_attention_heads * hd)
-        x = x + self.o_proj(o)
+        x = x + lin(self.o_proj, o)
         h = self.post_attention_layernorm(x)
-        x = x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
+        x = x + lin(self.down_proj, F.silu(lin(self.gate_proj, h)) * lin(self.up_proj, h))
         return x, k, v
 
 
@@ -119,7 +168,10 @@ class Student(nn.Module):
         """input_ids/position_ids [b,s]; attention_mask [b, past+s]; past: list of (k, v)."""
         b, s = input_ids.shape
         total = attention_mask.shape[1]
-        x = self.embed_tokens(input_ids)
+        if QAT["on"]:
+            x = F.embedding(input_ids, fq_rows_int8(self.embed_tokens.weight))
+        else:
+            x = self.embed_tokens(input_ids)
         cos, sin = self.rot(position_ids)
         qpos = torch.arange(s, device=input_ids.device).unsqueeze(1) + (total - s)
         kpos = torch.arange(total, device=input_ids.device).unsqueeze(0)
@@ -131,7 +183,10 @@ class Student(nn.Module):
             x, k, v = layer(x, cos, sin, bias, pk, pv)
             presents.append((k, v))
         x = self.norm(x)
-        logits = torch.matmul(x, self.embed_tokens.weight.t())
+        if QAT["on"]:
+            logits = F.linear(fq_act_int8(x), fq_weight_q4(self.embed_tokens.weight))
+        else:
+            logits = torch.matmul(x, self.embed_tokens.weight.t())
         return logits, presents
 
     def train_logits(self, input_ids):

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from common import BUILD_DIR, HELDOUT_SEED, MODEL_DIR, ROOT, STOP, TORCH_SEED, TRAIN_SEED, config, dump, load, log
 import rtok
 import tasks
+import student
 import warm_start
 from student import Student, generate_batch
 
@@ -40,6 +41,26 @@ RW_STEPS = int(E("RT_RW_STEPS", 300))
 RW_LR = float(E("RT_RW_LR", 1e-4))
 MAX_NEW = 320
 WARM_START_DEFAULT = "git:cc4b91a:models/reasond-tiny/onnx/model.onnx"  # the longest traces (a mean of 8 readings) are ~250 tokens
+# Quantization-aware training (student.QAT) from this fraction of the schedule on; > 1 never.
+# The sixth run (docs/models.md) ended with q4 1.2-1.3 points behind fp32 without it.
+QAT_FROM = float(E("RT_QAT_FROM", 2))
+# Hard-token weighting: a token's loss counts 1 + HARD_WEIGHT * (1 - p)^HARD_GAMMA times, p the
+# model's probability of it (not differentiated). The traces are deterministic, so almost every
+# token is predicted with p ~ 1 and the few decisions (which end of a chain answers "slowest",
+# whether 67 > 64) sit near p = 0.5 after hours of training yet carry a few percent of the loss
+# (docs/models.md: tried, not kept).
+HARD_WEIGHT = float(E("RT_HARD_WEIGHT", 0))
+HARD_GAMMA = float(E("RT_HARD_GAMMA", 1))
+STOP_AT = int(E("RT_STOP_AT_STEP", 0))
+
+
+def token_loss(logits, y):
+    ce = F.cross_entropy(logits.view(-1, logits.shape[-1]), y.view(-1), ignore_index=-100, reduction="none")
+    keep = (y.view(-1) != -100).float()
+    w = keep
+    if HARD_WEIGHT > 0:
+        w = keep * (1 + HARD_WEIGHT * (1 - torch.exp(-ce.detach())).pow(HARD_GAMMA))
+    return (ce * w).sum() / keep.sum()
 
 
 def train_counts():
@@ -180,12 +201,18 @@ def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, mi
         if prog >= 1:
             step -= 1
             break
+        if STOP_AT and step > STOP_AT:  # a probe run of a fixed length (docs/models.md)
+            step -= 1
+            break
+        if prog >= QAT_FROM and not student.QAT["on"]:
+            student.QAT["on"] = True
+            log(f"[{tag}] step {step}: quantization-aware training on (q4 weights, int8 activations)")
         f = step / warmup if step < warmup else min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * max(0.0, prog)))
         for gr in opt.param_groups:
             gr["lr"] = lr * f
         x, y = collate(next(it))
         logits = model.train_logits(x)
-        loss = F.cross_entropy(logits.view(-1, logits.shape[-1]), y.view(-1), ignore_index=-100)
+        loss = token_loss(logits, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -241,6 +268,8 @@ def cmd_sft():
                      warmup=int(E("RT_WARMUP", 100)), min_frac=0.05, max_seconds=budget,
                      ckpt=os.path.join(BUILD_DIR, "sft-ckpt.pt"))
     rep["init"] = init
+    rep["quantization_aware_from"] = QAT_FROM if QAT_FROM <= 1 else None
+    rep["hard_token_weight"] = [HARD_WEIGHT, HARD_GAMMA] if HARD_WEIGHT > 0 else None
     rep["steps_before_init"] = int(E("RT_SFT_INIT_STEPS", 0))
     torch.save(model.state_dict(), os.path.join(BUILD_DIR, "sft.pt"))
     t = time.time()
