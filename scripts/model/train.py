@@ -42,8 +42,9 @@ RW_LR = float(E("RT_RW_LR", 1e-4))
 MAX_NEW = 320
 WARM_START_DEFAULT = "git:cc4b91a:models/reasond-tiny/onnx/model.onnx"  # the longest traces (a mean of 8 readings) are ~250 tokens
 # Quantization-aware training (student.QAT) from this fraction of the schedule on; > 1 never.
-# The sixth run (docs/models.md) ended with q4 1.2-1.3 points behind fp32 without it.
-QAT_FROM = float(E("RT_QAT_FROM", 2))
+# The sixth run (docs/models.md) ended with q4 1.2-1.3 points behind fp32 without it; the seventh,
+# with it from 0.5, within a point.
+QAT_FROM = float(E("RT_QAT_FROM", 0.5))
 # Hard-token weighting: a token's loss counts 1 + HARD_WEIGHT * (1 - p)^HARD_GAMMA times, p the
 # model's probability of it (not differentiated). The traces are deterministic, so almost every
 # token is predicted with p ~ 1 and the few decisions (which end of a chain answers "slowest",
