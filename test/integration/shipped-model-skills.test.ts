@@ -109,16 +109,16 @@ test('every example question in README.md and docs/API.md is answered correctly 
 
 // Measured with `reasond eval --tasks models/reasond-tiny/wording-shift.jsonl` on the committed model_q4.onnx.
 const EXPECTED_WS_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 45, 33],
-  ['logic', 41, 11],
-  ['ood', 53, 51],
-  ['site', 41, 13],
-  ['time', 44, 38],
-] // 146/224;
+  ['arithmetic', 45, 34],
+  ['logic', 41, 18],
+  ['ood', 53, 50],
+  ['site', 41, 18],
+  ['time', 44, 37],
+] // 157/224;
 const EXPECTED_WS_REFUSALS = {
   out_of_domain_tasks: 53,
-  out_of_domain_refused: 51,
-  out_of_domain_refusal_rate: 96.23,
+  out_of_domain_refused: 50,
+  out_of_domain_refusal_rate: 94.34,
   in_domain_tasks: 171,
   in_domain_refused: 0,
   in_domain_refusal_rate: 0,
