@@ -20,7 +20,10 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
 }
 
 test('a refused connection: fleet status and ask fail at once with the cause, exit 4', async (t) => {
-  const port = await freePort(); // nothing listens there
+  // Port 1 on loopback: nothing listens there and no test can take it, so the kernel refuses at once
+  // (as doctor.test.ts does). A freed ephemeral port was not safe: another test's broker once bound it
+  // before this connect, and the command then waited for a CONNACK instead of being refused.
+  const port = 1;
   const url = `mqtt://127.0.0.1:${port}`;
   // a timeout far longer than the test: a command that waited for it would time the test out
   for (const args of [['fleet', 'status', `--broker=${url}`, '--timeout=600'], ['ask', 'What is 2+2?', `--broker=${url}`, '--timeout=600']]) {
