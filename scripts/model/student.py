@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # Quantization-aware training (issue 15): when on, every projection and the LM head compute with
-# their weights rounded as the shipped q4 file rounds them (asymmetric 4-bit, blocks of QAT_BLOCK
+# their weights rounded as the shipped q4 file rounds them (asymmetric 4-bit, blocks of QAT["block"]
 # along the input dimension, as export_onnx.pack_q4) and their inputs rounded as MatMulNBits with
 # accuracy_level 4 rounds them (symmetric int8 per block); the embedding table is rounded as int8
 # per row (export_onnx.quantize_int8). Gradients pass straight through the rounding. Off for export.
@@ -46,6 +46,7 @@ def fq_act_int8(x):
 
 
 def fq_rows_int8(w):
+    """w [V, d] (the embedding table) -> each row rounded to symmetric int8 (export_onnx.quantize_int8)."""
     with torch.no_grad():
         scale = w.abs().amax(-1, keepdim=True) / 127.0
         scale = torch.where(scale > 0, scale, torch.ones_like(scale))
