@@ -166,11 +166,14 @@ def wording_shift():
     return [json.loads(l) for l in open(p, encoding="utf-8")] if os.path.exists(p) else []
 
 
-def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, min_frac=0.1, max_seconds=None, ckpt=None):
+def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, min_frac=0.1, max_seconds=None, ckpt=None,
+               qat_from=2.0):
     """Cosine schedule over `steps`, or over `max_seconds` of training time if that comes first:
     the build machine is shared, so the schedule must anneal by the time budget (issue 3).
     `ckpt`: a path; the state is saved there every CKPT_MINUTES and, if it exists with RT_RESUME=1,
-    training continues from it (same data order, schedule position and elapsed time; issue 15)."""
+    training continues from it (same data order, schedule position and elapsed time; issue 15).
+    `qat_from`: the schedule fraction from which the model trains quantization-aware (student.QAT);
+    the evaluations from then on measure the quantized computation, and it is off again on return."""
     rng = random.Random(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     it = batches(examples, BATCH, rng)
@@ -205,7 +208,7 @@ def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, mi
         if STOP_AT and step > STOP_AT:  # a probe run of a fixed length (docs/models.md)
             step -= 1
             break
-        if prog >= QAT_FROM and not student.QAT["on"]:
+        if prog >= qat_from and not student.QAT["on"]:
             student.QAT["on"] = True
             log(f"[{tag}] step {step}: quantization-aware training on (q4 weights, int8 activations)")
         f = step / warmup if step < warmup else min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * max(0.0, prog)))
@@ -237,6 +240,7 @@ def train_loop(model, examples, steps, lr, seed, tag, eval_items, warmup=150, mi
         r["step"] = steps
         hist.append(r)
         log(f"[{tag}] final eval step {steps}: " + " ".join(f"{k}={v:.3f}" for k, v in r.items() if k != "step"))
+    student.QAT["on"] = False
     el = time.time() - t0
     return {"steps": steps, "seconds": el, "tokens": toks, "tokens_per_s": toks / el, "eval_history": hist}
 
@@ -267,7 +271,7 @@ def cmd_sft():
     budget = float(E("RT_SFT_MAX_MINUTES", 75)) * 60
     rep = train_loop(model, ex, SFT_STEPS, LR, int(E("RT_SFT_DATA_SEED", TORCH_SEED)), "sft", heldout(100),
                      warmup=int(E("RT_WARMUP", 100)), min_frac=0.05, max_seconds=budget,
-                     ckpt=os.path.join(BUILD_DIR, "sft-ckpt.pt"))
+                     ckpt=os.path.join(BUILD_DIR, "sft-ckpt.pt"), qat_from=QAT_FROM)
     rep["init"] = init
     rep["quantization_aware_from"] = QAT_FROM if QAT_FROM <= 1 else None
     rep["hard_token_weight"] = [HARD_WEIGHT, HARD_GAMMA] if HARD_WEIGHT > 0 else None
@@ -318,7 +322,9 @@ def cmd_reward():
     train = load(os.path.join(BUILD_DIR, "train.json"))
     rng = random.Random(TORCH_SEED + 2)
     teacher = [encode_example(x["question"], tasks.completion(x["trace"], x["answer"])) for x in rng.sample(train, len(kept))]
+    # an SFT checkpoint that ended quantization-aware is fine-tuned so throughout
     rep = train_loop(model, kept + teacher, RW_STEPS, RW_LR, TORCH_SEED + 3, "reward", heldout(60), warmup=50, min_frac=0.0,
+                     qat_from=0.0 if QAT_FROM <= 1 else 2.0,
                      max_seconds=float(E("RT_RW_MAX_MINUTES", 10)) * 60)
     torch.save(model.state_dict(), os.path.join(BUILD_DIR, "reward.pt"))
     rep.update({"questions": len(rw), "k": RW_K, "temperature": RW_TEMP, "samples": n_samples,
