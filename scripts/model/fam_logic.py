@@ -2,9 +2,11 @@
 
 Three to five people with any names, facts in many wordings and any order. The trace writes
 each fact as "X>Y" (more of the attribute on the left), grows the chain one fact at a time, then
-answers: a superlative is an end of the chain; "Is X taller than Y?" writes the asked comparison
-in the chain's direction and the pair as the chain orders it (yes when they agree); "Who is
-taller, X or Y?" writes the pair as the chain orders it. Answers: a name, or yes / no.
+spells out the decision on a line of its own before the answer: a superlative writes its word and
+the end of the chain it names ("youngest last", then the name); "Is X taller than Y?" writes X and
+Y related as the chain orders them ("X<Y"), the question's word and its direction ("taller >"),
+then both symbols and the answer ("<> no"); "Who is taller, X or Y?" writes the pair as the chain
+orders it, the word and its end ("taller first"), then the name. Answers: a name, or yes / no.
 """
 import words
 
@@ -69,10 +71,12 @@ def logic(rng):
         q = rng.choice([f"Who is the {most}{group}?", f"Who is {most}?", f"Which one is the {most}?",
                         f"Who is the {most} person?", f"Name the {most}.", f"Who's the {most}?"])
         ans = chain[0]
+        lines += [f"{most} first", ans]
     elif t < 0.5:
         q = rng.choice([f"Who is the {least}{group}?", f"Who is {least}?", f"Which one is the {least}?",
                         f"Who is the {least} person?", f"Name the {least}.", f"Who's the {least}?"])
         ans = chain[-1]
+        lines += [f"{least} last", ans]
     elif t < 0.8:
         x, y = rng.sample(chain, 2)
         word = rng.choice([more, less])
@@ -80,17 +84,17 @@ def logic(rng):
         q = rng.choice([f"Is {x} {word} than {y}?", f"Is it true that {x} is {word} than {y}?",
                         f"Is {x} {word} than {y}, yes or no?", f"Is {x} {word} than {y}? Answer yes or no."])
         ans = "yes" if truth else "no"
-        # the asked comparison in the chain's direction, then the pair as the chain orders it (issue 3)
-        asked = f"{x}>{y}" if word == more else f"{y}>{x}"
-        p, r = (x, y) if rank[x] < rank[y] else (y, x)
-        lines += [f"{asked}?", f"{p}>{r}"]
+        # how the chain relates x to y, the direction the question asks, then the two symbols
+        rel = ">" if rank[x] < rank[y] else "<"
+        want = ">" if word == more else "<"
+        lines += [f"{x}{rel}{y}", f"{word} {want}", f"{rel}{want} {ans}"]
     else:
         x, y = rng.sample(chain, 2)
         word = rng.choice([more, less])
         q = rng.choice([f"Who is {word}, {x} or {y}?", f"Who is {word}: {x} or {y}?", f"Which is {word}, {x} or {y}?",
                         f"Of {x} and {y}, who is {word}?"])
         p, r = (x, y) if rank[x] < rank[y] else (y, x)
-        lines.append(f"{p}>{r}")
         ans = p if word == more else r
+        lines += [f"{p}>{r}", f"{word} {'first' if word == more else 'last'}", ans]
     sp = rng.choice([" ", " ", "\n"])
     return words.vary_case(rng, body + sp + q), "\n".join(lines), ans

@@ -9,6 +9,8 @@ carry timestamps. Questions and answer formats (units are never part of an answe
   which of two sensors        the sensor's name (higher mean; the series have equal length)  "T2"
   mean                        one decimal, rounded half up               "22.4"
 Arithmetic on decimals is done in tenths ("21.5" -> 215), with the column steps of issue 3.
+Every comparison is spelled out digit by digit (digit_cmp), so no decision in the trace is taken
+on a whole number at once: the model kept writing the first comparison's y or n for every reading.
 """
 import words
 from fam_arith import add_sub, ones_first
@@ -116,9 +118,31 @@ def thr_text(t, dec):
     return fmt(t, dec)
 
 
+def digit_cmp(a, b):
+    """Compare two non-negative integers the way the trace spells it out: both padded with leading
+    zeros to one length, then the digit pairs from the left up to the first that differs
+    ("1015 0978 1>0", "67 64 6=6 7>4", "64 64 6=6 4=4"). Returns (a padded, b padded, the pairs,
+    the relation "<", "=" or ">")."""
+    sa, sb = str(a), str(b)
+    w = max(len(sa), len(sb))
+    sa, sb = sa.zfill(w), sb.zfill(w)
+    pairs = []
+    for x, y in zip(sa, sb):
+        if x == y:
+            pairs.append(f"{x}={y}")
+            continue
+        pairs.append(f"{x}{'>' if x > y else '<'}{y}")
+        break
+    rel = "=" if a == b else (">" if a > b else "<")
+    return sa, sb, " ".join(pairs), rel
+
+
 def cmp_line(v, t, dec, above):
+    """One reading against the threshold, in tenths when the readings have a decimal: the asked
+    comparison, the digit pairs that decide it, then y or n ("386>408 3<4 n")."""
     ok = v > t if above else v < t
-    return f"{fmt(v, dec)}{'>' if above else '<'}{thr_text(t, dec)} {'y' if ok else 'n'}", ok
+    sa, sb, pairs, _ = digit_cmp(v, t)
+    return f"{sa}{'>' if above else '<'}{sb} {pairs} {'y' if ok else 'n'}", ok
 
 
 def sum_lines(vals):
@@ -160,7 +184,8 @@ def site(rng):
             ls, s = sum_lines(vs)
             lines += ls + [f"{lab}={s}"]
         sa, sb = sum(vals), sum(other)
-        lines.append(f"{max(sa, sb)}>{min(sa, sb)}")
+        pa, pb, pairs, _ = digit_cmp(sa, sb)
+        lines += [f"{pa} {pb} {pairs}", a if sa > sb else b]
         return words.vary_case(rng, body + rng.choice([" ", "\n"]) + rng.choice(qs)), "\n".join(lines), a if sa > sb else b
     body = intro(rng, name_) + render_series(rng, vals, dec, unit, stamps) + rng.choice([".", "", "."])
     u = unit.strip()
