@@ -81,10 +81,10 @@ const DOC_ANSWERS: Record<string, string> = {
 };
 
 // Example questions the shipped model still gets wrong, with the answer it gives (pinned, so that
-// both a regression and an improvement show here). None since the model retrained on 1 December 2026
-// (third session): it now refuses the greeting "hi" (it answered "ano" before) and answers "What is
-// 17 * 23? Think step by step." (391).
-const KNOWN_WRONG: Record<string, string> = {};
+// both a regression and an improvement show here). The eighth training run (2 December 2026,
+// evening) refuses "What is 17 * 23? Think step by step." (the seventh answered 391; it answers
+// "What is 17 * 23?" with 391): no training question ends in an instruction like that.
+const KNOWN_WRONG: Record<string, string> = { 'What is 17 * 23? Think step by step.': 'unsupported' };
 
 test('every example question in README.md and docs/API.md is answered correctly by the shipped model, except the pinned misses', async (t) => {
   const qs = docQuestions();
@@ -110,15 +110,15 @@ test('every example question in README.md and docs/API.md is answered correctly 
 // Measured with `reasond eval --tasks models/reasond-tiny/wording-shift.jsonl` on the committed model_q4.onnx.
 const EXPECTED_WS_FAMILIES: [string, number, number][] = [
   ['arithmetic', 45, 34],
-  ['logic', 41, 18],
-  ['ood', 53, 50],
-  ['site', 41, 18],
-  ['time', 44, 37],
-] // 157/224;
+  ['logic', 41, 33],
+  ['ood', 53, 48],
+  ['site', 41, 35],
+  ['time', 44, 38],
+] // 188/224;
 const EXPECTED_WS_REFUSALS = {
   out_of_domain_tasks: 53,
-  out_of_domain_refused: 50,
-  out_of_domain_refusal_rate: 94.34,
+  out_of_domain_refused: 48,
+  out_of_domain_refusal_rate: 90.57,
   in_domain_tasks: 171,
   in_domain_refused: 0,
   in_domain_refusal_rate: 0,

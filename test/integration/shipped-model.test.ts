@@ -97,12 +97,12 @@ print(json.dumps({'train': len(train_q), 'reward': len(rw_q), 'held': len(set(he
 
 // Measured with `reasond eval` on the committed model_q4.onnx (see docs/models.md).
 const EXPECTED_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 100, 98],
-  ['logic', 100, 47],
+  ['arithmetic', 100, 100],
+  ['logic', 100, 84],
   ['ood', 100, 100],
-  ['site', 100, 49],
-  ['time', 100, 95],
-] // 389/500;
+  ['site', 100, 84],
+  ['time', 100, 97],
+] // 465/500;
 const EXPECTED_REFUSALS = {
   out_of_domain_tasks: 100,
   out_of_domain_refused: 100,
