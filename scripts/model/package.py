@@ -161,11 +161,16 @@ def main():
                       ("eval", node_start("eval", MODEL_DIR, f, hj, "", os.path.join(BUILD_DIR, f"eval-{name}.json")))]
         if os.path.exists(ws):
             jobs[name].append(("ws", node_start("eval", MODEL_DIR, f, ws, "", os.path.join(BUILD_DIR, f"eval-ws-{name}.json"))))
+            if name == "q4":  # the default file, on the hand-written set with instructions it never saw appended
+                wsi = os.path.join(BUILD_DIR, "wording-shift-instructions.jsonl")
+                with open(wsi, "w", encoding="utf-8") as fh:
+                    fh.writelines(json.dumps(x) + "\n" for x in tasks.with_heldout_instructions(wording_shift()))
+                jobs[name].append(("wsi", node_start("eval", MODEL_DIR, f, wsi, "", os.path.join(BUILD_DIR, "eval-wsi-q4.json"))))
     onnx_rep = {}
     for name, f in files:
         try:
             out = {k: node_wait(p) for k, p in jobs[name]}
-            r, e, w = out["ref"], out["eval"], out.get("ws")
+            r, e, w, wi = out["ref"], out["eval"], out.get("ws"), out.get("wsi")
             onnx_rep[name] = {"file": f, "bytes": e["bytes"], "reference_exact": f"{r['exact']}/{r['cases']}",
                               "heldout": {"overall": e["accuracy"], **e["per_family"]}, "n": e["n"],
                               "heldout_correct": {"overall": [e["correct"], e["n"]], **e["per_family_correct"]},
@@ -173,6 +178,9 @@ def main():
                               "wording_shift": None if w is None else {"overall": w["accuracy"], **w["per_family"]},
                               "wording_shift_correct": None if w is None else {"overall": [w["correct"], w["n"]], **w["per_family_correct"]},
                               "wording_shift_refusal": None if w is None else w["refusal"],
+                              **({} if wi is None else {"wording_shift_with_instructions": {
+                                  "instructions": tasks.HELDOUT_INSTRUCTIONS, "overall": wi["accuracy"], **wi["per_family"],
+                                  "correct": [wi["correct"], wi["n"]], "refusal": wi["refusal"]}}),
                               "decode_tokens_per_s_batch1_incl_prefill": e["tokens_per_s_incl_prefill"]}
         except subprocess.CalledProcessError as err:  # e.g. an onnxruntime without MatMulNBits
             log(f"{name}: onnxruntime-node failed: {err.stderr[-800:]}")

@@ -36,6 +36,50 @@ def extract_answer(text):
     return a.replace("<|im_end|>", "").replace("<|endoftext|>", "").strip()
 
 
+# Instructions people put around a question ("What is 17 * 23? Think step by step.", "Q: 2+2?"); they
+# change nothing about the task, and out-of-domain prompts carry them too, so they are no cue either way.
+# Three phrasings are kept out on purpose ("Answer with just the number.", "Explain your reasoning.",
+# "Please be brief."): docs/models.md measures the model on them to see whether it learnt to ignore
+# instructions or only these.
+INSTRUCTIONS = ["Think step by step.", "Let's think step by step.", "Think it through step by step.",
+                "Show your work.", "Show the steps.", "Show each step.", "Answer briefly.", "Please answer.",
+                "Just the answer, please.", "Give only the final answer.", "Be precise.", "Reason carefully.",
+                "Take your time.", "Double-check your answer.", "Keep it short.", "Answer in one word if you can.",
+                "Work it out carefully.", "Only give the result.", "Explain briefly.", "Thanks!", "Thank you.",
+                "I need this for a report.", "Reply with the answer only.", "Go step by step.", "Be careful."]
+PREFIXES = ["Q: ", "Question: ", "Quick one: ", "Please help: ", "Hi! ", "Task: ", "Solve this: ", "Hey, ",
+            "Can you help? ", "Problem: ", "Here is a question. "]
+
+
+def with_instructions(items, seed, share=0.08):
+    """A share of the questions get an instruction appended or a prefix put before them (training data
+    only: the held-out set and its exclusion are made from the plain questions, so they do not
+    change). Its own RNG, so the questions themselves are drawn as before."""
+    rng = random.Random(seed)
+    out = []
+    for x in items:
+        if rng.random() < share:
+            q = x["question"].strip()
+            if rng.random() < 0.75:
+                q = q + rng.choice([" ", " ", "\n"]) + rng.choice(INSTRUCTIONS)
+            else:
+                q = rng.choice(PREFIXES) + q
+            x = {**x, "question": q}
+        out.append(x)
+    return out
+
+
+# The phrasings kept out of training (above): the build measures the shipped file on the hand-written
+# set with one of them appended to each question (package.py, "wording_shift_with_instructions").
+HELDOUT_INSTRUCTIONS = ["Answer with just the number.", "Explain your reasoning.", "Please be brief."]
+
+
+def with_heldout_instructions(items):
+    """Each question with one held-out instruction appended, in turn (deterministic)."""
+    return [{**x, "id": x["id"] + "-i", "question": x["question"].strip() + " " + HELDOUT_INSTRUCTIONS[i % 3]}
+            for i, x in enumerate(items)]
+
+
 def make_set(seed, n_per_family, exclude=frozenset(), families=None):
     """Unique questions per family; `exclude` are questions that must not appear (the training set).
     n_per_family: an int for every family, or a dict family -> count. A family whose grammar runs

@@ -53,6 +53,7 @@ QAT_FROM = float(E("RT_QAT_FROM", 0.5))
 HARD_WEIGHT = float(E("RT_HARD_WEIGHT", 0))
 HARD_GAMMA = float(E("RT_HARD_GAMMA", 1))
 STOP_AT = int(E("RT_STOP_AT_STEP", 0))
+INSTRUCTION_SEED = TRAIN_SEED + 7  # which training questions get an instruction (tasks.with_instructions)
 
 
 def token_loss(logits, y):
@@ -83,6 +84,7 @@ def cmd_data():
     # reward-stage questions: fresh, never in SFT data nor held out
     rw, _ = tasks.make_set(TRAIN_SEED + 100, RW_QUESTIONS // len(tasks.FAMILIES) + 1,
                            exclude=train_q | frozenset(x["question"] for x in held))
+    train = tasks.with_instructions(train, INSTRUCTION_SEED)  # after the held-out split: it is made from the plain questions
     os.makedirs(BUILD_DIR, exist_ok=True)
     dump(os.path.join(BUILD_DIR, "train.json"), train, indent=None)
     dump(os.path.join(BUILD_DIR, "rw.json"), rw, indent=None)
