@@ -1,11 +1,13 @@
 /**
  * The shipped model's skill beyond its own generator (issue 15): the
  * hand-written wording-shift set (never generated, never trained on) through
- * `reasond eval`, and every example question in README.md and docs/API.md.
+ * `reasond eval`, the same set with instructions appended that training never saw,
+ * and every example question in README.md and docs/API.md.
  */
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from '../../src/engine/generate.js';
 import { loadModel } from '../../src/engine/load-model.js';
@@ -24,7 +26,7 @@ test('the wording-shift set has at least 150 in-family questions over the four f
   t.is(new Set(ws.map((x) => x.question)).size, ws.length);
 });
 
-test('no wording-shift question is produced by the training generator (train, held-out, reward or validation sets)', (t) => {
+test('no wording-shift question is produced by the training generator (train with its instructions, held-out, reward or validation sets)', (t) => {
   // exact and case/space-folded match against every question the build generates
   const py = `
 import json, sys
@@ -32,10 +34,11 @@ sys.path.insert(0, 'scripts/model')
 import tasks, train
 norm = lambda q: ' '.join(q.lower().split())
 tr, _ = tasks.make_set(1, train.train_counts())
+tri = tasks.with_instructions(tr, train.INSTRUCTION_SEED)  # what SFT trains on
 held, _ = tasks.make_set(2, 100, exclude=frozenset(x['question'] for x in tr))
 rw, _ = tasks.make_set(101, 181)
 val, _ = tasks.make_set(4, 100)
-gen = frozenset(norm(x['question']) for s in (tr, held, rw, val) for x in s)
+gen = frozenset(norm(x['question']) for s in (tr, tri, held, rw, val) for x in s)
 ws = [json.loads(l)['question'] for l in open('models/reasond-tiny/wording-shift.jsonl')]
 print(json.dumps({'train': len(tr), 'held': len(held), 'ws': len(ws), 'overlap': [q for q in ws if norm(q) in gen]}))
 `;
@@ -56,6 +59,38 @@ test('wording-shift accuracy of the shipped (q4) model through reasond eval, gre
   t.log(`refusals ${JSON.stringify(report.refusals)}`);
   t.deepEqual(report.families.map((f: any) => [f.family, f.tasks, f.correct]), EXPECTED_WS_FAMILIES);
   t.deepEqual(report.refusals, EXPECTED_WS_REFUSALS);
+});
+
+test('the wording-shift set with held-out instructions appended ("Explain your reasoning." ...) through reasond eval: the exact figures', (t) => {
+  // the variant the build measures (package.py): tasks.with_heldout_instructions, phrasings kept out of training
+  const py = `
+import json, sys
+sys.path.insert(0, 'scripts/model')
+import tasks
+items = [json.loads(l) for l in open('models/reasond-tiny/wording-shift.jsonl', encoding='utf-8')]
+print(json.dumps(tasks.with_heldout_instructions(items)))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const items = JSON.parse(r.stdout) as { id: string; question: string }[];
+  t.is(items.length, ws.length);
+  t.is(items[1].question, `${ws[1].question} Explain your reasoning.`);
+  const dir = mkdtempSync(join(tmpdir(), 'reasond-wsi-'));
+  try {
+    const file = join(dir, 'wsi.jsonl');
+    writeFileSync(file, items.map((x) => JSON.stringify(x)).join('\n') + '\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'eval', '--json', '--threads', '1', '--tasks', file], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const report = JSON.parse(out);
+    t.log(`with instructions: ${report.accuracy}% (${report.correct}/${report.tasks})`);
+    t.deepEqual(report.families.map((f: any) => [f.family, f.tasks, f.correct]), EXPECTED_WSI_FAMILIES);
+    t.deepEqual([report.refusals.out_of_domain_refused, report.refusals.in_domain_refused], [46, 0]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** Every question the docs show being asked: `reasond run|ask "..."`, `"prompt":"..."`, `"content":"..."`. */
@@ -80,13 +115,9 @@ const DOC_ANSWERS: Record<string, string> = {
   hi: 'unsupported',
 };
 
-// Example questions the shipped model still gets wrong, with the answer it gives (pinned, so that
-// both a regression and an improvement show here). The eighth training run (2 December 2026,
-// evening) refuses "What is 17 * 23? Think step by step." (the seventh answered 391; it answers
-// "What is 17 * 23?" with 391): no training question ends in an instruction like that.
-const KNOWN_WRONG: Record<string, string> = { 'What is 17 * 23? Think step by step.': 'unsupported' };
-
-test('every example question in README.md and docs/API.md is answered correctly by the shipped model, except the pinned misses', async (t) => {
+// "What is 17 * 23? Think step by step." was refused by the eighth training run's model: no training
+// question then carried an instruction. Since the ninth run 8% of them do (tasks.with_instructions).
+test('every example question in README.md and docs/API.md is answered correctly by the shipped model', async (t) => {
   const qs = docQuestions();
   t.deepEqual(qs.filter((q) => !(q in DOC_ANSWERS)), [], 'a new example in the docs needs its expected answer here');
   t.true(qs.length >= 5);
@@ -94,12 +125,7 @@ test('every example question in README.md and docs/API.md is answered correctly 
   try {
     for (const q of qs) {
       const r = await generate(model, { prompt: q, max_new_tokens: 384 });
-      if (q in KNOWN_WRONG) {
-        t.not(KNOWN_WRONG[q], DOC_ANSWERS[q]);
-        t.is(r.answer, KNOWN_WRONG[q], q);
-      } else {
-        t.is(r.answer, DOC_ANSWERS[q], q);
-      }
+      t.is(r.answer, DOC_ANSWERS[q], q);
       t.is(r.finish_reason, 'stop', q);
     }
   } finally {
@@ -109,16 +135,24 @@ test('every example question in README.md and docs/API.md is answered correctly 
 
 // Measured with `reasond eval --tasks models/reasond-tiny/wording-shift.jsonl` on the committed model_q4.onnx.
 const EXPECTED_WS_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 45, 34],
-  ['logic', 41, 33],
-  ['ood', 53, 48],
-  ['site', 41, 35],
-  ['time', 44, 38],
-] // 188/224;
+  ['arithmetic', 45, 36],
+  ['logic', 41, 36],
+  ['ood', 53, 51],
+  ['site', 41, 38],
+  ['time', 44, 39],
+] // 200/224;
+// 188/224; the eighth run's model (no instructions in training) scored 142/224 (63.4%) on it, refusing 31 of the 53 out-of-domain prompts
+const EXPECTED_WSI_FAMILIES: [string, number, number][] = [
+  ['arithmetic', 45, 36],
+  ['logic', 41, 36],
+  ['ood', 53, 46],
+  ['site', 41, 33],
+  ['time', 44, 37],
+];
 const EXPECTED_WS_REFUSALS = {
   out_of_domain_tasks: 53,
-  out_of_domain_refused: 48,
-  out_of_domain_refusal_rate: 90.57,
+  out_of_domain_refused: 51,
+  out_of_domain_refusal_rate: 96.23,
   in_domain_tasks: 171,
   in_domain_refused: 0,
   in_domain_refusal_rate: 0,

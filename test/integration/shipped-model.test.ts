@@ -98,11 +98,11 @@ print(json.dumps({'train': len(train_q), 'reward': len(rw_q), 'held': len(set(he
 // Measured with `reasond eval` on the committed model_q4.onnx (see docs/models.md).
 const EXPECTED_FAMILIES: [string, number, number][] = [
   ['arithmetic', 100, 100],
-  ['logic', 100, 84],
+  ['logic', 100, 89],
   ['ood', 100, 100],
-  ['site', 100, 84],
-  ['time', 100, 97],
-] // 465/500;
+  ['site', 100, 87],
+  ['time', 100, 98],
+] // 474/500;
 const EXPECTED_REFUSALS = {
   out_of_domain_tasks: 100,
   out_of_domain_refused: 100,
