@@ -16,6 +16,16 @@ import { repoRoot, shippedModel } from '../helpers/models.js';
 const wsFile = join(shippedModel, 'wording-shift.jsonl');
 const ws = readFileSync(wsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; family: string; question: string; answer: string });
 
+/** `reasond eval --json --threads 1 --tasks <file>` on the shipped model, as a user runs it. */
+function evalReport(tasksFile: string): any {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'eval', '--json', '--threads', '1', '--tasks', tasksFile], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(out);
+}
+
 test('the wording-shift set has at least 150 in-family questions over the four families and 50 out-of-domain ones', (t) => {
   const count = (f: string) => ws.filter((x) => x.family === f).length;
   t.deepEqual([...new Set(ws.map((x) => x.family))].sort(), ['arithmetic', 'logic', 'ood', 'site', 'time']);
@@ -48,12 +58,7 @@ print(json.dumps({'train': len(tr), 'held': len(held), 'ws': len(ws), 'overlap':
 });
 
 test('wording-shift accuracy of the shipped (q4) model through reasond eval, greedy: the exact figures', (t) => {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'eval', '--json', '--threads', '1', '--tasks', wsFile], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const report = JSON.parse(out);
+  const report = evalReport(wsFile);
   t.is(report.tasks, ws.length);
   t.log(`wording-shift accuracy ${report.accuracy}% (${report.correct}/${report.tasks}): ${report.families.map((f: any) => `${f.family} ${f.accuracy}%`).join(', ')}`);
   t.log(`refusals ${JSON.stringify(report.refusals)}`);
@@ -79,12 +84,7 @@ print(json.dumps(tasks.with_heldout_instructions(items)))
   try {
     const file = join(dir, 'wsi.jsonl');
     writeFileSync(file, items.map((x) => JSON.stringify(x)).join('\n') + '\n');
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'eval', '--json', '--threads', '1', '--tasks', file], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const report = JSON.parse(out);
+    const report = evalReport(file);
     t.log(`with instructions: ${report.accuracy}% (${report.correct}/${report.tasks})`);
     t.deepEqual(report.families.map((f: any) => [f.family, f.tasks, f.correct]), EXPECTED_WSI_FAMILIES);
     t.deepEqual([report.refusals.out_of_domain_refused, report.refusals.in_domain_refused], [46, 0]);
