@@ -153,24 +153,26 @@ def sum_lines(vals):
     return lines, acc
 
 
-def site(rng):
+def site(rng, kind=None):
+    """kind: one of the question kinds below (fam_story asks for more means); None draws it."""
     q = rng.choice(QUANT)
     name_, unit, dec = rng.choice(q[0]), rng.choice(q[1]), q[2]
-    kind = rng.choices(["max", "min", "count", "diff", "first", "pair", "mean"], [14, 12, 18, 14, 16, 12, 14])[0]
+    asked = kind
+    kind = kind or rng.choices(["max", "min", "count", "diff", "first", "pair", "mean"], [14, 12, 18, 14, 16, 12, 14])[0]
     n = rng.randint(3, 8) if kind != "pair" else rng.randint(3, 5)
     vals = series(rng, q, n)
     lines = []
     if kind == "first":
         stamps, canon = stamps_for(rng, n)
         if not stamps:
-            return site(rng)
+            return site(rng, asked)
     else:
         stamps, canon = (stamps_for(rng, n) if rng.random() < 0.3 else (None, None))
     if kind == "pair":
         a, b = rng.choice(SENSORS)
         other = series(rng, q, n)
         if sum(other) == sum(vals):
-            return site(rng)
+            return site(rng, asked)
         body = rng.choice([f"{a}: {render_series(rng, vals, dec, unit)}. {b}: {render_series(rng, other, dec, unit)}.",
                            f"Sensor {a} read {render_series(rng, vals, dec, unit)}; sensor {b} read {render_series(rng, other, dec, unit)}.",
                            f"{words.cap(name_)} {a}: {render_series(rng, vals, dec, unit)}\n{name_} {b}: {render_series(rng, other, dec, unit)}"])
@@ -205,7 +207,7 @@ def site(rng):
         t = threshold(rng, vals, dec)
         above = rng.random() < 0.55
         if t is None:
-            return site(rng)
+            return site(rng, asked)
         tt = thr_text(t, dec) + (rng.choice(["", unit]) if unit else "")
         qs = [f"How many readings were above {tt}?", f"How many values exceed {tt}?", f"How many times was it over {tt}?",
               f"Count the readings above {tt}.", f"How many readings are higher than {tt}?"] if above else \
@@ -233,7 +235,7 @@ def site(rng):
         above = rng.random() < 0.6
         t = threshold(rng, vals, dec, above)
         if t is None:
-            return site(rng)
+            return site(rng, asked)
         tt = thr_text(t, dec) + (rng.choice(["", unit]) if unit else "")
         qs = [f"When did it first go above {tt}?", f"At what time did the {name_} first exceed {tt}?",
               f"When was it first over {tt}?", f"What time did it first rise above {tt}?"] if above else \

@@ -58,16 +58,18 @@ def dur_text(rng, d):
 PLACES = ["the station", "the office", "school", "the airport", "the port", "home", "the depot", "the clinic"]
 
 
-def duration_q(rng):
+def duration_q(rng, tpls=None, round_times=False):
     while True:
         t1, d = rng.randint(0, 23 * 60 + 50), rng.randint(1, 600) if rng.random() < 0.3 else rng.randint(5, 300)
+        if round_times and rng.random() < 0.5:
+            t1 -= t1 % 60
         if t1 + d < 24 * 60:
             break
     t2 = t1 + d
     a, ca = clock_text(rng, t1)
     b, cb = clock_text(rng, t2)
     n = words.name(rng)
-    tpl = rng.choice([
+    tpl = rng.choice(tpls or [
         "A train leaves at {a} and arrives at {b}. How long is the trip?",
         "A bus leaves {p} at {a} and gets in at {b}. How long is the ride?",
         "A film starts at {a} and ends at {b}. How long is the film?",
@@ -96,16 +98,18 @@ def duration_q(rng):
     return q, "\n".join(lines), f"{dh} h {dm} min"
 
 
-def end_q(rng):
+def end_q(rng, tpls=None, round_times=False):
     while True:
         t1 = rng.randint(0, 23 * 60 + 50)
         d = rng.randint(1, 600) if rng.random() < 0.3 else rng.randint(5, 240)
+        if round_times and rng.random() < 0.5:
+            t1 -= t1 % 60
         if t1 + d < 24 * 60:
             break
     a, ca = clock_text(rng, t1)
     ds, cd = dur_text(rng, d)
     n = words.name(rng)
-    tpl = rng.choice([
+    tpl = rng.choice(tpls or [
         "A meeting starts at {a} and lasts {d}. When does it end?",
         "A train leaves at {a} and the trip takes {d}. When does it arrive?",
         "{n} starts cooking at {a} and cooks for {d}. When is the food ready?",
@@ -129,17 +133,19 @@ def end_q(rng):
     return q, "\n".join(lines), hm(h2, m2)
 
 
-def start_q(rng):
+def start_q(rng, tpls=None, round_times=False):
     while True:
         t2 = rng.randint(0, 23 * 60 + 59)
         d = rng.randint(5, 300)
+        if round_times and rng.random() < 0.5:
+            t2 -= t2 % 60
         if t2 - d >= 0:
             break
     t1 = t2 - d
     b, cb = clock_text(rng, t2)
     ds, cd = dur_text(rng, d)
     n = words.name(rng)
-    tpl = rng.choice([
+    tpl = rng.choice(tpls or [
         "A film ends at {b} and runs for {d}. When did it start?", "What time was it {d} before {b}?",
         "{n} must arrive by {b} and the trip takes {d}. When must {n} leave?",
         "A meeting that lasted {d} ended at {b}. When did it begin?", "{b} minus {d} is what time?",

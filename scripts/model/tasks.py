@@ -18,6 +18,7 @@ from fam_arith import arithmetic
 from fam_logic import logic
 from fam_ood import UNSUPPORTED, ood
 from fam_site import site
+from fam_story import STORIES
 from fam_time import time_family
 
 FAMILIES = {"arithmetic": arithmetic, "time": time_family, "logic": logic, "site": site, "ood": ood}
@@ -51,7 +52,16 @@ PREFIXES = ["Q: ", "Question: ", "Quick one: ", "Please help: ", "Hi! ", "Task: 
             "Can you help? ", "Problem: ", "Here is a question. "]
 
 
-def with_instructions(items, seed, share=0.08):
+# Prefixes with capitalised words and greetings (the eighth and ninth models read "Quick" as a name
+# after an unseen prefix): used on the wider questions only (make_stories). The four phrasings of
+# the docs/models.md probe ("Hello, can you tell me: ", "Quick check - ", "I have a question. ",
+# "Help me with this: ") stay out, so that probe still measures prefixes the model never saw.
+WIDE_PREFIXES = PREFIXES + ["Puzzle: ", "Quiz Time! ", "Good Morning. ", "Dear Assistant, ", "Test Question: ",
+                            "Homework Help - ", "One More: ", "Hello there. ", "Exercise 4. ", "Logic Check: ",
+                            "Math Problem - ", "From The Site Log: ", "Next One, Please: ", "Hi Team! ", "Warm-up: "]
+
+
+def with_instructions(items, seed, share=0.08, prefixes=PREFIXES):
     """A share of the questions get an instruction appended or a prefix put before them (training data
     only: the held-out set and its exclusion are made from the plain questions, so they do not
     change). Its own RNG, so the questions themselves are drawn as before."""
@@ -63,7 +73,7 @@ def with_instructions(items, seed, share=0.08):
             if rng.random() < 0.75:
                 q = q + rng.choice([" ", " ", "\n"]) + rng.choice(INSTRUCTIONS)
             else:
-                q = rng.choice(PREFIXES) + q
+                q = rng.choice(prefixes) + q
             x = {**x, "question": q}
         out.append(x)
     return out
@@ -78,6 +88,26 @@ def with_heldout_instructions(items):
     """Each question with one held-out instruction appended, in turn (deterministic)."""
     return [{**x, "id": x["id"] + "-i", "question": x["question"].strip() + " " + HELDOUT_INSTRUCTIONS[i % 3]}
             for i, x in enumerate(items)]
+
+
+def make_stories(seed, n_per_family, exclude=frozenset()):
+    """The wider grammar (fam_story.py) from its own seed, for training only: questions also in
+    `exclude` (the held-out set) are left out; a quarter carry an instruction or a prefix, out-of-domain
+    prompts included (n_per_family["ood"] of them, from the usual grammar)."""
+    rng = random.Random(seed)
+    out, seen = [], set()
+    for fam, want in n_per_family.items():
+        gen = STORIES.get(fam) or FAMILIES[fam]
+        k, tries = 0, 0
+        while k < want and tries < 50 * want:
+            tries += 1
+            q, tr, ans = gen(rng)
+            if q in exclude or (q in seen and fam != "ood"):
+                continue
+            seen.add(q)
+            out.append({"id": f"st-{fam[:2]}-{k:05d}", "family": fam, "question": q, "trace": tr, "answer": ans})
+            k += 1
+    return with_instructions(out, seed + 1, share=0.25, prefixes=WIDE_PREFIXES)
 
 
 def make_set(seed, n_per_family, exclude=frozenset(), families=None):

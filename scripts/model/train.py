@@ -54,6 +54,9 @@ HARD_WEIGHT = float(E("RT_HARD_WEIGHT", 0))
 HARD_GAMMA = float(E("RT_HARD_GAMMA", 1))
 STOP_AT = int(E("RT_STOP_AT_STEP", 0))
 INSTRUCTION_SEED = TRAIN_SEED + 7  # which training questions get an instruction (tasks.with_instructions)
+# The wider grammar (fam_story.py, tenth run): its own seed, added after the held-out split.
+STORY_SEED = TRAIN_SEED + 11
+STORY_COUNTS = {"arithmetic": 16000, "time": 8000, "logic": 8000, "site": 8000, "ood": 3000}
 
 
 def token_loss(logits, y):
@@ -85,6 +88,7 @@ def cmd_data():
     rw, _ = tasks.make_set(TRAIN_SEED + 100, RW_QUESTIONS // len(tasks.FAMILIES) + 1,
                            exclude=train_q | frozenset(x["question"] for x in held))
     train = tasks.with_instructions(train, INSTRUCTION_SEED)  # after the held-out split: it is made from the plain questions
+    train += tasks.make_stories(STORY_SEED, STORY_COUNTS, exclude=frozenset(x["question"] for x in held))
     os.makedirs(BUILD_DIR, exist_ok=True)
     dump(os.path.join(BUILD_DIR, "train.json"), train, indent=None)
     dump(os.path.join(BUILD_DIR, "rw.json"), rw, indent=None)
@@ -95,7 +99,7 @@ def cmd_data():
     lens = [len(rtok.prompt_ids(x["question"], True)) + len(rtok.encode(tasks.completion(x["trace"], x["answer"])))
             for x in train[:3000]]
     dump(os.path.join(BUILD_DIR, "data-report.json"), {
-        "train_questions": len(train), "train_per_family": {f: sum(x["family"] == f for x in train) for f in tasks.FAMILIES},
+        "train_questions": len(train), "story_questions": sum(STORY_COUNTS.values()), "train_per_family": {f: sum(x["family"] == f for x in train) for f in tasks.FAMILIES},
         "heldout_questions": len(held), "reward_questions": len(rw),
         "heldout_candidates_dropped_as_in_train": dropped, "train_heldout_overlap": overlap,
         "train_seed": TRAIN_SEED, "heldout_seed": HELDOUT_SEED, "mean_seq_tokens": sum(lens) / len(lens)})

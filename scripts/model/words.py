@@ -4,6 +4,7 @@ Names are not a fixed list: half are drawn from common first names, half are mad
 capitalised words, so the student has to copy whatever name the question uses
 (the first shipped model rewrote "Alice" as "Cal").
 """
+import contextlib
 
 FIRST = """Ann Ben Cal Dan Eve Fay Gus Hal Ivy Jon Kim Lea Max Ned Oli Pam Alice Bob Carol Dave Erin Frank
 Grace Heidi Ivan Judy Karl Laura Mallory Nina Oscar Peggy Quinn Rupert Sybil Trent Ursula Victor Wendy Xavier
@@ -14,7 +15,24 @@ SYL = ["ka", "lo", "mi", "ra", "ven", "dor", "el", "an", "ber", "to", "si", "ul"
        "hel", "ix", "mor", "pa", "qu", "ri", "sa", "tem", "vy", "wen", "ya", "zo", "ch", "st", "o", "e", "ly", "nn"]
 
 
+_SOURCE = [None]  # another name generator, set by name_source (fam_story's wider names)
+
+
+@contextlib.contextmanager
+def name_source(gen):
+    """Within the block, name() draws from gen(rng) (None: the usual mix). The default path draws
+    the same random numbers as ever, so the first grammars' data sets do not change."""
+    old = _SOURCE[0]
+    _SOURCE[0] = gen
+    try:
+        yield
+    finally:
+        _SOURCE[0] = old
+
+
 def name(rng):
+    if _SOURCE[0] is not None:
+        return _SOURCE[0](rng)
     if rng.random() < 0.5:
         return rng.choice(FIRST)
     s = "".join(rng.choice(SYL) for _ in range(rng.randint(1, 3)))

@@ -36,7 +36,7 @@ test('the wording-shift set has at least 150 in-family questions over the four f
   t.is(new Set(ws.map((x) => x.question)).size, ws.length);
 });
 
-test('no wording-shift question is produced by the training generator (train with its instructions, held-out, reward or validation sets)', (t) => {
+test('no wording-shift question is produced by the training generator (train with its instructions, the wider stories, held-out, reward or validation sets)', (t) => {
   // exact and case/space-folded match against every question the build generates
   const py = `
 import json, sys
@@ -44,17 +44,18 @@ sys.path.insert(0, 'scripts/model')
 import tasks, train
 norm = lambda q: ' '.join(q.lower().split())
 tr, _ = tasks.make_set(1, train.train_counts())
-tri = tasks.with_instructions(tr, train.INSTRUCTION_SEED)  # what SFT trains on
+tri = tasks.with_instructions(tr, train.INSTRUCTION_SEED)  # what SFT trains on, with the wider questions
 held, _ = tasks.make_set(2, 100, exclude=frozenset(x['question'] for x in tr))
+st = tasks.make_stories(train.STORY_SEED, train.STORY_COUNTS, exclude=frozenset(x['question'] for x in held))
 rw, _ = tasks.make_set(101, 181)
 val, _ = tasks.make_set(4, 100)
-gen = frozenset(norm(x['question']) for s in (tr, tri, held, rw, val) for x in s)
+gen = frozenset(norm(x['question']) for s in (tr, tri, st, held, rw, val) for x in s)
 ws = [json.loads(l)['question'] for l in open('models/reasond-tiny/wording-shift.jsonl')]
-print(json.dumps({'train': len(tr), 'held': len(held), 'ws': len(ws), 'overlap': [q for q in ws if norm(q) in gen]}))
+print(json.dumps({'train': len(tr), 'stories': len(st), 'held': len(held), 'ws': len(ws), 'overlap': [q for q in ws if norm(q) in gen]}))
 `;
   const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
   t.is(r.status, 0, r.stderr);
-  t.deepEqual(JSON.parse(r.stdout), { train: 300000, held: 500, ws: ws.length, overlap: [] });
+  t.deepEqual(JSON.parse(r.stdout), { train: 300000, stories: 43000, held: 500, ws: ws.length, overlap: [] });
 });
 
 test('wording-shift accuracy of the shipped (q4) model through reasond eval, greedy: the exact figures', (t) => {

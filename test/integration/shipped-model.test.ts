@@ -76,7 +76,7 @@ test('held-out accuracy of the shipped (q4) model through reasond eval, greedy: 
   t.deepEqual(report.refusals, EXPECTED_REFUSALS);
 });
 
-test('the held-out set shares no question with the training or reward-stage questions', (t) => {
+test('the held-out set shares no question with the training (first grammar and wider stories) or reward-stage questions', (t) => {
   t.is(heldout.length, 500);
   const py = `
 import json, sys
@@ -87,12 +87,45 @@ train_q = frozenset(x['question'] for x in tr)
 held = [json.loads(l)['question'] for l in open('models/reasond-tiny/heldout.jsonl')]
 rw, _ = tasks.make_set(101, 181, exclude=train_q | frozenset(held))
 rw_q = frozenset(x['question'] for x in rw)
+st_q = frozenset(x['question'] for x in tasks.make_stories(train.STORY_SEED, train.STORY_COUNTS, exclude=frozenset(held)))
 print(json.dumps({'train': len(train_q), 'reward': len(rw_q), 'held': len(set(held)),
-  'overlap_train': sum(q in train_q for q in held), 'overlap_reward': sum(q in rw_q for q in held)}))
+  'overlap_train': sum(q in train_q for q in held), 'overlap_reward': sum(q in rw_q for q in held),
+  'overlap_stories': sum(q in st_q for q in held)}))
 `;
   const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
   t.is(r.status, 0, r.stderr);
-  t.deepEqual(JSON.parse(r.stdout), { train: 300000, reward: 905, held: 500, overlap_train: 0, overlap_reward: 0 });
+  t.deepEqual(JSON.parse(r.stdout), { train: 300000, reward: 905, held: 500, overlap_train: 0, overlap_reward: 0, overlap_stories: 0 });
+});
+
+test('the wider training stories (fam_story.py) restate what their question says: every number of the first trace line is in the question, and the answer is its value', (t) => {
+  // An arithmetic story's first trace line is the canonical expression the rest computes; a number
+  // the question does not contain (in digits or as a word, "Four friends") would teach the model to
+  // invent one. Time stories: each clock time or duration the trace writes first comes from the question.
+  const py = `
+import json, re, sys
+sys.path.insert(0, 'scripts/model')
+import tasks, train, fam_story
+words_ = {v: k for k, v in fam_story.NUMW.items()}
+st = tasks.make_stories(train.STORY_SEED, {'arithmetic': 3000, 'time': 1000, 'logic': 500, 'site': 500}, exclude=frozenset())
+bad, fams = [], {}
+for x in st:
+    fams[x['family']] = fams.get(x['family'], 0) + 1
+    q, first = x['question'], x['trace'].split('\\n')[0]
+    if x['family'] == 'arithmetic':
+        qnums = set(int(n) for n in re.findall(r'\\d+', q)) | set(words_[w] for w in re.findall(r'[a-z]+', q.lower()) if w in words_)
+        if not all(int(n) in qnums for n in re.findall(r'\\d+', first)) or eval(first) != int(x['answer']):
+            bad.append(x['id'])
+    elif x['family'] == 'time':
+        if not re.fullmatch(r'\\d+ h \\d+ min|\\d+:\\d\\d', x['answer']):
+            bad.append(x['id'])
+    elif x['family'] == 'logic':
+        if x['answer'] not in ('yes', 'no') and x['answer'] not in q[:1].upper() + q[1:]:  # vary_case may lower the first letter
+            bad.append(x['id'])
+print(json.dumps({'families': fams, 'bad': bad[:10]}))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout), { families: { arithmetic: 3000, time: 1000, logic: 500, site: 500 }, bad: [] });
 });
 
 // Measured with `reasond eval` on the committed model_q4.onnx (see docs/models.md).
