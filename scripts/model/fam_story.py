@@ -2,8 +2,8 @@
 
 The first grammars (fam_*.py) write word problems from eight fixed sentence shapes, and the
 held-out set is drawn from them. People write differently: totals over days or months, counts
-in words ("Four friends each bring 13"), rows of seats, pages every evening, lengths cut off a
-rope, lists to add up, two products in one expression, deadlines to leave by, shop hours in
+in words ("Five workers each bring 14"), rows of seats, pages every evening, lengths cut off a
+ribbon, lists to add up, two products in one expression, deadlines to leave by, shop hours in
 am/pm, names of any shape. This module writes such questions with the traces of the families
 they belong to (the same canonical first line and column steps), from its own random stream:
 train.py adds them to the training set after the held-out split, so heldout.jsonl stays the
