@@ -9,7 +9,6 @@ they belong to (the same canonical first line and column steps), from its own ra
 train.py adds them to the training set after the held-out split, so heldout.jsonl stays the
 same questions as before and keeps measuring the same thing.
 """
-import contextlib
 
 import fam_arith as A
 import fam_logic
@@ -164,7 +163,7 @@ def groups_story(rng):
 def measure_story(rng):
     unit, things, adj, how = rng.choice(MEASURES)
     thing = rng.choice(things)
-    s, ref, pro = subject(rng)
+    s = subject(rng)[0]
     a = rng.randint(20, 999) if rng.random() < 0.8 else rng.randint(1000, 4000)
     r = rng.random()
     if r < 0.6:
