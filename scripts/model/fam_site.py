@@ -9,6 +9,9 @@ carry timestamps. Questions and answer formats (units are never part of an answe
   which of two sensors        the sensor's name (higher mean; the series have equal length)  "T2"
   mean                        one decimal, rounded half up               "22.4"
 Arithmetic on decimals is done in tenths ("21.5" -> 215), with the column steps of issue 3.
+A mean divides the total digit by digit, each step writing the brought-down value, the quotient
+digit, its product with the count and the remainder ("34:6*5=30r4"): the tenth model, which wrote
+"34:6r4", took most of its wrong means from a remainder it had to recall in one token.
 Every comparison is spelled out digit by digit (digit_cmp), so no decision in the trace is taken
 on a whole number at once: the model kept writing the first comparison's y or n for every reading.
 """
@@ -260,7 +263,7 @@ def site(rng, kind=None):
         for dg in digits:
             cur = cur * 10 + int(dg)
             qd += str(cur // n)
-            steps.append(f"{cur}:{cur // n}r{cur % n}")
+            steps.append(f"{cur}:{cur // n}*{n}={cur // n * n}r{cur % n}")
             cur %= n
         qv, r = int(qd), cur
         lines.append(f"{total}/{n}: " + " ".join(steps) + f" ={qv}r{r}")

@@ -128,6 +128,40 @@ print(json.dumps({'families': fams, 'bad': bad[:10]}))
   t.deepEqual(JSON.parse(r.stdout), { families: { arithmetic: 3000, time: 1000, logic: 500, site: 500 }, bad: [] });
 });
 
+test('a site mean divides digit by digit and writes every product: each step is right, and the steps give the answer', (t) => {
+  // "98970/7: 9:1*7=7r2 28:4*7=28r0 ..." : brought-down value, quotient digit, the product, the remainder.
+  // Read on the ninth and tenth models, a wrong step (25 / 7 written "3r0") was the commonest site
+  // miss; the product puts the divisor next to every step, so no step is taken from memory alone.
+  const py = `
+import json, random, re, sys
+sys.path.insert(0, 'scripts/model')
+import fam_site
+rng = random.Random(5)
+n_ok, bad = 0, []
+for i in range(400):
+    q, trace, ans = fam_site.site(rng, kind='mean')
+    line = next(l for l in trace.split('\\n') if re.match(r'\\d+/\\d+: ', l))
+    total, n = map(int, re.match(r'(\\d+)/(\\d+): ', line).groups())
+    steps, cur, qd = re.findall(r'(\\d+):(\\d)\\*(\\d+)=(\\d+)r(\\d+)', line), 0, ''
+    for dg, (c, qq, nn, prod, r) in zip(str(total), steps):
+        cur = cur * 10 + int(dg)
+        ok = int(c) == cur and int(nn) == n and int(prod) == int(qq) * n and int(r) == cur - int(prod) and 0 <= int(r) < n
+        if not ok: bad.append(line); break
+        qd, cur = qd + qq, int(r)
+    else:
+        up = 2 * cur >= n
+        want = (int(qd) + up) / 10
+        if len(steps) == len(str(total)) and line.endswith(f' ={int(qd)}r{cur}') and ans == f'{want:.1f}' and abs(want - total / n / 10) <= 0.05 + 1e-9:
+            n_ok += 1
+        else:
+            bad.append(line)
+print(json.dumps({'ok': n_ok, 'bad': bad[:5]}))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: repoRoot, encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout), { ok: 400, bad: [] });
+});
+
 // Measured with `reasond eval` on the committed model_q4.onnx (see docs/models.md).
 const EXPECTED_FAMILIES: [string, number, number][] = [
   ['arithmetic', 100, 99],
