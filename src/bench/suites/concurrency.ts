@@ -7,6 +7,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../../engine/index.js';
+import { generate, type StepProfile } from '../../engine/generate.js';
+import { loadModel } from '../../engine/load-model.js';
 import { summarize, round, type Summary } from '../stats.js';
 
 export interface ConcurrencyFigures {
@@ -27,6 +29,46 @@ export interface ConcurrencyFigures {
   decode_ratio_to_one?: Summary;
   /** One task alone on the batching engine ÷ alone on the max_batch 1 engine, per repetition. */
   ratio_to_unbatched?: Summary;
+  /** On the 4-task row: one decode step with 4 rows against one with 1 row, without prompt passes (below). */
+  steps?: StepRatio;
+}
+
+/**
+ * The batching ceiling of the kernels: the model loaded in-process with max_batch 4, one task alone,
+ * then four whose lengths make them end on the same step (task i joins i rounds late and asks for i
+ * fewer tokens), so the last task's decode steps all carry 4 rows and no prompt pass. Each step's
+ * time is its forward pass (StepProfile.run_ms) plus its KV write and sampling.
+ */
+export interface StepRatio {
+  one_row_ms: Summary;
+  four_rows_ms: Summary;
+  /** 4 × one row's step ÷ the 4-row step: tokens per second a step of 4 rows gives over a step of 1. */
+  ratio: Summary;
+}
+
+const perStep = (p: StepProfile) => (p.run_ms + p.kv_write_ms + p.sample_ms) / Math.max(1, p.steps);
+const newProfile = (): StepProfile => ({ steps: 0, run_ms: 0, kv_write_ms: 0, sample_ms: 0 });
+
+async function stepRatio(dir: string, threads: number, newTokens: number, reps: number): Promise<StepRatio> {
+  const model = await loadModel(dir, { threads, max_batch: 4 });
+  const prompt = (i: number) => `Task ${i}: add 17 and ${25 + i}.`;
+  const n = Math.max(newTokens, 16);
+  const one: number[] = [];
+  const four: number[] = [];
+  try {
+    await generate(model, { prompt: 'warm up', temperature: 0, max_new_tokens: 4 });
+    for (let r = 0; r < reps; r++) {
+      const alone = newProfile();
+      await generate(model, { prompt: prompt(0), temperature: 0, max_new_tokens: n }, { profile: alone });
+      const rows = [0, 1, 2, 3].map(newProfile);
+      await Promise.all(rows.map((profile, i) => generate(model, { prompt: prompt(i), temperature: 0, max_new_tokens: n - i }, { profile })));
+      one.push(perStep(alone));
+      four.push(perStep(rows[3]));
+    }
+  } finally {
+    await model.session.release();
+  }
+  return { one_row_ms: summarize(one, 2), four_rows_ms: summarize(four, 2), ratio: summarize(one.map((x, i) => (4 * x) / four[i]), 3) };
 }
 
 interface Run {
@@ -91,5 +133,9 @@ export async function concurrencySuite(o: { dir: string; threads: number; newTok
     } : {}),
     ...(maxBatch === 4 && tasks === 1 ? { ratio_to_unbatched: summarize(one.map((x, i) => x.aggregate / unbatched[i].aggregate), 3) } : {}),
   });
-  return [figures(1, 1, unbatched), ...counts.map((n) => figures(n, 4, runs.get(`${n}/4`)!))];
+  const steps = await stepRatio(o.dir, o.threads, o.newTokens, o.reps);
+  o.progress(`concurrency: a 4-row step ${steps.four_rows_ms.median} ms, a 1-row step ${steps.one_row_ms.median} ms: ${steps.ratio.median} x the tokens per second (in-process, no prompt passes)`);
+  const all = [figures(1, 1, unbatched), ...counts.map((n) => figures(n, 4, runs.get(`${n}/4`)!))];
+  all[all.length - 1].steps = steps;
+  return all;
 }
