@@ -16,4 +16,5 @@ serveCalls({
   stop: () => floor.stop(),
   generate: (m: { ids: number[]; maxNew: number }) => floor.generate(m.ids, m.maxNew),
   fetchCost: (m: { context: number; reps: number }) => floor.fetchCost(m.context, m.reps),
+  batchedStep: (m: { ids: number[]; rows: number; steps: number }) => floor.batchedStep(m.ids, m.rows, m.steps),
 });

@@ -81,13 +81,51 @@ export class Floor {
     this.session = undefined;
   }
 
-  private emptyPast(len = 0): Record<string, ort.Tensor> {
+  private emptyPast(len = 0, rows = 1): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
-    const size = this.kvHeads * len * this.headDim;
+    const size = rows * this.kvHeads * len * this.headDim;
     for (let i = 0; i < this.layers; i++) {
-      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(size), [1, this.kvHeads, len, this.headDim]);
+      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(size), [rows, this.kvHeads, len, this.headDim]);
     }
     return feeds;
+  }
+
+  /**
+   * The issue's minimal batched loop (issue 14): `rows` copies of the prompt in one batch, then `steps`
+   * greedy decode steps of one token per row, each step's present.* fed back as the next past. Returns
+   * the milliseconds of one decode step (the median); the prompt pass is not timed.
+   */
+  async batchedStep(promptIds: number[], rows: number, steps: number): Promise<number> {
+    const s = this.session!;
+    let past = this.emptyPast(0, rows);
+    let pending: number[][] = Array.from({ length: rows }, () => promptIds);
+    let total = 0;
+    const times: number[] = [];
+    for (let k = 0; k <= steps; k++) {
+      const n = pending[0].length;
+      const t = performance.now();
+      const out = await s.run({
+        ...past,
+        input_ids: i64(pending.flat(), [rows, n]),
+        attention_mask: i64(new Array(rows * (total + n)).fill(1), [rows, total + n]),
+        position_ids: i64(pending.flatMap((p) => p.map((_, i) => total + i)), [rows, n]),
+      });
+      const vocab = out.logits.dims[2];
+      const data = out.logits.data as Float32Array;
+      pending = pending.map((_, r) => {
+        let best = 0;
+        for (let i = 1, base = (r * n + n - 1) * vocab; i < vocab; i++) if (data[base + i] > data[base + best]) best = i;
+        return [best];
+      });
+      if (k > 0) times.push(performance.now() - t);
+      total += n;
+      past = {};
+      for (let i = 0; i < this.layers; i++) {
+        past[`past_key_values.${i}.key`] = out[`present.${i}.key`];
+        past[`past_key_values.${i}.value`] = out[`present.${i}.value`];
+      }
+    }
+    return [...times].sort((a, b) => a - b)[times.length >> 1];
   }
 
   async generate(promptIds: number[], maxNew: number): Promise<FloorRun> {
@@ -232,6 +270,10 @@ export class FloorInWorker {
 
   fetchCost(context: number, reps: number): Promise<FetchCost> {
     return this.client.call('fetchCost', { context, reps });
+  }
+
+  batchedStep(ids: number[], rows: number, steps: number): Promise<number> {
+    return this.client.call('batchedStep', { ids, rows, steps });
   }
 
   stop(): Promise<void> {

@@ -50,7 +50,7 @@ export function renderReport(r: any, name: string): string {
         x.concurrency.map((c: any) => [String(c.tasks), String(c.max_batch ?? 1), range(c.aggregate_tokens_per_s), c.ratio_to_one ? range(c.ratio_to_one) : c.ratio_to_unbatched ? `${range(c.ratio_to_unbatched)} of unbatched` : '',
           c.decode_tokens_per_s ? range(c.decode_tokens_per_s) : '', c.decode_ratio_to_one ? range(c.decode_ratio_to_one) : '', range(c.first_token_ms_p50, 0)])), '');
       const st = x.concurrency.find((c: any) => c.steps)?.steps;
-      if (st) out.push(`One decode step in-process, no prompt passes: 4 rows ${range(st.four_rows_ms, 2)} ms, 1 row ${range(st.one_row_ms, 2)} ms; 4 rows give ${range(st.ratio, 2)} × the tokens per second of 1.`, '');
+      if (st) out.push(`One decode step in-process, no prompt passes: 4 rows ${range(st.four_rows_ms, 2)} ms, 1 row ${range(st.one_row_ms, 2)} ms; 4 rows give ${range(st.ratio, 2)} × the tokens per second of 1.${st.floor_ratio ? ` The minimal batched loop on the plain file: 4 rows ${range(st.floor_four_rows_ms, 2)} ms, 1 row ${range(st.floor_one_row_ms, 2)} ms, ${range(st.floor_ratio, 2)} ×.` : ''}`, '');
     }
     if (Array.isArray(x.mqtt)) {
       out.push('MQTT (short task, 8 new tokens; overhead paired with the direct call before it; pipeline: journal_durability full, and normal measured right after):', '', table(['broker', 'direct p50/p99 ms', 'via MQTT p50/p99 ms', 'overhead p50 ms', 'overhead p99 ms', 'pipeline tasks/s (instant engine)', 'with journal normal'],

@@ -7,7 +7,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../../engine/index.js';
-import { generate, type StepProfile } from '../../engine/generate.js';
+import { generate, promptTokens, type StepProfile } from '../../engine/generate.js';
+import { FloorInWorker } from '../floor.js';
 import { loadModel } from '../../engine/load-model.js';
 import { summarize, round, type Summary } from '../stats.js';
 
@@ -37,13 +38,18 @@ export interface ConcurrencyFigures {
  * The batching ceiling of the kernels: the model loaded in-process with max_batch 4, one task alone,
  * then four whose lengths make them end on the same step (task i joins i rounds late and asks for i
  * fewer tokens), so the last task's decode steps all carry 4 rows and no prompt pass. Each step's
- * time is its forward pass (StepProfile.run_ms) plus its KV write and sampling.
+ * time is its forward pass (StepProfile.run_ms) plus its KV write and sampling. Beside it, the issue's
+ * minimal batched loop on the plain file: 1 and 4 copies of one prompt, median decode step.
  */
 export interface StepRatio {
   one_row_ms: Summary;
   four_rows_ms: Summary;
   /** 4 × one row's step ÷ the 4-row step: tokens per second a step of 4 rows gives over a step of 1. */
   ratio: Summary;
+  /** The same for the issue's minimal batched loop (src/bench/floor.ts) on the plain file, one prompt in every row. */
+  floor_one_row_ms: Summary;
+  floor_four_rows_ms: Summary;
+  floor_ratio: Summary;
 }
 
 const perStep = (p: StepProfile) => (p.run_ms + p.kv_write_ms + p.sample_ms) / Math.max(1, p.steps);
@@ -55,6 +61,8 @@ async function stepRatio(dir: string, threads: number, newTokens: number, reps: 
   const n = Math.max(newTokens, 16);
   const one: number[] = [];
   const four: number[] = [];
+  const ids = promptTokens(model, { prompt: prompt(0) });
+  const file = model.info.file;
   try {
     await generate(model, { prompt: 'warm up', temperature: 0, max_new_tokens: 4 });
     for (let r = 0; r < reps; r++) {
@@ -68,7 +76,25 @@ async function stepRatio(dir: string, threads: number, newTokens: number, reps: 
   } finally {
     await model.session.release();
   }
-  return { one_row_ms: summarize(one, 2), four_rows_ms: summarize(four, 2), ratio: summarize(one.map((x, i) => (4 * x) / four[i]), 3) };
+  const floor = new FloorInWorker(file, threads, []);
+  const floorOne: number[] = [];
+  const floorFour: number[] = [];
+  try {
+    await floor.start();
+    await floor.batchedStep(ids, 1, 2);
+    for (let r = 0; r < reps; r++) {
+      // rotated, as everywhere in the bench
+      if (r % 2 === 0) floorOne.push(await floor.batchedStep(ids, 1, n));
+      floorFour.push(await floor.batchedStep(ids, 4, n));
+      if (r % 2 === 1) floorOne.push(await floor.batchedStep(ids, 1, n));
+    }
+  } finally {
+    await floor.stop();
+  }
+  return {
+    one_row_ms: summarize(one, 2), four_rows_ms: summarize(four, 2), ratio: summarize(one.map((x, i) => (4 * x) / four[i]), 3),
+    floor_one_row_ms: summarize(floorOne, 2), floor_four_rows_ms: summarize(floorFour, 2), floor_ratio: summarize(floorOne.map((x, i) => (4 * x) / floorFour[i]), 3),
+  };
 }
 
 interface Run {
@@ -134,7 +160,7 @@ export async function concurrencySuite(o: { dir: string; threads: number; newTok
     ...(maxBatch === 4 && tasks === 1 ? { ratio_to_unbatched: summarize(one.map((x, i) => x.aggregate / unbatched[i].aggregate), 3) } : {}),
   });
   const steps = await stepRatio(o.dir, o.threads, o.newTokens, o.reps);
-  o.progress(`concurrency: a 4-row step ${steps.four_rows_ms.median} ms, a 1-row step ${steps.one_row_ms.median} ms: ${steps.ratio.median} x the tokens per second (in-process, no prompt passes)`);
+  o.progress(`concurrency: a 4-row step ${steps.four_rows_ms.median} ms, a 1-row step ${steps.one_row_ms.median} ms: ${steps.ratio.median} x the tokens per second (in-process, no prompt passes); the minimal batched loop on the plain file ${steps.floor_ratio.median} x (${steps.floor_four_rows_ms.median} vs ${steps.floor_one_row_ms.median} ms)`);
   const all = [figures(1, 1, unbatched), ...counts.map((n) => figures(n, 4, runs.get(`${n}/4`)!))];
   all[all.length - 1].steps = steps;
   return all;
