@@ -22,7 +22,7 @@ import { FeedbackKvCache, OwnedKvCache } from './kv-cache.js';
 import type { ModelSpec } from './model-folder.js';
 import { onnxRuntimeVersion, openSession, type OnnxSession } from './onnx-session.js';
 import { rewriteModel, REWRITE_VERSION, type RewriteName } from './rewrites/index.js';
-import { APPROXIMATE, compareTraces, EXACT, probe, type Trace } from './self-test.js';
+import { APPROXIMATE, compareTraces, EXACT, probe, REQUANTIZED, type Tolerance, type Trace } from './self-test.js';
 import type { GraphRewrites, SessionSettings } from './types.js';
 
 export interface GraphChoice {
@@ -169,7 +169,8 @@ async function chooseGraph(
       }
       await writeFileAtomic(join(staging, file), options.sabotage ? options.sabotage(result.bytes) : result.bytes);
       written.push(file); // last: the graph is published after the data it names
-      const outcome = await tryVariant(spec, join(staging, file), probeIds, reference, result.applied.includes('accuracy_level_4'), options, log);
+      const tol = result.applied.includes('accuracy_level_4') ? APPROXIMATE : result.requantized ? REQUANTIZED : EXACT;
+      const outcome = await tryVariant(spec, join(staging, file), probeIds, reference, tol, options, log);
       const label = result.applied.join(', ');
       if ('choice' in outcome) {
         verdict.tried.push({ rewrites: result.applied, result: `passed (largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range)` });
@@ -273,7 +274,7 @@ async function tryVariant(
   path: string,
   probeIds: number[],
   reference: Trace,
-  approximate: boolean,
+  tol: Tolerance,
   settings: SessionSettings,
   log: (l: string) => void,
 ): Promise<{ choice: { session: OnnxSession; io: DecoderIo }; worst: number } | { why: string }> {
@@ -286,7 +287,7 @@ async function tryVariant(
   try {
     const cache = new OwnedKvCache(opened.io, probeIds.length + 16);
     const got = await probe(opened.session, opened.io, cache, probeIds, reference.tokens);
-    const cmp = compareTraces(reference, got, approximate ? APPROXIMATE : EXACT);
+    const cmp = compareTraces(reference, got, tol);
     if (cmp.why === undefined) return { choice: opened, worst: cmp.worst };
     await opened.session.release();
     return { why: cmp.why };

@@ -23,9 +23,12 @@ export interface Tolerance {
   tie: number;
 }
 
-/** The KV rewrites change no arithmetic but summation order over the padded cache; an int8 file's fused
- *  MatMul re-quantizes its activations per call, which turns that rounding into ~0.1% of the range. */
+/** The KV rewrites change no arithmetic but summation order over the padded cache. */
 export const EXACT: Tolerance = { logits: 5e-3, tie: 0 };
+/** An int8 file's fused MatMul re-quantizes its activations per call, so that rounding can move an
+ *  activation across a quantization step: ~0.1% of the range on the tenth reasond-tiny, 0.51% on the
+ *  eleventh. The greedy choices must still be the same. */
+export const REQUANTIZED: Tolerance = { logits: 0.02, tie: 0 };
 export const APPROXIMATE: Tolerance = { logits: 0.08, tie: 0.02 };
 
 export interface Trace {

@@ -14,8 +14,10 @@ import { lastLogits } from './last-logits.js';
 export type { CachePair } from './delta-kv.js';
 export { ARGMAX_OUTPUT } from './argmax.js';
 
-/** Bump when any rewrite's output changes: cached rewritten files carry it in their key. 2: weights in an external data file; 3: the argmax output. */
-export const REWRITE_VERSION = 3;
+/** Bump when any rewrite's output or the self-test's verdict on it changes: cached rewritten files and
+ *  verdicts carry it in their key. 2: weights in an external data file; 3: the argmax output; 4: an
+ *  int8 file's own tolerance (REQUANTIZED), so a plain-graph verdict under the old one is tried again. */
+export const REWRITE_VERSION = 4;
 
 export type RewriteName = 'gqa' | 'delta_kv' | 'last_logits' | 'argmax' | 'accuracy_level_4';
 
@@ -38,6 +40,9 @@ export interface RewriteResult {
   applied: RewriteName[];
   skipped: { name: RewriteName; why: string }[];
   externalFiles: string[];
+  /** The file quantizes activations at run time: an int8 file, whose DequantizeLinear weights onnxruntime
+   *  fuses into an int8 MatMul (or one with DynamicQuantizeLinear / MatMulInteger written out). */
+  requantized: boolean;
 }
 
 export function rewriteModel(original: Uint8Array, plan: RewritePlan, dataFile?: string): RewriteResult {
@@ -58,5 +63,6 @@ export function rewriteModel(original: Uint8Array, plan: RewritePlan, dataFile?:
   }
   const externalFiles = g.externalFiles();
   const data = dataFile ? g.externalize(dataFile) : [];
-  return { bytes: encodeModel(g.model), data, applied, skipped, externalFiles };
+  const requantized = g.nodes.some((n) => ['DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger'].includes(n.opType));
+  return { bytes: encodeModel(g.model), data, applied, skipped, externalFiles, requantized };
 }
