@@ -45,11 +45,12 @@ export interface FetchCost {
 
 const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 
-function argmaxLast(logits: ort.Tensor): number {
-  const vocab = logits.dims[2];
+/** The greedy token at the last position of batch row `row`. */
+function argmaxLast(logits: ort.Tensor, row = 0): number {
+  const [, seq, vocab] = logits.dims;
   const data = logits.data as Float32Array;
   let best = 0;
-  for (let i = 1, base = (logits.dims[1] - 1) * vocab; i < vocab; i++) if (data[base + i] > data[base + best]) best = i;
+  for (let i = 1, base = (row * seq + seq - 1) * vocab; i < vocab; i++) if (data[base + i] > data[base + best]) best = i;
   return best;
 }
 
@@ -90,6 +91,16 @@ export class Floor {
     return feeds;
   }
 
+  /** A pass's present.* outputs as the next pass's past. */
+  private pastFrom(out: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> {
+    const past: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < this.layers; i++) {
+      past[`past_key_values.${i}.key`] = out[`present.${i}.key`] as ort.Tensor;
+      past[`past_key_values.${i}.value`] = out[`present.${i}.value`] as ort.Tensor;
+    }
+    return past;
+  }
+
   /**
    * The issue's minimal batched loop (issue 14): `rows` copies of the prompt in one batch, then `steps`
    * greedy decode steps of one token per row, each step's present.* fed back as the next past. Returns
@@ -110,20 +121,10 @@ export class Floor {
         attention_mask: i64(new Array(rows * (total + n)).fill(1), [rows, total + n]),
         position_ids: i64(pending.flatMap((p) => p.map((_, i) => total + i)), [rows, n]),
       });
-      const vocab = out.logits.dims[2];
-      const data = out.logits.data as Float32Array;
-      pending = pending.map((_, r) => {
-        let best = 0;
-        for (let i = 1, base = (r * n + n - 1) * vocab; i < vocab; i++) if (data[base + i] > data[base + best]) best = i;
-        return [best];
-      });
+      pending = pending.map((_, r) => [argmaxLast(out.logits, r)]);
       if (k > 0) times.push(performance.now() - t);
       total += n;
-      past = {};
-      for (let i = 0; i < this.layers; i++) {
-        past[`past_key_values.${i}.key`] = out[`present.${i}.key`];
-        past[`past_key_values.${i}.value`] = out[`present.${i}.value`];
-      }
+      past = this.pastFrom(out);
     }
     return [...times].sort((a, b) => a - b)[times.length >> 1];
   }
@@ -150,11 +151,7 @@ export class Floor {
       if (tokens.length === 0) prefillMs = performance.now() - stepStart;
       const best = argmaxLast(out.logits);
       total += n;
-      past = {};
-      for (let i = 0; i < this.layers; i++) {
-        past[`past_key_values.${i}.key`] = out[`present.${i}.key`];
-        past[`past_key_values.${i}.value`] = out[`present.${i}.value`];
-      }
+      past = this.pastFrom(out);
       tokens.push(best);
       if (tokens.length === 1) firstAt = performance.now();
       if (this.eos.includes(best)) break;
