@@ -13,7 +13,7 @@ import type { OnnxSession } from './onnx-session.js';
 import { prepareGraph } from './prepared-graph.js';
 import type { RewriteName } from './rewrites/index.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-import { APPROXIMATE, batchProbe } from './self-test.js';
+import { APPROXIMATE, batchProbe, REQUANTIZED, type Tolerance } from './self-test.js';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_MAX_BATCH, DEFAULT_PREFILL_CHUNK, MAX_BATCH_LIMIT, type LoadOptions, type ModelInfo } from './types.js';
 
 export interface LoadedModel {
@@ -61,7 +61,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
   const graph = await prepareGraph(spec, probeIds, { ...options, rewrites: options.graph_rewrites, cacheDir: options.graph_cache_dir }, log);
   const { session, io } = graph;
   log(`graph: ${graph.note}`);
-  const batch = graph.rewrites.includes('delta_kv') ? await batchRows(session, io, probeIds, maxBatch, graph.rewrites.includes('accuracy_level_4') || spec.dtype === 'q4' || spec.dtype === 'q4f16') : { rows: 1, note: maxBatch > 1 ? 'a plain graph runs one generation at a time' : undefined };
+  const batch = graph.rewrites.includes('delta_kv') ? await batchRows(session, io, probeIds, maxBatch, looseBatch(graph.rewrites, spec.dtype)) : { rows: 1, note: maxBatch > 1 ? 'a plain graph runs one generation at a time' : undefined };
   if (batch.note && maxBatch > 1) log(batch.rows > 1 ? `batching: ${batch.note}` : `batching off: ${batch.note}`);
   if (graph.rewrites.includes('delta_kv')) {
     const need = OwnedKvCache.bytesFor(io, context, batch.rows);
@@ -103,20 +103,33 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
 }
 
 /**
- * How many rows the graph serves: `wanted`, once a two-row pass (prompts of different lengths, then
- * steps together) gives each row exactly what it gives alone; 1 with the reason otherwise. A graph whose
- * attention does not honour a per-row mask (a fused op that assumes a contiguous past) fails here.
+ * A file that quantizes its activations per pass (a q4 file's MatMulNBits at accuracy_level 4, an int8
+ * file's fused MatMul) rounds a row by its batch's range, so a batched row can differ from the row alone
+ * by a rounding step: such a graph batches within the tolerance the start-up self-test gives it.
  */
-async function batchRows(session: OnnxSession, io: DecoderIo, probeIds: number[], wanted: number, int8Activations: boolean): Promise<{ rows: number; note?: string }> {
+function looseBatch(rewrites: string[], dtype: string): { tol: Tolerance; why: string } | undefined {
+  if (rewrites.includes('accuracy_level_4')) return { tol: APPROXIMATE, why: 'accuracy_level 4 computes a batch\'s rows within its tolerance of a row alone; graph_rewrites kv batches exactly, slower' };
+  if (dtype === 'q4' || dtype === 'q4f16') return { tol: APPROXIMATE, why: "the q4 file's int8 activations are rounded per pass, so a batch's rows are within its tolerance of a row alone" };
+  if (dtype === 'int8') return { tol: REQUANTIZED, why: "the int8 file re-quantizes its activations per pass, so a batch's rows are within its tolerance of a row alone" };
+  return undefined;
+}
+
+/**
+ * How many rows the graph serves: `wanted`, once a two-row pass (prompts of different lengths, then
+ * steps together) gives each row exactly what it gives alone, or within `loose`'s tolerance; 1 with the
+ * reason otherwise. A graph whose attention does not honour a per-row mask (a fused op that assumes a
+ * contiguous past) fails here.
+ */
+async function batchRows(session: OnnxSession, io: DecoderIo, probeIds: number[], wanted: number, loose: { tol: Tolerance; why: string } | undefined): Promise<{ rows: number; note?: string }> {
   if (wanted === 1) return { rows: 1 };
   if (io.cacheLayout === 'combined') return { rows: 1, note: "the graph's combined cache ([2, batch, ...]) keeps a row's keys and values apart" };
   try {
     const exact = await batchProbe(session, io, probeIds);
     if (exact === undefined) return { rows: wanted };
-    if (!int8Activations) return { rows: 1, note: `two rows in one pass did not match each row alone (${exact})` };
-    const close = await batchProbe(session, io, probeIds, APPROXIMATE);
+    if (!loose) return { rows: 1, note: `two rows in one pass did not match each row alone (${exact})` };
+    const close = await batchProbe(session, io, probeIds, loose.tol);
     if (close !== undefined) return { rows: 1, note: `two rows in one pass did not match each row alone (${close})` };
-    return { rows: wanted, note: `accuracy_level 4 computes a batch's rows within its tolerance of a row alone, not exactly (${exact}); graph_rewrites kv batches exactly, slower` };
+    return { rows: wanted, note: `${loose.why}, not exactly (${exact})` };
   } catch (e) {
     return { rows: 1, note: `the graph did not run two rows: ${(e as Error).message.split('\n')[0]}` };
   }
