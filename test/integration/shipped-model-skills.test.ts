@@ -88,7 +88,7 @@ print(json.dumps(tasks.with_heldout_instructions(items)))
     const report = evalReport(file);
     t.log(`with instructions: ${report.accuracy}% (${report.correct}/${report.tasks})`);
     t.deepEqual(report.families.map((f: any) => [f.family, f.tasks, f.correct]), EXPECTED_WSI_FAMILIES);
-    t.deepEqual([report.refusals.out_of_domain_refused, report.refusals.in_domain_refused], [48, 1]);
+    t.deepEqual([report.refusals.out_of_domain_refused, report.refusals.in_domain_refused], [47, 0]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -136,18 +136,18 @@ test('every example question in README.md and docs/API.md is answered correctly 
 
 // Measured with `reasond eval --tasks models/reasond-tiny/wording-shift.jsonl` on the committed model_q4.onnx.
 const EXPECTED_WS_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 45, 39],
+  ['arithmetic', 45, 43],
   ['logic', 41, 41],
   ['ood', 53, 51],
-  ['site', 41, 38],
+  ['site', 41, 39],
   ['time', 44, 40],
-] // 209/224 (the tenth run's model: 211/224; the ninth's: 200/224);
-// 202/224 (the tenth run's model: 204/224; the ninth's: 188/224); the eighth run's model (no instructions in training) scored 142/224 (63.4%) on it, refusing 31 of the 53 out-of-domain prompts
+] // 214/224 (the eleventh run's model: 209/224; the tenth's: 211/224; the ninth's: 200/224);
+// 204/224 (the eleventh run's model: 202/224; the tenth's: 204/224; the ninth's: 188/224); the eighth run's model (no instructions in training) scored 142/224 (63.4%) on it, refusing 31 of the 53 out-of-domain prompts
 const EXPECTED_WSI_FAMILIES: [string, number, number][] = [
-  ['arithmetic', 45, 38],
-  ['logic', 41, 40],
-  ['ood', 53, 48],
-  ['site', 41, 37],
+  ['arithmetic', 45, 41],
+  ['logic', 41, 41],
+  ['ood', 53, 47],
+  ['site', 41, 36],
   ['time', 44, 39],
 ];
 const EXPECTED_WS_REFUSALS = {
