@@ -107,8 +107,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
  * file's fused MatMul) rounds a row by its batch's range, so a batched row can differ from the row alone
  * by a rounding step: such a graph batches within the tolerance the start-up self-test gives it.
  */
-function looseBatch(rewrites: string[], dtype: string): { tol: Tolerance; why: string } | undefined {
-  if (rewrites.includes('accuracy_level_4')) return { tol: APPROXIMATE, why: 'accuracy_level 4 computes a batch\'s rows within its tolerance of a row alone; graph_rewrites kv batches exactly, slower' };
+function looseBatch(rewrites: string[], dtype: string): { tol: Tolerance; why: string; hint?: string } | undefined {
+  if (rewrites.includes('accuracy_level_4')) return { tol: APPROXIMATE, why: "accuracy_level 4 computes a batch's rows within its tolerance of a row alone", hint: 'graph_rewrites kv batches exactly, slower' };
   if (dtype === 'q4' || dtype === 'q4f16') return { tol: APPROXIMATE, why: "the q4 file's int8 activations are rounded per pass, so a batch's rows are within its tolerance of a row alone" };
   if (dtype === 'int8') return { tol: REQUANTIZED, why: "the int8 file re-quantizes its activations per pass, so a batch's rows are within its tolerance of a row alone" };
   return undefined;
@@ -120,7 +120,7 @@ function looseBatch(rewrites: string[], dtype: string): { tol: Tolerance; why: s
  * reason otherwise. A graph whose attention does not honour a per-row mask (a fused op that assumes a
  * contiguous past) fails here.
  */
-async function batchRows(session: OnnxSession, io: DecoderIo, probeIds: number[], wanted: number, loose: { tol: Tolerance; why: string } | undefined): Promise<{ rows: number; note?: string }> {
+async function batchRows(session: OnnxSession, io: DecoderIo, probeIds: number[], wanted: number, loose: { tol: Tolerance; why: string; hint?: string } | undefined): Promise<{ rows: number; note?: string }> {
   if (wanted === 1) return { rows: 1 };
   if (io.cacheLayout === 'combined') return { rows: 1, note: "the graph's combined cache ([2, batch, ...]) keeps a row's keys and values apart" };
   try {
@@ -129,7 +129,7 @@ async function batchRows(session: OnnxSession, io: DecoderIo, probeIds: number[]
     if (!loose) return { rows: 1, note: `two rows in one pass did not match each row alone (${exact})` };
     const close = await batchProbe(session, io, probeIds, loose.tol);
     if (close !== undefined) return { rows: 1, note: `two rows in one pass did not match each row alone (${close})` };
-    return { rows: wanted, note: `${loose.why}, not exactly (${exact})` };
+    return { rows: wanted, note: `${loose.why}, not exactly (${exact})${loose.hint ? `; ${loose.hint}` : ''}` };
   } catch (e) {
     return { rows: 1, note: `the graph did not run two rows: ${(e as Error).message.split('\n')[0]}` };
   }
