@@ -13,7 +13,8 @@ import type { OnnxSession } from './onnx-session.js';
 import { prepareGraph } from './prepared-graph.js';
 import type { RewriteName } from './rewrites/index.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-import { APPROXIMATE, batchProbe, REQUANTIZED, type Tolerance } from './self-test.js';
+import type { ActivationRounding } from './rewrites/index.js';
+import { batchProbe, batchTolerance, type Tolerance } from './self-test.js';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_MAX_BATCH, DEFAULT_PREFILL_CHUNK, MAX_BATCH_LIMIT, type LoadOptions, type ModelInfo } from './types.js';
 
 export interface LoadedModel {
@@ -61,7 +62,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
   const graph = await prepareGraph(spec, probeIds, { ...options, rewrites: options.graph_rewrites, cacheDir: options.graph_cache_dir }, log);
   const { session, io } = graph;
   log(`graph: ${graph.note}`);
-  const batch = graph.rewrites.includes('delta_kv') ? await batchRows(session, io, probeIds, maxBatch, looseBatch(graph.rewrites, spec.dtype)) : { rows: 1, note: maxBatch > 1 ? 'a plain graph runs one generation at a time' : undefined };
+  const batch = graph.rewrites.includes('delta_kv') ? await batchRows(session, io, probeIds, maxBatch, looseBatch(graph.rewrites, graph.rounding)) : { rows: 1, note: maxBatch > 1 ? 'a plain graph runs one generation at a time' : undefined };
   if (batch.note && maxBatch > 1) log(batch.rows > 1 ? `batching: ${batch.note}` : `batching off: ${batch.note}`);
   if (graph.rewrites.includes('delta_kv')) {
     const need = OwnedKvCache.bytesFor(io, context, batch.rows);
@@ -103,15 +104,16 @@ export async function loadModel(dir: string, options: LoadOptions = {}, log: (li
 }
 
 /**
- * A file that quantizes its activations per pass (a q4 file's MatMulNBits at accuracy_level 4, an int8
- * file's fused MatMul) rounds a row by its batch's range, so a batched row can differ from the row alone
- * by a rounding step: such a graph batches within the tolerance the start-up self-test gives it.
+ * A graph that rounds its activations at run time (rewrites/index.ts activationRounding) may round a
+ * batched row by another path, or by its batch's range, than the row alone: it batches within the
+ * tolerance batchTolerance gives it, and the note says why. Other graphs batch only exactly.
  */
-function looseBatch(rewrites: string[], dtype: string): { tol: Tolerance; why: string; hint?: string } | undefined {
-  if (rewrites.includes('accuracy_level_4')) return { tol: APPROXIMATE, why: "accuracy_level 4 computes a batch's rows within its tolerance of a row alone", hint: 'graph_rewrites kv batches exactly, slower' };
-  if (dtype === 'q4' || dtype === 'q4f16') return { tol: APPROXIMATE, why: "the q4 file's int8 activations are rounded per pass, so a batch's rows are within its tolerance of a row alone" };
-  if (dtype === 'int8') return { tol: REQUANTIZED, why: "the int8 file re-quantizes its activations per pass, so a batch's rows are within its tolerance of a row alone" };
-  return undefined;
+function looseBatch(rewrites: string[], rounding: ActivationRounding | undefined): { tol: Tolerance; why: string; hint?: string } | undefined {
+  const tol = rounding && batchTolerance(rounding);
+  if (!tol) return undefined;
+  if (rounding === 'requantized') return { tol, why: "the graph re-quantizes its activations per pass (an int8 file), so a batch's rows are within its tolerance of a row alone" };
+  if (rewrites.includes('accuracy_level_4')) return { tol, why: "accuracy_level 4 computes a batch's rows within its tolerance of a row alone", hint: 'graph_rewrites kv batches exactly, slower' };
+  return { tol, why: "the file's MatMulNBits round activations to int8 (accuracy_level 4), so a batch's rows are within its tolerance of a row alone" };
 }
 
 /**

@@ -21,8 +21,8 @@ import { mapDecoderIo, seqAxis, type DecoderIo } from './graph-io.js';
 import { FeedbackKvCache, OwnedKvCache } from './kv-cache.js';
 import type { ModelSpec } from './model-folder.js';
 import { onnxRuntimeVersion, openSession, type OnnxSession } from './onnx-session.js';
-import { rewriteModel, REWRITE_VERSION, type RewriteName } from './rewrites/index.js';
-import { APPROXIMATE, compareTraces, EXACT, probe, REQUANTIZED, type Tolerance, type Trace } from './self-test.js';
+import { rewriteModel, REWRITE_VERSION, type ActivationRounding, type RewriteName } from './rewrites/index.js';
+import { compareTraces, probe, rewriteTolerance, type Tolerance, type Trace } from './self-test.js';
 import type { GraphRewrites, SessionSettings } from './types.js';
 
 export interface GraphChoice {
@@ -30,6 +30,8 @@ export interface GraphChoice {
   io: DecoderIo;
   /** Rewrites in the served graph; empty for the plain file. */
   rewrites: RewriteName[];
+  /** How a rewritten graph rounds its activations at run time (the batch probe's tolerance follows it); unset for the plain file. */
+  rounding?: ActivationRounding;
   /** The file onnxruntime loaded. */
   path: string;
   /** One line for the log and `doctor`: what is served and why. */
@@ -40,7 +42,7 @@ interface Verdict {
   onnxruntime: string;
   rewrite_version: number;
   /** The variant served, or null for the plain file. */
-  served: { file: string; rewrites: RewriteName[] } | null;
+  served: { file: string; rewrites: RewriteName[]; rounding: ActivationRounding } | null;
   tried: { rewrites: RewriteName[]; result: string }[];
 }
 
@@ -169,17 +171,16 @@ async function chooseGraph(
       }
       await writeFileAtomic(join(staging, file), options.sabotage ? options.sabotage(result.bytes) : result.bytes);
       written.push(file); // last: the graph is published after the data it names
-      const tol = result.applied.includes('accuracy_level_4') ? APPROXIMATE : result.requantized ? REQUANTIZED : EXACT;
-      const outcome = await tryVariant(spec, join(staging, file), probeIds, reference, tol, options, log);
+      const outcome = await tryVariant(spec, join(staging, file), probeIds, reference, rewriteTolerance(result.applied, result.rounding), options, log);
       const label = result.applied.join(', ');
       if ('choice' in outcome) {
         verdict.tried.push({ rewrites: result.applied, result: `passed (largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range)` });
-        verdict.served = { file, rewrites: result.applied };
+        verdict.served = { file, rewrites: result.applied, rounding: result.rounding };
         // onnxruntime has read the graph, so its files can move; the verdict goes last, naming files already there.
         for (const f of written) renameSync(join(staging, f), join(folder, f));
         if (!options.sabotage) await writeFileAtomic(verdictPath, JSON.stringify(verdict, null, 1));
         const skipped = result.skipped.length ? `; not applied: ${result.skipped.map((s) => `${s.name} (${s.why})`).join(', ')}` : '';
-        return { ...outcome.choice, rewrites: result.applied, path: join(folder, file), note: `rewritten graph (${label}; self-test passed, largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range${skipped})` };
+        return { ...outcome.choice, rewrites: result.applied, rounding: result.rounding, path: join(folder, file), note: `rewritten graph (${label}; self-test passed, largest logit difference ${(100 * outcome.worst).toFixed(3)}% of range${skipped})` };
       }
       verdict.tried.push({ rewrites: result.applied, result: `${label}: ${outcome.why}` });
       log(`graph rewrite (${label}) not used: ${outcome.why}`);
@@ -207,7 +208,7 @@ async function fromCache(spec: ModelSpec, options: PrepareOptions, mode: GraphRe
   if (!existsSync(path)) return undefined;
   touch(folder);
   const chosen = await open(spec, path, options, log);
-  return { ...chosen, rewrites: verdict.served.rewrites, path, note: `rewritten graph (${verdict.served.rewrites.join(', ')}; self-test passed, cached in ${folder})` };
+  return { ...chosen, rewrites: verdict.served.rewrites, rounding: verdict.served.rounding, path, note: `rewritten graph (${verdict.served.rewrites.join(', ')}; self-test passed, cached in ${folder})` };
 }
 
 /** Rewritten graphs kept besides the one in use: older model versions, most recently used first. */

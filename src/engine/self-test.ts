@@ -13,6 +13,7 @@ import type { DecoderIo } from './graph-io.js';
 import { OwnedKvCache, type KvCache } from './kv-cache.js';
 import type { OnnxSession, Tensor } from './onnx-session.js';
 import { halvesToFloats } from './half.js';
+import type { ActivationRounding, RewriteName } from './rewrites/index.js';
 
 export const PROBE_DECODE_STEPS = 6;
 
@@ -30,6 +31,27 @@ export const EXACT: Tolerance = { logits: 5e-3, tie: 0 };
  *  eleventh. The greedy choices must still be the same. */
 export const REQUANTIZED: Tolerance = { logits: 0.02, tie: 0 };
 export const APPROXIMATE: Tolerance = { logits: 0.08, tie: 0.02 };
+
+/**
+ * The self-test's tolerance for a rewritten graph against the plain file: APPROXIMATE where the rewrite
+ * itself changed the arithmetic (accuracy_level 4 added); REQUANTIZED where the graph rounds its
+ * activations at run time, since that rounding can turn the KV rewrites' other summation order into a
+ * rounding step; EXACT otherwise.
+ */
+export function rewriteTolerance(applied: readonly RewriteName[], rounding: ActivationRounding): Tolerance {
+  if (applied.includes('accuracy_level_4')) return APPROXIMATE;
+  return rounding === 'none' ? EXACT : REQUANTIZED;
+}
+
+/**
+ * How closely a row batched with others must match the row alone when it does not match exactly, or
+ * undefined where it must match exactly: accuracy_level 4's kernels round a batch's activations by
+ * another path than one row's (APPROXIMATE, the tolerance such a graph is admitted with), an int8
+ * file's fused MatMul by each call's range (REQUANTIZED, its own).
+ */
+export function batchTolerance(rounding: ActivationRounding): Tolerance | undefined {
+  return rounding === 'int8_blocks' ? APPROXIMATE : rounding === 'requantized' ? REQUANTIZED : undefined;
+}
 
 export interface Trace {
   tokens: number[];

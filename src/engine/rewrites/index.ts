@@ -16,8 +16,10 @@ export { ARGMAX_OUTPUT } from './argmax.js';
 
 /** Bump when any rewrite's output or the self-test's verdict on it changes: cached rewritten files and
  *  verdicts carry it in their key. 2: weights in an external data file; 3: the argmax output; 4: an
- *  int8 file's own tolerance (REQUANTIZED), so a plain-graph verdict under the old one is tried again. */
-export const REWRITE_VERSION = 4;
+ *  int8 file's own tolerance (REQUANTIZED), so a plain-graph verdict under the old one is tried again;
+ *  5: the verdict records the served graph's activation rounding, and a file already at accuracy_level 4
+ *  gets the REQUANTIZED tolerance too. */
+export const REWRITE_VERSION = 5;
 
 export type RewriteName = 'gqa' | 'delta_kv' | 'last_logits' | 'argmax' | 'accuracy_level_4';
 
@@ -40,9 +42,25 @@ export interface RewriteResult {
   applied: RewriteName[];
   skipped: { name: RewriteName; why: string }[];
   externalFiles: string[];
-  /** The file quantizes activations at run time: an int8 file, whose DequantizeLinear weights onnxruntime
-   *  fuses into an int8 MatMul (or one with DynamicQuantizeLinear / MatMulInteger written out). */
-  requantized: boolean;
+  /** How the rewritten graph rounds its activations at run time (activationRounding). */
+  rounding: ActivationRounding;
+}
+
+/**
+ * Whether a graph quantizes its activations at run time, which decides how closely a pass can match
+ * another that sums in a different order or over other rows:
+ * - 'requantized': an int8 file, whose DequantizeLinear weights onnxruntime fuses into an int8 MatMul
+ *   (or one with DynamicQuantizeLinear / MatMulInteger written out), scaled by each call's range;
+ * - 'int8_blocks': MatMulNBits at accuracy_level 4, whose activations are rounded to int8 per block,
+ *   by a kernel that takes another path for one row than for several;
+ * - 'none': activations stay floats.
+ */
+export type ActivationRounding = 'requantized' | 'int8_blocks' | 'none';
+
+export function activationRounding(g: Graph): ActivationRounding {
+  if (g.nodes.some((n) => ['DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger'].includes(n.opType))) return 'requantized';
+  if (g.nodes.some((n) => n.opType === 'MatMulNBits' && (g.attrInt(n, 'accuracy_level') ?? 0) >= 4)) return 'int8_blocks';
+  return 'none';
 }
 
 export function rewriteModel(original: Uint8Array, plan: RewritePlan, dataFile?: string): RewriteResult {
@@ -63,6 +81,5 @@ export function rewriteModel(original: Uint8Array, plan: RewritePlan, dataFile?:
   }
   const externalFiles = g.externalFiles();
   const data = dataFile ? g.externalize(dataFile) : [];
-  const requantized = g.nodes.some((n) => ['DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger'].includes(n.opType));
-  return { bytes: encodeModel(g.model), data, applied, skipped, externalFiles, requantized };
+  return { bytes: encodeModel(g.model), data, applied, skipped, externalFiles, rounding: activationRounding(g) };
 }

@@ -12,6 +12,9 @@ import { loadModel, type LoadedModel } from '../../../src/engine/load-model.js';
 import { readModelFolder } from '../../../src/engine/model-folder.js';
 import { decodeModel, encodeModel, Graph } from '../../../src/engine/onnx-graph.js';
 import { prepareGraph } from '../../../src/engine/prepared-graph.js';
+import { activationRounding } from '../../../src/engine/rewrites/index.js';
+import { accuracyLevel4 } from '../../../src/engine/rewrites/accuracy-level.js';
+import { APPROXIMATE, batchTolerance, EXACT, REQUANTIZED, rewriteTolerance } from '../../../src/engine/self-test.js';
 import type { Dtype, GraphRewrites, LoadOptions } from '../../../src/engine/types.js';
 import { readJson, shippedModel, tempDir, tinyRandom, tinyRandomCombined, tinyRandomGenai, tinyRandomHf } from '../../helpers/models.js';
 
@@ -162,6 +165,44 @@ test('the verdict is kept by file: a second load opens the rewritten graph witho
     t.is(second.path, first.path);
     t.true(second.path.startsWith(cacheDir));
     t.regex(second.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, cached in /);
+  } finally {
+    await second.session.release();
+  }
+});
+
+test('activation rounding is read from the graph, not the file name: it picks the self-test and batch tolerances', (t) => {
+  const graphOf = (dir: string, dtype: Dtype) => new Graph(decodeModel(readFileSync(readModelFolder(dir, dtype).onnxPath)));
+  t.is(activationRounding(graphOf(shippedModel, 'q4')), 'int8_blocks');
+  t.is(activationRounding(graphOf(shippedModel, 'q8')), 'requantized');
+  t.is(activationRounding(graphOf(shippedModel, 'fp32')), 'none');
+  t.is(activationRounding(graphOf(tinyRandom, 'q8')), 'requantized');
+  // a 4-bit file at accuracy_level 0 keeps float activations until the rewrite raises it
+  const hf = graphOf(tinyRandomHf, 'q4');
+  t.is(activationRounding(hf), 'none');
+  t.is(accuracyLevel4(hf), undefined);
+  t.is(activationRounding(hf), 'int8_blocks');
+
+  t.is(rewriteTolerance(['gqa', 'delta_kv', 'last_logits', 'argmax', 'accuracy_level_4'], 'int8_blocks'), APPROXIMATE);
+  t.is(rewriteTolerance(['delta_kv', 'last_logits', 'argmax'], 'int8_blocks'), REQUANTIZED);
+  t.is(rewriteTolerance(['delta_kv', 'argmax'], 'requantized'), REQUANTIZED);
+  t.is(rewriteTolerance(['delta_kv', 'last_logits', 'argmax'], 'none'), EXACT);
+  t.is(batchTolerance('int8_blocks'), APPROXIMATE);
+  t.is(batchTolerance('requantized'), REQUANTIZED);
+  t.is(batchTolerance('none'), undefined);
+});
+
+test('the verdict keeps the served graph\'s activation rounding, so a cached start batches by the same rule as the first', async (t) => {
+  const cacheDir = tempDir();
+  const spec = readModelFolder(shippedModel, 'q4');
+  const first = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'all', cacheDir }, () => {});
+  await first.session.release();
+  t.is(first.rounding, 'int8_blocks');
+  const verdict = readJson(join(dirname(first.path), 'verdict-all.json')) as { served: { rounding: string } };
+  t.is(verdict.served.rounding, 'int8_blocks');
+  const second = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'all', cacheDir }, () => {});
+  try {
+    t.regex(second.note, /cached in /);
+    t.is(second.rounding, 'int8_blocks');
   } finally {
     await second.session.release();
   }
