@@ -203,6 +203,19 @@ export class Graph {
     return removed;
   }
 
+  /** The values of a constant int tensor (a Constant node's value or an initializer), if `name` is one. */
+  constInts(name: string): number[] | undefined {
+    const c = this.producer(name);
+    const t = c ? (c.opType === 'Constant' ? c.attribute.find((a) => a.name === 'value')?.t : undefined) : this.initializers.find((x) => x.name === name);
+    if (!t) return undefined;
+    if (t.rawData && t.rawData.length) {
+      const copy = new Uint8Array(t.rawData);
+      if (t.dataType === onnx.TensorProto.DataType.INT32) return [...new Int32Array(copy.buffer, 0, copy.length / 4)];
+      return [...new BigInt64Array(copy.buffer, 0, copy.length / 8)].map(Number);
+    }
+    return (t.dataType === onnx.TensorProto.DataType.INT32 ? t.int32Data ?? [] : t.int64Data ?? []).map(num);
+  }
+
   /** The names of initializers, i.e. constant inputs. */
   isInitializer(name: string): boolean {
     return this.initializers.some((t) => t.name === name);

@@ -29,32 +29,8 @@ function repeatKvSource(g: Graph, reshape: OnnxNode): OnnxNode | undefined {
   if (expand?.opType !== 'Expand') return undefined;
   const unsq = g.producer(expand.input[0]);
   if (unsq?.opType !== 'Unsqueeze') return undefined;
-  const axes = g.attrInts(unsq, 'axes'); // before opset 13; after it, axes is an input
-  if (axes && !(axes.length === 1 && axes[0] === 2)) return undefined;
-  if (!axes && !unsqAxesInputIs2(g, unsq)) return undefined;
-  return unsq;
-}
-
-function unsqAxesInputIs2(g: Graph, u: OnnxNode): boolean {
-  const c = g.producer(u.input[1]);
-  if (c?.opType !== 'Constant') return g.isInitializer(u.input[1]) ? initializerIs(g, u.input[1], 2) : false;
-  const t = c.attribute.find((a) => a.name === 'value')?.t;
-  return !!t && tensorInts(t).length === 1 && tensorInts(t)[0] === 2;
-}
-
-function tensorInts(t: { rawData?: Uint8Array | null; int64Data?: unknown[] | null }): number[] {
-  if (t.rawData && t.rawData.length) {
-    const copy = new Uint8Array(t.rawData);
-    return [...new BigInt64Array(copy.buffer, 0, copy.length / 8)].map(Number);
-  }
-  return (t.int64Data ?? []).map((v) => Number(String(v)));
-}
-
-function initializerIs(g: Graph, name: string, value: number): boolean {
-  const t = g.initializers.find((x) => x.name === name);
-  if (!t) return false;
-  const v = tensorInts(t);
-  return v.length === 1 && v[0] === value;
+  const axes = g.attrInts(unsq, 'axes') ?? g.constInts(unsq.input[1]); // an attribute before opset 13, an input after
+  return axes?.length === 1 && axes[0] === 2 ? unsq : undefined;
 }
 
 export function groupedQueryAttention(g: Graph, h: Heads): string | undefined {

@@ -9,6 +9,7 @@ import { accuracyLevel4 } from './accuracy-level.js';
 import { greedyOutput } from './argmax.js';
 import { deltaOutputs, type CachePair } from './delta-kv.js';
 import { groupedQueryAttention, type Heads } from './gqa.js';
+import { inPlaceKv } from './in-place-kv.js';
 import { lastLogits } from './last-logits.js';
 
 export type { CachePair } from './delta-kv.js';
@@ -18,10 +19,10 @@ export { ARGMAX_OUTPUT } from './argmax.js';
  *  verdicts carry it in their key. 2: weights in an external data file; 3: the argmax output; 4: an
  *  int8 file's own tolerance (REQUANTIZED), so a plain-graph verdict under the old one is tried again;
  *  5: the verdict records the served graph's activation rounding, and a file already at accuracy_level 4
- *  gets the REQUANTIZED tolerance too. */
+ *  gets the REQUANTIZED tolerance too; attention reads the past in place (kv_in_place). */
 export const REWRITE_VERSION = 5;
 
-export type RewriteName = 'gqa' | 'delta_kv' | 'last_logits' | 'argmax' | 'accuracy_level_4';
+export type RewriteName = 'gqa' | 'delta_kv' | 'kv_in_place' | 'last_logits' | 'argmax' | 'accuracy_level_4';
 
 export interface RewritePlan {
   cache: CachePair[];
@@ -70,6 +71,7 @@ export function rewriteModel(original: Uint8Array, plan: RewritePlan, dataFile?:
   const steps: [RewriteName, () => string | undefined][] = [
     ['gqa', () => groupedQueryAttention(g, plan.heads)],
     ['delta_kv', () => deltaOutputs(g, plan.cache)],
+    ['kv_in_place', () => inPlaceKv(g, plan.cache)],
   ];
   if (plan.lastLogits) steps.push(['last_logits', () => lastLogits(g, plan.logits)]);
   steps.push(['argmax', () => greedyOutput(g, plan.logits)]);

@@ -116,7 +116,7 @@ test('an execution provider that cannot load is logged and CPU is used', async (
   try {
     t.is(model.info.execution_provider, 'cpu');
     t.regex(lines[0], /^execution provider cuda failed to load \(.+\); falling back$/);
-    t.regex(lines[1], /^graph: rewritten graph \(delta_kv, last_logits, argmax; self-test passed/);
+    t.regex(lines[1], /^graph: rewritten graph \(delta_kv, kv_in_place, last_logits, argmax; self-test passed/);
     t.regex(lines[2], /^model tiny-random: hf layout, file .*model_quantized\.onnx \(dtype q8\), 2 layers, 2 kv heads x 16, ids int64, position_ids, cache float32, context 512, KV cache 1\.0 MiB reserved for 4 x 512 positions, cpu x1 threads$/);
     t.is(lines.length, 3);
   } finally {

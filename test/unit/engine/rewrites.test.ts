@@ -34,15 +34,15 @@ async function tokens(model: LoadedModel, prompt: string, useCache = true, max =
 }
 
 const cases: { name: string; dir: string; dtype?: Dtype; rewrites: string[] }[] = [
-  { name: 'tiny-random fp32 (external data)', dir: tinyRandom, dtype: 'fp32', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
-  { name: 'tiny-random int8', dir: tinyRandom, dtype: 'q8', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
-  { name: 'tiny-random-hf fp32 (repeat_kv)', dir: tinyRandomHf, dtype: 'fp32', rewrites: ['gqa', 'delta_kv', 'last_logits', 'argmax'] },
-  { name: 'tiny-random-hf q4 (repeat_kv)', dir: tinyRandomHf, dtype: 'q4', rewrites: ['gqa', 'delta_kv', 'last_logits', 'argmax'] },
+  { name: 'tiny-random fp32 (external data)', dir: tinyRandom, dtype: 'fp32', rewrites: ['delta_kv', 'kv_in_place', 'last_logits', 'argmax'] },
+  { name: 'tiny-random int8', dir: tinyRandom, dtype: 'q8', rewrites: ['delta_kv', 'kv_in_place', 'last_logits', 'argmax'] },
+  { name: 'tiny-random-hf fp32 (repeat_kv)', dir: tinyRandomHf, dtype: 'fp32', rewrites: ['gqa', 'delta_kv', 'kv_in_place', 'last_logits', 'argmax'] },
+  { name: 'tiny-random-hf q4 (repeat_kv)', dir: tinyRandomHf, dtype: 'q4', rewrites: ['gqa', 'delta_kv', 'kv_in_place', 'last_logits', 'argmax'] },
   { name: 'genai layout, fp16 cache', dir: tinyRandomGenai, rewrites: ['delta_kv', 'last_logits', 'argmax'] },
   { name: 'genai layout, combined cache', dir: tinyRandomCombined, rewrites: ['delta_kv', 'last_logits', 'argmax'] },
-  { name: 'shipped model fp32', dir: shippedModel, dtype: 'fp32', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
-  { name: 'shipped model int8', dir: shippedModel, dtype: 'q8', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
-  { name: 'shipped model q4', dir: shippedModel, dtype: 'q4', rewrites: ['delta_kv', 'last_logits', 'argmax'] },
+  { name: 'shipped model fp32', dir: shippedModel, dtype: 'fp32', rewrites: ['delta_kv', 'kv_in_place', 'last_logits', 'argmax'] },
+  { name: 'shipped model int8', dir: shippedModel, dtype: 'q8', rewrites: ['delta_kv', 'kv_in_place', 'last_logits', 'argmax'] },
+  { name: 'shipped model q4', dir: shippedModel, dtype: 'q4', rewrites: ['delta_kv', 'kv_in_place', 'last_logits', 'argmax'] },
 ];
 
 for (const c of cases) {
@@ -70,7 +70,7 @@ test('the repeat_kv graph, rewritten, keeps PyTorch\'s greedy tokens for every f
   const reference = readJson<{ cases: { messages: { role: 'user' | 'system'; content: string }[]; output_ids: number[] }[] }>(join(tinyRandom, 'reference.json')).cases;
   const model = await load(tinyRandomHf, 'fp32', 'kv');
   try {
-    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'last_logits', 'argmax']);
+    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'kv_in_place', 'last_logits', 'argmax']);
     for (const c of reference) {
       const r = await generate(model, { messages: c.messages, max_new_tokens: 24, temperature: 0 });
       const eos = c.output_ids.findIndex((id) => id === 258 || id === 256);
@@ -95,11 +95,38 @@ test('the GQA rewrite leaves no Expand in the graph and the delta outputs name t
   }
 });
 
+test('kv_in_place leaves no Concat of a past input: every present output is the new positions as computed', async (t) => {
+  const model = await load(tinyRandomHf, 'fp32', 'kv');
+  try {
+    const g = new Graph(decodeModel(readFileSync(model.info.graph)));
+    const past = new Set(g.inputs.map((i) => i.name!).filter((n) => n.startsWith('past_key_values.')));
+    t.is(past.size, 4);
+    const original = new Graph(decodeModel(readFileSync(join(tinyRandomHf, 'onnx', 'model.onnx'))));
+    t.is(original.nodes.filter((n) => n.opType === 'Concat' && past.has(n.input[0])).length, 4);
+    t.is(g.nodes.filter((n) => n.opType === 'Concat' && n.input.some((i) => past.has(i))).length, 0);
+    for (const name of [...past].map((p) => p.replace('past_key_values.', 'present.'))) t.is(g.producer(name)!.opType, 'Identity', name);
+    // a key's past feeds only its layout chain into the scores; a value's past also gives its length, where the weights split
+    for (const p of past) t.is(g.consumersOf(p).filter((n) => n.opType === 'Shape').length + g.consumersOf(p).filter((n) => n.opType === 'Unsqueeze').length, p.endsWith('.key') ? 1 : 2, p);
+  } finally {
+    await model.session.release();
+  }
+  // a cache read through a cast (the genai fixture's fp16 cache) is left as it was, saying why
+  const spec = readModelFolder(tinyRandomGenai);
+  const logs: string[] = [];
+  const genai = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir: tempDir() }, (l) => logs.push(l));
+  try {
+    t.deepEqual(genai.rewrites, ['delta_kv', 'last_logits', 'argmax']);
+    t.regex(genai.note, /not applied: gqa \(.*\), kv_in_place \(cache\.0\.key is not a slice of Concat\(past\.0\.key, new positions\), nor 3 other cache outputs\)\)$/);
+  } finally {
+    await genai.session.release();
+  }
+});
+
 test('accuracy_level 4 is added to a 4-bit file that lacks it, within the self-test tolerance', async (t) => {
   const model = await load(tinyRandomHf, 'q4', 'all');
   const plain = await load(tinyRandomHf, 'q4', 'off');
   try {
-    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'last_logits', 'argmax', 'accuracy_level_4']);
+    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'kv_in_place', 'last_logits', 'argmax', 'accuracy_level_4']);
     const g = new Graph(decodeModel(readFileSync(model.info.graph)));
     const nbits = g.nodes.filter((n) => n.opType === 'MatMulNBits');
     t.true(nbits.length > 0);
@@ -129,8 +156,8 @@ test('a rewrite that changes the numbers fails the self-test; the plain graph is
   try {
     t.deepEqual(choice.rewrites, []);
     t.is(choice.path, spec.onnxPath);
-    t.regex(choice.note, /^plain graph \(gqa, delta_kv, last_logits, argmax: pass 0: logits differ by .+ of their range; allowed 0\.50%\)\)$/);
-    t.regex(logs.join('\n'), /graph rewrite \(gqa, delta_kv, last_logits, argmax\) not used: pass 0: logits differ/);
+    t.regex(choice.note, /^plain graph \(gqa, delta_kv, kv_in_place, last_logits, argmax: pass 0: logits differ by .+ of their range; allowed 0\.50%\)\)$/);
+    t.regex(logs.join('\n'), /graph rewrite \(gqa, delta_kv, kv_in_place, last_logits, argmax\) not used: pass 0: logits differ/);
   } finally {
     await choice.session.release();
   }
@@ -148,7 +175,7 @@ test('a rewritten graph onnxruntime refuses falls back to the plain graph, with 
   const choice = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir: tempDir(), sabotage: (b) => b.subarray(0, b.length >> 1) }, () => {});
   try {
     t.deepEqual(choice.rewrites, []);
-    t.regex(choice.note, /^plain graph \(delta_kv, last_logits, argmax: onnxruntime refused it: /);
+    t.regex(choice.note, /^plain graph \(delta_kv, kv_in_place, last_logits, argmax: onnxruntime refused it: /);
   } finally {
     await choice.session.release();
   }
@@ -159,12 +186,12 @@ test('the verdict is kept by file: a second load opens the rewritten graph witho
   const spec = readModelFolder(tinyRandom, 'q8');
   const first = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
   await first.session.release();
-  t.regex(first.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, largest logit difference 0\.\d+% of range; not applied: gqa \(no repeat_kv/);
+  t.regex(first.note, /^rewritten graph \(delta_kv, kv_in_place, last_logits, argmax; self-test passed, largest logit difference 0\.\d+% of range; not applied: gqa \(no repeat_kv/);
   const second = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {});
   try {
     t.is(second.path, first.path);
     t.true(second.path.startsWith(cacheDir));
-    t.regex(second.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, cached in /);
+    t.regex(second.note, /^rewritten graph \(delta_kv, kv_in_place, last_logits, argmax; self-test passed, cached in /);
   } finally {
     await second.session.release();
   }
@@ -182,10 +209,10 @@ test('activation rounding is read from the graph, not the file name: it picks th
   t.is(accuracyLevel4(hf), undefined);
   t.is(activationRounding(hf), 'int8_blocks');
 
-  t.is(rewriteTolerance(['gqa', 'delta_kv', 'last_logits', 'argmax', 'accuracy_level_4'], 'int8_blocks'), APPROXIMATE);
-  t.is(rewriteTolerance(['delta_kv', 'last_logits', 'argmax'], 'int8_blocks'), REQUANTIZED);
+  t.is(rewriteTolerance(['gqa', 'delta_kv', 'kv_in_place', 'last_logits', 'argmax', 'accuracy_level_4'], 'int8_blocks'), APPROXIMATE);
+  t.is(rewriteTolerance(['delta_kv', 'kv_in_place', 'last_logits', 'argmax'], 'int8_blocks'), REQUANTIZED);
   t.is(rewriteTolerance(['delta_kv', 'argmax'], 'requantized'), REQUANTIZED);
-  t.is(rewriteTolerance(['delta_kv', 'last_logits', 'argmax'], 'none'), EXACT);
+  t.is(rewriteTolerance(['delta_kv', 'kv_in_place', 'last_logits', 'argmax'], 'none'), EXACT);
   t.is(batchTolerance('int8_blocks'), APPROXIMATE);
   t.is(batchTolerance('requantized'), REQUANTIZED);
   t.is(batchTolerance('none'), undefined);
@@ -273,8 +300,8 @@ test('two loads of one file racing on one graph cache both serve the rewritten g
   const spec = readModelFolder(tinyRandom, 'q8');
   const [a, b] = await Promise.all([0, 1].map(() => prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, () => {})));
   try {
-    t.deepEqual(a.rewrites, ['delta_kv', 'last_logits', 'argmax']);
-    t.deepEqual(b.rewrites, ['delta_kv', 'last_logits', 'argmax']);
+    t.deepEqual(a.rewrites, ['delta_kv', 'kv_in_place', 'last_logits', 'argmax']);
+    t.deepEqual(b.rewrites, ['delta_kv', 'kv_in_place', 'last_logits', 'argmax']);
     t.is(a.path, b.path);
     t.deepEqual(readdirSync(cacheDir).sort(), [basename(dirname(a.path)), 'sha256-index.json'].sort());
     t.deepEqual(readdirSync(dirname(a.path)).sort(), ['rewritten-kv-last.onnx', 'rewritten-kv-last.onnx_data', 'verdict-kv.json']);
@@ -294,7 +321,7 @@ test('a cached graph that no longer loads is made again, saying why', async (t) 
   const second = await prepareGraph(spec, [1, 2, 3, 4], { threads: 1, rewrites: 'kv', cacheDir }, (l) => logs.push(l));
   try {
     t.regex(logs[0], /^graph cache not used: onnxruntime could not load .*rewritten-kv-last\.onnx/);
-    t.regex(second.note, /^rewritten graph \(delta_kv, last_logits, argmax; self-test passed, largest logit difference/);
+    t.regex(second.note, /^rewritten graph \(delta_kv, kv_in_place, last_logits, argmax; self-test passed, largest logit difference/);
     t.is(second.path, first.path);
   } finally {
     await second.session.release();
