@@ -4,7 +4,7 @@
  * five minutes on 2 cores; --full measures every context length and both
  * stand-ins with more repetitions.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_PREFILL_CHUNK } from '../engine/types.js';
 import { readModelFolder } from '../engine/model-folder.js';
@@ -125,8 +125,15 @@ export async function runBench(o: BenchOptions): Promise<{ path: string; result:
     models,
     targets: checkTargets(models as Record<string, any>),
   };
-  const path = o.out ?? join(packageRoot, 'bench', 'results', `${started.toISOString().slice(0, 10)}-${machine.hostname}.json`);
+  const path = o.out ?? freshResultPath(join(packageRoot, 'bench', 'results'), `${started.toISOString().slice(0, 10)}-${machine.hostname}`);
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, JSON.stringify(result, null, 1) + '\n');
   return { path, result };
+}
+
+/** `<dir>/<stem>.json`, or `<stem>-2.json`, `-3`, ... when an earlier run of the day wrote it: a second run never overwrites the first's results. */
+export function freshResultPath(dir: string, stem: string): string {
+  let path = join(dir, `${stem}.json`);
+  for (let n = 2; existsSync(path); n++) path = join(dir, `${stem}-${n}.json`);
+  return path;
 }
