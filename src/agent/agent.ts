@@ -123,7 +123,7 @@ export class Agent {
     if (first === 'late') log(`the broker is not reachable yet; retrying every ${c.reconnect_ms} ms`);
     await this.p.updates.start();
     await this.p.jobs.start();
-    await this.p.http?.start();
+    await this.p.http?.start(first === 'ok' ? FIRST_CONNECT_WAIT_MS : 0);
     log(`agent ${c.device_id} ready: tasks on ${topics.task} and ${topics.poolTask}`);
   }
 

@@ -79,8 +79,15 @@ export function taskFromChat(body: unknown, id: string, replyTo: string, deadlin
 export class OpenAiServer {
   private server?: Server;
   private readonly pending = new Map<string, Pending>();
+  /** The reply topic is subscribed on the current connection. */
+  private subscribed = false;
 
   constructor(private readonly o: OpenAiServerOptions) {}
+
+  /** Requests are taken: the broker connection is up and the reply topic subscribed on it. */
+  get accepting(): boolean {
+    return this.o.connection.connected && this.subscribed;
+  }
 
   get url(): string {
     const address = this.server?.address();
@@ -88,7 +95,8 @@ export class OpenAiServer {
     return `http://${this.o.host}:${port}/v1/`;
   }
 
-  async start(): Promise<void> {
+  /** Listens; first waits up to `connectWaitMs` for its own broker connection (the agent passes 0 when the broker is away). */
+  async start(connectWaitMs = 0): Promise<void> {
     const o = this.o;
     o.connection.onMessage(async (m) => {
       let r: Reply;
@@ -103,9 +111,26 @@ export class OpenAiServer {
       this.forget(r.id);
       p.done(r);
     });
-    // the broker may be away at start, as for the agent: requests are refused until it is back
-    o.connection.onConnect(() => void o.connection.subscribe([o.replyTopic]).catch((e) => o.log(`the OpenAI-compatible endpoint could not subscribe: ${describeError(e)}`)));
+    // A request is taken only once the reply topic is subscribed on this connection: a task published
+    // before that could be answered before the subscription, and its caller would wait out the deadline.
+    const subscribed = new Promise<void>((resolve) =>
+      o.connection.onConnect(() => {
+        this.subscribed = false;
+        o.connection.subscribe([o.replyTopic]).then(
+          () => {
+            this.subscribed = true;
+            resolve();
+          },
+          (e) => o.log(`the OpenAI-compatible endpoint could not subscribe: ${describeError(e)}`),
+        );
+      }),
+    );
     void o.connection.start().catch((e) => o.log(`the OpenAI-compatible endpoint's broker connection: ${describeError(e)}`));
+    // The agent reached the broker, so this connection follows at once: waiting for it means a request
+    // right after start is not refused. A broker still away: requests are refused (503, retry) until it is back.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([subscribed, new Promise<void>((resolve) => (timer = setTimeout(resolve, connectWaitMs)))]);
+    clearTimeout(timer);
     this.server = createServer((req, res) => void this.handle(req, res).catch((e) => this.fail(res, new ReasondError('internal', describeError(e)))));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, 'the OpenAI-compatible endpoint', o.host, o.port, '--http-port (http_port)')));
@@ -148,7 +173,7 @@ export class OpenAiServer {
     } catch (e) {
       return this.fail(res, e as ReasondError);
     }
-    if (!this.o.connection.connected) {
+    if (!this.accepting) {
       return this.fail(res, new ReasondError('model_unavailable', 'the agent has no broker connection just now; retry shortly', { retryAfterMs: 5000 }));
     }
     const created = Math.floor(Date.now() / 1000);

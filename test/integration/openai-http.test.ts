@@ -9,10 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import OpenAI from 'openai';
 import type { Agent } from '../../src/agent/index.js';
+import { OpenAiServer } from '../../src/agent/openai-http.js';
 import { Engine } from '../../src/engine/index.js';
+import { MqttConnection } from '../../src/mqtt/client.js';
 import { SharedEngine, startAgent } from '../helpers/agents.js';
 import { freePort, startBroker, type TestBroker } from '../helpers/brokers.js';
 import { thinkingCopy, tinyRandom } from '../helpers/models.js';
+import { Inbox } from '../helpers/mqtt-inbox.js';
 import { until } from '../helpers/waiting.js';
 
 const engine = new Engine({ model: tinyRandom, threads: 1 });
@@ -137,6 +140,52 @@ test.serial('a caller that goes away before the answer cancels its task', async 
   await until(async () => (await agent.journal.get(id))?.error_code === 'cancelled', 'the task to be cancelled');
   shared.release();
   t.pass();
+});
+
+/** The endpoint alone on a broker, its task topic watched by the test instead of an agent. */
+function endpointOn(url: string, base: string): OpenAiServer {
+  return new OpenAiServer({
+    host: '127.0.0.1', port: 0, token: '', maxBodyBytes: 4096, timeoutMs: 30_000,
+    connection: new MqttConnection({ url, clientId: `http-${randomUUID().slice(0, 6)}`, mqttVersion: 4, reconnectMs: 200 }),
+    taskTopic: `${base}/task`, replyTopic: `${base}/http-replies`, cancelTopic: `${base}/request/task/cancel`,
+    modelName: () => 'stub', log: () => {},
+  });
+}
+
+test.serial('a request sent as soon as the endpoint has started is taken and answered; with its broker away it is refused with 503 and a retry', async (t) => {
+  const base = `reasond/test-${randomUUID().slice(0, 6)}`;
+  const watcher = await new Inbox(broker.url).start([`${base}/task`]);
+  const server = endpointOn(broker.url, base);
+  // an agent found the broker, so the endpoint waits for its own connection and reply subscription
+  await server.start(15_000);
+  try {
+    t.true(server.accepting);
+    const response = fetch(`${server.url}chat/completions`, { method: 'POST', body: JSON.stringify({ messages, max_tokens: 8 }) });
+    const task = (await watcher.next((m) => m.topic === `${base}/task`, 'the task')).json as { id: string; reply_to: string };
+    t.is(task.reply_to, `${base}/http-replies`);
+    // answered at once: the reply topic was subscribed before the task went out
+    await watcher.publish(task.reply_to, { id: task.id, type: 'result', answer: 'four', finish_reason: 'stop', usage: { prompt_tokens: 5, completion_tokens: 2 } }, { qos: 1 });
+    const res = await response;
+    t.is(res.status, 200);
+    const body = await res.json();
+    t.deepEqual(body.choices[0].message, { role: 'assistant', content: 'four' });
+    t.deepEqual(body.usage, { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
+  } finally {
+    await server.stop();
+    await watcher.stop();
+  }
+
+  const away = endpointOn(`mqtt://127.0.0.1:${await freePort()}`, base);
+  await away.start(0);
+  try {
+    t.false(away.accepting);
+    const res = await fetch(`${away.url}chat/completions`, { method: 'POST', body: JSON.stringify({ messages, max_tokens: 8 }) });
+    t.is(res.status, 503);
+    t.is(res.headers.get('retry-after'), '5');
+    t.deepEqual((await res.json()).error, { message: 'the agent has no broker connection just now; retry shortly', type: 'model_unavailable', code: 'model_unavailable' });
+  } finally {
+    await away.stop();
+  }
 });
 
 test.serial('a reasoning model: the thinking comes as reasoning_content, plain and streamed', async (t) => {
