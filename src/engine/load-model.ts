@@ -11,9 +11,8 @@ import { FeedbackKvCache, OwnedKvCache, type KvCache } from './kv-cache.js';
 import { readModelFolder, type ModelSpec } from './model-folder.js';
 import type { OnnxSession } from './onnx-session.js';
 import { prepareGraph } from './prepared-graph.js';
-import type { RewriteName } from './rewrites/index.js';
+import type { ActivationRounding, RewriteName } from './rewrites/index.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-import type { ActivationRounding } from './rewrites/index.js';
 import { batchProbe, batchTolerance, type Tolerance } from './self-test.js';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_MAX_BATCH, DEFAULT_PREFILL_CHUNK, MAX_BATCH_LIMIT, type LoadOptions, type ModelInfo } from './types.js';
 
