@@ -47,6 +47,9 @@ export function reduceSumModel(): Uint8Array {
   );
 }
 
+/** The temporary name suffix of a replacement node (Graph.replacing). */
+const REPLACING = '/reasond';
+
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number((v as { toString(): string }).toString()));
 
 export class Graph {
@@ -186,6 +189,22 @@ export class Graph {
     const o = this.outputs.find((x) => x.name === name);
     const dims = o?.type?.tensorType?.shape?.dim;
     if (dims && dims[axis]) dims[axis] = onnx.TensorShapeProto.Dimension.create({ dimParam: param });
+  }
+
+  /**
+   * Node replacement in two steps, so a half-built replacement never shadows the node it replaces: build
+   * the new node under `replacing(name)`, collect the old ones, then `replace(old)` drops them, gives the
+   * new nodes their final names and prunes what nothing reads any more.
+   */
+  replacing(name: string): string {
+    return name + REPLACING;
+  }
+
+  replace(old: Set<Node>): void {
+    this.model.graph!.node = this.nodes.filter((n) => !old.has(n));
+    for (const n of this.nodes) if (n.output[0]?.endsWith(REPLACING)) n.output[0] = n.output[0].slice(0, -REPLACING.length);
+    this.index();
+    this.prune();
   }
 
   /** Drops nodes whose outputs nobody reads, repeatedly (what a rewrite bypassed). */

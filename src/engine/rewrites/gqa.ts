@@ -56,7 +56,7 @@ export function groupedQueryAttention(g: Graph, h: Heads): string | undefined {
           const st = g.add('Slice', [shape, g.int64s([3]), g.int64s([5])]);
           const to4 = g.add('Concat', [b, g.int64s([h.heads]), st], { axis: 0 });
           removed.add(mm);
-          g.add('Reshape', [s5, to4], {}, mm.output[0] + '/reasond');
+          g.add('Reshape', [s5, to4], {}, g.replacing(mm.output[0]));
           rewritten++;
         }
       } else if (user.opType === 'MatMul' && user.input[1] === reshape.output[0]) {
@@ -67,16 +67,13 @@ export function groupedQueryAttention(g: Graph, h: Heads): string | undefined {
         const p5 = g.add('Reshape', [user.input[0], to5]);
         const o5 = g.add('MatMul', [p5, unsq.output[0]]);
         removed.add(user);
-        g.add('Reshape', [o5, g.int64s([0, h.heads, -1, h.headDim], 'o4')], {}, user.output[0] + '/reasond');
+        g.add('Reshape', [o5, g.int64s([0, h.heads, -1, h.headDim], 'o4')], {}, g.replacing(user.output[0]));
         rewritten++;
       }
     }
   }
   if (rewritten === 0) return 'no repeat_kv (Unsqueeze -> Expand -> Reshape) feeding an attention MatMul';
   // The replacements were built under a temporary name; they take over the original outputs.
-  g.model.graph!.node = g.nodes.filter((n) => !removed.has(n));
-  for (const n of g.nodes) if (n.output[0]?.endsWith('/reasond')) n.output[0] = n.output[0].slice(0, -'/reasond'.length);
-  g.index();
-  g.prune();
+  g.replace(removed);
   return undefined;
 }

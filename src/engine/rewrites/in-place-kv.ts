@@ -111,25 +111,21 @@ export function inPlaceKv(g: Graph, pairs: CachePair[]): string | undefined {
       const fromNew = replay(g, use, fresh);
       removed.add(mm);
       if (use.role === 'columns') {
-        g.add('Concat', [g.add('MatMul', [a, fromPast]), g.add('MatMul', [a, fromNew])], { axis: -1 }, mm.output[0] + '/reasond');
+        g.add('Concat', [g.add('MatMul', [a, fromPast]), g.add('MatMul', [a, fromNew])], { axis: -1 }, g.replacing(mm.output[0]));
       } else {
-        const shape = g.add('Shape', [past]);
-        const len = g.add('Slice', [shape, g.int64s([p.seqAxis], 'axis'), g.int64s([p.seqAxis + 1], 'axis_end')]);
+        const len = delta.input[1]; // delta_kv's slice starts at the past's length: where the weights split
         const last = g.int64s([-1], 'axis');
         const head = g.add('Slice', [a, g.int64s([0], 'start'), len, last]);
         const tail = g.add('Slice', [a, len, g.int64s([INT64_MAX], 'end'), last]);
-        g.add('Add', [g.add('MatMul', [head, fromPast]), g.add('MatMul', [tail, fromNew])], {}, mm.output[0] + '/reasond');
+        g.add('Add', [g.add('MatMul', [head, fromPast]), g.add('MatMul', [tail, fromNew])], {}, g.replacing(mm.output[0]));
       }
     }
     // the delta output: the positions just fed, as they came
     removed.add(delta);
-    g.add('Identity', [fresh], {}, p.present + '/reasond');
+    g.add('Identity', [fresh], {}, g.replacing(p.present));
     rewritten++;
   }
   if (rewritten === 0) return why.length ? `${why[0]}${why.length > 1 ? `, nor ${why.length - 1} other cache outputs` : ''}` : 'no cache outputs';
-  g.model.graph!.node = g.nodes.filter((n) => !removed.has(n));
-  for (const n of g.nodes) if (n.output[0]?.endsWith('/reasond')) n.output[0] = n.output[0].slice(0, -'/reasond'.length);
-  g.index();
-  g.prune();
+  g.replace(removed);
   return undefined;
 }
