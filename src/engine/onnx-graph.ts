@@ -139,23 +139,35 @@ export class Graph {
     return name;
   }
 
-  /** Adds a node and returns its (single, fresh unless given) output name. */
-  add(opType: string, inputs: string[], attrs: Record<string, number | number[]> = {}, output?: string, domain = ''): string {
-    const out = output ?? this.fresh(opType);
+  /** Adds a node and returns its first output's name (fresh unless given; several for a node with more). */
+  add(opType: string, inputs: string[], attrs: Record<string, number | number[]> = {}, output?: string | string[], domain = ''): string {
+    const outs = output === undefined ? [this.fresh(opType)] : typeof output === 'string' ? [output] : output;
     const attribute = Object.entries(attrs).map(([name, v]) =>
       Array.isArray(v)
         ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v })
         : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v }),
     );
-    const node = onnx.NodeProto.create({ opType, input: inputs, output: [out], name: out, attribute, domain });
+    const node = onnx.NodeProto.create({ opType, input: inputs, output: outs, name: outs[0], attribute, domain });
     this.nodes.push(node);
-    this.producers.set(out, node);
+    for (const o of outs) this.producers.set(o, node);
     for (const i of inputs) {
       const list = this.consumers.get(i);
       if (list) list.push(node);
       else this.consumers.set(i, [node]);
     }
-    return out;
+    return outs[0];
+  }
+
+  /** An initializer by name. */
+  tensor(name: string): Tensor | undefined {
+    return this.initializers.find((t) => t.name === name);
+  }
+
+  /** A new initializer shaped like `like` (same type) with other dims and bytes. */
+  addTensor(like: Tensor, dims: number[], raw: Uint8Array, hint: string): string {
+    const name = this.fresh(hint);
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: like.dataType, dims, rawData: raw }));
+    return name;
   }
 
   /** Points every consumer (and graph output) of `from` at `to`. */
@@ -202,7 +214,7 @@ export class Graph {
 
   replace(old: Set<Node>): void {
     this.model.graph!.node = this.nodes.filter((n) => !old.has(n));
-    for (const n of this.nodes) if (n.output[0]?.endsWith(REPLACING)) n.output[0] = n.output[0].slice(0, -REPLACING.length);
+    for (const n of this.nodes) for (let i = 0; i < n.output.length; i++) if (n.output[i]?.endsWith(REPLACING)) n.output[i] = n.output[i].slice(0, -REPLACING.length);
     this.index();
     this.prune();
   }

@@ -7,7 +7,7 @@
  * later start reads the verdict and opens the chosen file directly.
  *
  * Variants, tried in order: every rewrite including accuracy_level 4 (if the
- * file is 4-bit without it), then the KV rewrites with last-position logits,
+ * file is 4-bit without it) and merged 4-bit products, then the KV rewrites with last-position logits,
  * then the KV rewrites alone. None passing, or any rewrite failing, leaves the
  * plain graph, logged with the reason.
  */
@@ -138,9 +138,9 @@ async function chooseGraph(
 
   async function tryVariants(): Promise<GraphChoice> {
     const variants = [
-      ...(mode === 'all' ? [{ accuracyLevel4: true, lastLogits: true }] : []),
-      { accuracyLevel4: false, lastLogits: true },
-      { accuracyLevel4: false, lastLogits: false },
+      ...(mode === 'all' ? [{ accuracyLevel4: true, mergeMatMul: true, lastLogits: true }] : []),
+      { accuracyLevel4: false, mergeMatMul: false, lastLogits: true },
+      { accuracyLevel4: false, mergeMatMul: false, lastLogits: false },
     ];
     const seen = new Set<string>();
     for (const variant of variants) {

@@ -11,6 +11,7 @@ import { deltaOutputs, type CachePair } from './delta-kv.js';
 import { groupedQueryAttention, type Heads } from './gqa.js';
 import { inPlaceKv } from './in-place-kv.js';
 import { lastLogits } from './last-logits.js';
+import { mergeMatMulNBits } from './merge-matmul.js';
 
 export type { CachePair } from './delta-kv.js';
 export { ARGMAX_OUTPUT } from './argmax.js';
@@ -19,10 +20,10 @@ export { ARGMAX_OUTPUT } from './argmax.js';
  *  verdicts carry it in their key. 2: weights in an external data file; 3: the argmax output; 4: an
  *  int8 file's own tolerance (REQUANTIZED), so a plain-graph verdict under the old one is tried again;
  *  5: the verdict records the served graph's activation rounding, and a file already at accuracy_level 4
- *  gets the REQUANTIZED tolerance too; attention reads the past in place (kv_in_place). */
-export const REWRITE_VERSION = 5;
+ *  gets the REQUANTIZED tolerance too; attention reads the past in place (kv_in_place); 6: 4-bit products of one input merged (merge_matmul). */
+export const REWRITE_VERSION = 6;
 
-export type RewriteName = 'gqa' | 'delta_kv' | 'kv_in_place' | 'last_logits' | 'argmax' | 'accuracy_level_4';
+export type RewriteName = 'gqa' | 'delta_kv' | 'kv_in_place' | 'last_logits' | 'argmax' | 'merge_matmul' | 'accuracy_level_4';
 
 export interface RewritePlan {
   cache: CachePair[];
@@ -30,6 +31,8 @@ export interface RewritePlan {
   heads: Heads;
   /** accuracy_level 4 changes the numbers (within a tolerance); the KV rewrites do not. */
   accuracyLevel4: boolean;
+  /** Merged 4-bit products: the same numbers at accuracy_level 0, the last bits moved at 4 (merge-matmul.ts). */
+  mergeMatMul: boolean;
   /** false leaves the LM head whole: an int8 file's fused MatMul quantizes its activations per call,
    *  so slicing them to one row changes its scale and the logits. */
   lastLogits: boolean;
@@ -75,6 +78,7 @@ export function rewriteModel(original: Uint8Array, plan: RewritePlan, dataFile?:
   ];
   if (plan.lastLogits) steps.push(['last_logits', () => lastLogits(g, plan.logits)]);
   steps.push(['argmax', () => greedyOutput(g, plan.logits)]);
+  if (plan.mergeMatMul) steps.push(['merge_matmul', () => mergeMatMulNBits(g)]);
   if (plan.accuracyLevel4) steps.push(['accuracy_level_4', () => accuracyLevel4(g)]);
   for (const [name, run] of steps) {
     const why = run();

@@ -14,6 +14,8 @@ import { decodeModel, encodeModel, Graph } from '../../../src/engine/onnx-graph.
 import { prepareGraph } from '../../../src/engine/prepared-graph.js';
 import { activationRounding } from '../../../src/engine/rewrites/index.js';
 import { accuracyLevel4 } from '../../../src/engine/rewrites/accuracy-level.js';
+import { mergeMatMulNBits } from '../../../src/engine/rewrites/merge-matmul.js';
+import { makeTensor, openSession, type Tensor } from '../../../src/engine/onnx-session.js';
 import { APPROXIMATE, batchTolerance, EXACT, REQUANTIZED, rewriteTolerance } from '../../../src/engine/self-test.js';
 import type { Dtype, GraphRewrites, LoadOptions } from '../../../src/engine/types.js';
 import { readJson, shippedModel, tempDir, tinyRandom, tinyRandomCombined, tinyRandomGenai, tinyRandomHf } from '../../helpers/models.js';
@@ -126,7 +128,7 @@ test('accuracy_level 4 is added to a 4-bit file that lacks it, within the self-t
   const model = await load(tinyRandomHf, 'q4', 'all');
   const plain = await load(tinyRandomHf, 'q4', 'off');
   try {
-    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'kv_in_place', 'last_logits', 'argmax', 'accuracy_level_4']);
+    t.deepEqual(model.rewrites, ['gqa', 'delta_kv', 'kv_in_place', 'last_logits', 'argmax', 'merge_matmul', 'accuracy_level_4']);
     const g = new Graph(decodeModel(readFileSync(model.info.graph)));
     const nbits = g.nodes.filter((n) => n.opType === 'MatMulNBits');
     t.true(nbits.length > 0);
@@ -139,6 +141,50 @@ test('accuracy_level 4 is added to a 4-bit file that lacks it, within the self-t
     await model.session.release();
     await plain.session.release();
   }
+});
+
+/** The plain graph's logits for `ids` in one pass from an empty cache. */
+async function passLogits(path: string, ids: number[]): Promise<Float32Array> {
+  const session = await openSession(path, { threads: 1 });
+  try {
+    const n = ids.length;
+    const feeds: Record<string, Tensor> = {
+      input_ids: makeTensor('int64', BigInt64Array.from(ids, BigInt), [1, n]),
+      attention_mask: makeTensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
+      position_ids: makeTensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(i)), [1, n]),
+    };
+    for (const i of session.inputs.filter((x) => x.name.startsWith('past_key_values.'))) feeds[i.name] = makeTensor('float32', new Float32Array(0), [1, 2, 0, 16]);
+    return (await session.run(feeds, ['logits'])).logits.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+test('merge_matmul makes one 4-bit product of those that read one input, with the same numbers at accuracy_level 0', async (t) => {
+  const path = readModelFolder(tinyRandomHf, 'q4').onnxPath;
+  const g = new Graph(decodeModel(readFileSync(path)));
+  const widths = (graph: Graph) => graph.nodes.filter((n) => n.opType === 'MatMulNBits').map((n) => graph.attrInt(n, 'N'));
+  // per layer: q 64, k 32, v 32, o 64, gate 128, up 128, down 64; then the LM head
+  t.deepEqual(widths(g), [64, 32, 32, 64, 128, 128, 64, 64, 32, 32, 64, 128, 128, 64, 261]);
+  t.is(mergeMatMulNBits(g), undefined);
+  // o and down of each layer and the LM head stay; the merged products come after: q+k+v 128, gate+up 256
+  t.deepEqual(widths(g), [64, 64, 64, 64, 261, 128, 256, 128, 256]);
+  const order = g.nodes.filter((n) => n.opType === 'MatMulNBits').map((n) => n.input[0]);
+  t.is(new Set(order).size, order.length, 'no two products read the same input');
+  const splits = g.nodes.filter((n) => n.opType === 'Split');
+  t.deepEqual(splits.map((n) => g.constInts(n.input[1])), [[64, 32, 32], [128, 128], [64, 32, 32], [128, 128]]);
+  // the parts' outputs keep their names, so what read them reads the Split
+  t.deepEqual(splits[0].output, ['/m/layers.0/q_proj/MatMul_output_0', '/m/layers.0/k_proj/MatMul_output_0', '/m/layers.0/v_proj/MatMul_output_0']);
+  const dir = tempDir('reasond-merged-');
+  writeFileSync(join(dir, 'merged.onnx'), encodeModel(g.model));
+  const ids = [1, 17, 42, 99, 7, 3, 250, 12, 64, 5];
+  t.deepEqual(await passLogits(join(dir, 'merged.onnx'), ids), await passLogits(path, ids));
+
+  // weights kept outside the graph, and graphs without 4-bit products, are left as they were, saying why
+  const external = new Graph(decodeModel(readFileSync(path)));
+  external.externalize('weights.data');
+  t.regex(mergeMatMulNBits(external)!, /: onnx::MatMul_\d+_Q4 is stored outside the graph/);
+  t.is(mergeMatMulNBits(new Graph(decodeModel(readFileSync(readModelFolder(tinyRandomHf, 'fp32').onnxPath)))), 'no two MatMulNBits read the same input');
 });
 
 function negateLogits(bytes: Uint8Array): Uint8Array {
